@@ -1,31 +1,31 @@
-// Kernel throughput: every operation x scheme x path on int8 at 4Ki, 64Ki,
-// 1Mi and 16Mi floats, beside loops that move the same bytes doing nothing
-// useful (the speed of memory) and, when built with XNNPACK, its f32 <-> qs8
-// convert operators as the peer. See bench/README.md for the command and the
-// measured table.
+// Kernel throughput: every operation x scheme on every path this CPU runs,
+// at 4Ki, 64Ki, 1Mi and 16Mi floats, beside loops that move the same bytes
+// doing nothing useful (the speed of memory, and in cache the speed of the
+// widest loads and stores) and, when built with XNNPACK, its f32 <-> qs8
+// convert operators as the peer. See bench/README.md for the commands and
+// the measured tables.
 //
-// Names: <op>/<scheme>/<path>/<elements>, baseline/<loop>/<elements>,
-// xnnpack/<operator>/<elements>. Quantizers are built (validated) before the
-// timed loop. Tensors are square row-major matrices; per-axis and blocked
-// parameters follow the first or the last axis as named.
+// Names: <op>/<scheme>/<path>/<elements>, baseline/<loop>/<path>/<elements>,
+// xnnpack/<operator>/<elements>. <path> is scalar, avx2, avx512 or neon
+// (forced), or auto: Path::kAuto, the run-time choice every entry point
+// makes by default. The scalar path runs per-tensor only. Quantizers are
+// built (validated) before the timed loop. Tensors are square row-major
+// matrices; per-axis and blocked parameters follow the first or the last
+// axis as named.
 #include <benchmark/benchmark.h>
 
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "eigenq/qat.hpp"
 #include "eigenq/scheme.hpp"
+#include "same_bytes.hpp"
 
 #if EIGENQ_BENCH_XNNPACK
 #include <xnnpack.h>
-#endif
-
-#if EIGENQ_HAVE_AVX2
-#include <immintrin.h>
 #endif
 
 namespace eigenq {
@@ -63,6 +63,7 @@ struct Pool {
       scale[i] = s(rng);
       zero_point[i] = zp(rng);
       q[i] = static_cast<std::int8_t>(rng());
+      mask[i] = static_cast<std::uint8_t>(rng() & 1);
     }
   }
 };
@@ -205,77 +206,10 @@ void bm_ste_backward_masked(benchmark::State& state) {
   const std::int64_t n = state.range(0);
   Pool& p = pool();
   for (auto _ : state) {
-    Kernels<P>::ste_backward_masked(p.mask.data(), p.dy.data(), p.y.data(), static_cast<std::size_t>(n));
+    ste_backward_masked<P>(p.mask.data(), p.dy.data(), p.y.data(), n);
     benchmark::ClobberMemory();
   }
   set_counters(state, n, 9);
-}
-
-// ---------------------------------------------------------------------------
-// Baselines: loops that move the same bytes doing (almost) nothing.
-
-// float -> int8 by truncation: what quantize moves.
-__attribute__((noinline)) void truncate_loop(const float* x, std::int8_t* q, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) q[i] = static_cast<std::int8_t>(static_cast<std::int32_t>(x[i]));
-}
-
-// int8 -> float: what dequantize moves.
-__attribute__((noinline)) void widen_loop(const std::int8_t* q, float* y, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(q[i]);
-}
-
-// float -> float with vector loads and stores: what fake-quantize moves. An
-// explicit loop, since the compiler turns a plain one into memcpy, whose
-// non-temporal stores on large buffers are measured separately.
-__attribute__((noinline)) void copy_loop(const float* x, float* y, std::int64_t n) {
-  std::int64_t i = 0;
-#if EIGENQ_HAVE_AVX2
-  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_loadu_ps(x + i));
-#endif
-  for (; i < n; ++i) {
-    float v;
-    std::memcpy(&v, x + i, sizeof v);
-    std::memcpy(y + i, &v, sizeof v);
-  }
-}
-
-// float -> float plus one byte per element: what fake-quantize with mask moves.
-__attribute__((noinline)) void copy_loop_with_bytes(const float* x, float* y, std::uint8_t* m, std::int64_t n) {
-  std::int64_t i = 0;
-#if EIGENQ_HAVE_AVX2
-  for (; i + 32 <= n; i += 32) {
-    for (int k = 0; k < 32; k += 8) _mm256_storeu_ps(y + i + k, _mm256_loadu_ps(x + i + k));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + i), _mm256_castps_si256(_mm256_loadu_ps(x + i)));
-  }
-#endif
-  for (; i < n; ++i) {
-    y[i] = x[i];
-    m[i] = static_cast<std::uint8_t>(i);
-  }
-}
-
-// Two floats in, one out, one add: what the STE backward moves.
-__attribute__((noinline)) void add_loop(const float* a, const float* b, float* y, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
-}
-
-// Reads x, a scale and a zero point per element and writes int8, with one
-// add and one conversion: what per-element quantize moves.
-__attribute__((noinline)) void read_loop_per_element(const float* x, const float* s, const std::int32_t* z,
-                                                     std::int8_t* q, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) q[i] = static_cast<std::int8_t>(static_cast<std::int32_t>(x[i] + s[i]) + z[i]);
-}
-
-// Reads int8, a scale and a zero point per element and writes a float.
-__attribute__((noinline)) void read_loop_per_element_dequantize(const std::int8_t* q, const float* s,
-                                                                const std::int32_t* z, float* y, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(q[i] + z[i]) + s[i];
-}
-
-// Reads x, a scale and a zero point per element and writes a float.
-__attribute__((noinline)) void read_loop_per_element_fake(const float* x, const float* s, const std::int32_t* z,
-                                                          float* y, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) y[i] = x[i] + s[i] + static_cast<float>(z[i]);
 }
 
 template <class Loop>
@@ -290,7 +224,8 @@ void bm_baseline(benchmark::State& state, Loop loop, std::int64_t bytes_per_elem
 }
 
 #if EIGENQ_BENCH_XNNPACK
-// XNNPACK's convert operators on the same data (one thread, no threadpool).
+// XNNPACK's convert operators on the same data (one thread, no threadpool);
+// XNNPACK picks its own kernels for this CPU at run time.
 bool xnnpack_ready() {
   static const bool ready = xnn_initialize(nullptr) == xnn_status_success;
   return ready;
@@ -337,42 +272,59 @@ void add(const std::string& name, Fn fn) {
   for (std::int64_t n : kSizes) b->Arg(n);
 }
 
-bool register_all() {
-  std::vector<Path> paths = {Path::kScalar};
-  if (kBestPath != Path::kScalar) paths.push_back(kBestPath);
-  for (Op op : kOps)
-    for (Scheme scheme : kSchemes)
-      for (Path path : paths) {
-        const std::string name = std::string(op_name(op)) + "/" + scheme_name(scheme) + "/" + path_name(path);
-        if (path == Path::kScalar)
-          add(name, [op, scheme](benchmark::State& s) { bm_kernel<Path::kScalar>(s, op, scheme); });
-        else
-          add(name, [op, scheme](benchmark::State& s) { bm_kernel<kBestPath>(s, op, scheme); });
-      }
-  add("ste_backward_masked/any/scalar", bm_ste_backward_masked<Path::kScalar>);
-  if (kBestPath != Path::kScalar)
-    add(std::string("ste_backward_masked/any/") + path_name(kBestPath), bm_ste_backward_masked<kBestPath>);
+template <Path P>
+void register_baselines() {
+  using L = SameBytes<P>;
+  const std::string path = std::string("/") + path_name(P);
+  add("baseline/truncate_f32_s8" + path, [](benchmark::State& s) {
+    bm_baseline(
+        s, [](std::int64_t n) { L::truncate(pool().x.data(), pool().q_out.data(), n); }, 5);
+  });
+  add("baseline/widen_s8_f32" + path, [](benchmark::State& s) {
+    bm_baseline(
+        s, [](std::int64_t n) { L::widen(pool().q.data(), pool().y.data(), n); }, 5);
+  });
+  add("baseline/copy_f32" + path, [](benchmark::State& s) {
+    bm_baseline(
+        s, [](std::int64_t n) { L::copy(pool().x.data(), pool().y.data(), n); }, 8);
+  });
+  add("baseline/copy_f32_u8" + path, [](benchmark::State& s) {
+    bm_baseline(
+        s, [](std::int64_t n) { L::copy_with_bytes(pool().x.data(), pool().y.data(), pool().mask.data(), n); }, 9);
+  });
+  add("baseline/multiply_f32" + path, [](benchmark::State& s) {
+    bm_baseline(
+        s, [](std::int64_t n) { L::multiply(pool().x.data(), pool().dy.data(), pool().y.data(), n); }, 12);
+  });
+  add("baseline/read_per_element_quantize" + path, [](benchmark::State& s) {
+    bm_baseline(
+        s,
+        [](std::int64_t n) {
+          Pool& p = pool();
+          L::read_per_element(p.x.data(), p.scale.data(), p.zero_point.data(), p.q_out.data(), n);
+        },
+        13);
+  });
+}
 
-  add("baseline/truncate_f32_s8", [](benchmark::State& s) {
-    bm_baseline(
-        s, [](std::int64_t n) { truncate_loop(pool().x.data(), pool().q_out.data(), n); }, 5);
-  });
-  add("baseline/widen_s8_f32", [](benchmark::State& s) {
-    bm_baseline(
-        s, [](std::int64_t n) { widen_loop(pool().q.data(), pool().y.data(), n); }, 5);
-  });
-  add("baseline/copy_f32", [](benchmark::State& s) {
-    bm_baseline(
-        s, [](std::int64_t n) { copy_loop(pool().x.data(), pool().y.data(), n); }, 8);
-  });
-  add("baseline/copy_f32_u8", [](benchmark::State& s) {
-    bm_baseline(
-        s, [](std::int64_t n) { copy_loop_with_bytes(pool().x.data(), pool().y.data(), pool().mask.data(), n); }, 9);
-  });
-  add("baseline/add_f32", [](benchmark::State& s) {
-    bm_baseline(
-        s, [](std::int64_t n) { add_loop(pool().x.data(), pool().dy.data(), pool().y.data(), n); }, 12);
-  });
+template <Path P>
+void register_path() {
+  for (Op op : kOps)
+    for (Scheme scheme : kSchemes) {
+      if (P == Path::kScalar && scheme != Scheme::kPerTensor) continue;
+      add(std::string(op_name(op)) + "/" + scheme_name(scheme) + "/" + path_name(P),
+          [op, scheme](benchmark::State& s) { bm_kernel<P>(s, op, scheme); });
+    }
+  add(std::string("ste_backward_masked/any/") + path_name(P), bm_ste_backward_masked<P>);
+  if constexpr (P != Path::kAuto) register_baselines<P>();
+}
+
+bool register_all() {
+  register_path<Path::kScalar>();
+  if (path_supported(Path::kAvx2)) register_path<Path::kAvx2>();
+  if (path_supported(Path::kAvx512)) register_path<Path::kAvx512>();
+  if (path_supported(Path::kNeon)) register_path<Path::kNeon>();
+  register_path<Path::kAuto>();
   add("baseline/memcpy_f32", [](benchmark::State& s) {
     bm_baseline(
         s,
@@ -381,37 +333,11 @@ bool register_all() {
         },
         8);
   });
-  add("baseline/read_per_element_quantize", [](benchmark::State& s) {
-    bm_baseline(
-        s,
-        [](std::int64_t n) {
-          Pool& p = pool();
-          read_loop_per_element(p.x.data(), p.scale.data(), p.zero_point.data(), p.q_out.data(), n);
-        },
-        13);
-  });
-  add("baseline/read_per_element_dequantize", [](benchmark::State& s) {
-    bm_baseline(
-        s,
-        [](std::int64_t n) {
-          Pool& p = pool();
-          read_loop_per_element_dequantize(p.q.data(), p.scale.data(), p.zero_point.data(), p.y.data(), n);
-        },
-        13);
-  });
-  add("baseline/read_per_element_fake_quantize", [](benchmark::State& s) {
-    bm_baseline(
-        s,
-        [](std::int64_t n) {
-          Pool& p = pool();
-          read_loop_per_element_fake(p.x.data(), p.scale.data(), p.zero_point.data(), p.y.data(), n);
-        },
-        16);
-  });
 #if EIGENQ_BENCH_XNNPACK
   add("xnnpack/convert_f32_qs8", bm_xnnpack_quantize);
   add("xnnpack/convert_qs8_f32", bm_xnnpack_dequantize);
 #endif
+  benchmark::AddCustomContext("eigenq_auto_path", path_name(active_path()));
   return true;
 }
 

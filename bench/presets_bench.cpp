@@ -115,7 +115,7 @@ const int registered = [] {
   register_preset<presets::tflite, kBestPath>("tflite");
   register_preset<presets::tensorflow, kBestPath>("tensorflow");
   register_preset<presets::tensorflow_vars, kBestPath>("tensorflow_vars");
-  if (kBestPath != Path::kScalar) {
+  {
     register_preset<presets::pytorch, Path::kScalar>("pytorch");
     register_preset<presets::onnx, Path::kScalar>("onnx");
     register_preset<presets::tflite, Path::kScalar>("tflite");

@@ -185,17 +185,17 @@ void bm_ste(benchmark::State& state, Op op, Scheme scheme) {
         fake_quantize_packed_mask(qz, p.x.data(), p.y.data(), p.bits.data());
         break;
       case Op::kBackwardMask:
-        Kernels<P>::ste_backward_masked(p.mask.data(), p.dy.data(), p.dx.data(), static_cast<std::size_t>(n));
+        ste_backward_masked<P>(p.mask.data(), p.dy.data(), p.dx.data(), n);
         break;
       case Op::kBackwardBits:
-        ste_backward_packed(p.bits.data(), p.dy.data(), p.dx.data(), n);
+        ste_backward_packed<P>(p.bits.data(), p.dy.data(), p.dx.data(), n);
         break;
       case Op::kBackwardInput:
         qz.ste_backward(p.x.data(), p.dy.data(), p.dx.data());
         break;
       case Op::kForwardBackward:
         qz.fake_quantize_mask(p.x.data(), p.y.data(), p.mask.data());
-        Kernels<P>::ste_backward_masked(p.mask.data(), p.dy.data(), p.dx.data(), static_cast<std::size_t>(n));
+        ste_backward_masked<P>(p.mask.data(), p.dy.data(), p.dx.data(), n);
         break;
     }
     benchmark::ClobberMemory();
@@ -336,7 +336,8 @@ const bool registered = [] {
   for (int k = 0; k < 4; ++k)
     benchmark::RegisterBenchmark(copies[k], [k](benchmark::State& st) { bm_copy(st, k); })->Apply(sizes);
   register_path<Path::kScalar>();
-  if (kBestPath != Path::kScalar) register_path<kBestPath>();
+  if (path_supported(Path::kAvx2)) register_path<Path::kAvx2>();
+  register_path<Path::kAuto>();
   benchmark::RegisterBenchmark("tf_vars/per-tensor/scalar", [](benchmark::State& st) {
     bm_tf(st, false);
   })->Apply(sizes);

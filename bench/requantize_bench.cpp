@@ -18,10 +18,7 @@
 #include <vector>
 
 #include "eigenq/requantize.hpp"
-
-#if EIGENQ_HAVE_AVX2
-#include <immintrin.h>
-#endif
+#include "same_bytes.hpp"
 
 namespace eigenq {
 namespace {
@@ -108,28 +105,12 @@ void bm_requantize(benchmark::State& state, Scheme scheme) {
   set_counters(state, n);
 }
 
-// int32 -> int8 with saturation and nothing else: the bytes requantize moves.
-template <Path P>
-__attribute__((noinline)) void narrow_loop(const std::int32_t* x, std::int8_t* y, std::int64_t n) {
-  std::int64_t i = 0;
-#if EIGENQ_HAVE_AVX2
-  if constexpr (P == Path::kAvx2) {
-    for (; i + 8 <= n; i += 8) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
-      const __m128i p16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(y + i), _mm_packs_epi16(p16, p16));
-    }
-  }
-#endif
-  for (; i < n; ++i) y[i] = static_cast<std::int8_t>(std::clamp(x[i], -128, 127));
-}
-
 template <Path P>
 void bm_narrow(benchmark::State& state) {
   const std::int64_t n = state.range(0);
   Pool& p = pool();
   for (auto _ : state) {
-    narrow_loop<P>(p.acc.data(), p.out.data(), n);
+    SameBytes<P>::narrow(p.acc.data(), p.out.data(), n);
     benchmark::ClobberMemory();
   }
   set_counters(state, n);
@@ -144,7 +125,7 @@ void add(const std::string& name, Fn fn) {
 template <Path P>
 void register_path() {
   const std::string path = path_name(P);
-  add("baseline/narrow/" + path, bm_narrow<P>);
+  if (P != Path::kAuto) add("baseline/narrow/" + path, bm_narrow<P>);
   for (Scheme s : kSchemes) {
     const std::string tail = std::string("/") + scheme_name(s) + "/" + path;
     add("requantize/double" + tail, [s](benchmark::State& st) { bm_requantize<DoubleRounding, P>(st, s); });
@@ -157,7 +138,10 @@ void register_path() {
 
 const bool registered = [] {
   register_path<Path::kScalar>();
-  if constexpr (kBestPath != Path::kScalar) register_path<kBestPath>();
+  if (path_supported(Path::kAvx2)) register_path<Path::kAvx2>();
+  if (path_supported(Path::kAvx512)) register_path<Path::kAvx512>();
+  if (path_supported(Path::kNeon)) register_path<Path::kNeon>();
+  register_path<Path::kAuto>();
   return true;
 }();
 

@@ -5,7 +5,7 @@
 #   EIGENQ_FORCE_SCALAR                     : compile only the portable path
 #   EIGENQ_SANITIZE   e.g. address;undefined
 #   EIGENQ_WERROR                           : warnings are errors (CI)
-set(EIGENQ_ISA "avx2" CACHE STRING "ISA flags for tests and benchmarks: avx2, native or none")
+set(EIGENQ_ISA "none" CACHE STRING "ISA flags for tests and benchmarks: none (baseline x86-64: run-time dispatch), avx2 or native")
 option(EIGENQ_FORCE_SCALAR "Compile tests and benchmarks with only the portable path" OFF)
 set(EIGENQ_SANITIZE "" CACHE STRING "Sanitizers for tests, e.g. address;undefined")
 option(EIGENQ_WERROR "Treat warnings in the project's own binaries as errors" OFF)

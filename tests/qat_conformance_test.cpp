@@ -79,8 +79,8 @@ void check_fake_quant(const golden::Case& c, const Shape& shape, const QParamsVi
     dy[i] = 0.25f * static_cast<float>(i % 7) - 0.5f;
     want_dx[i] = dy[i] * static_cast<float>(want_mask[i]);
   }
-  Kernels<P>::ste_backward_masked(mask.data(), dy.data(), dx1.data(), x.size());
-  ste_backward_packed(packed.data(), dy.data(), dx2.data(), static_cast<std::int64_t>(x.size()));
+  ste_backward_masked<P>(mask.data(), dy.data(), dx1.data(), static_cast<std::int64_t>(x.size()));
+  ste_backward_packed<P>(packed.data(), dy.data(), dx2.data(), static_cast<std::int64_t>(x.size()));
   qz.ste_backward(x.data(), dy.data(), dx3.data());
   EXPECT_TRUE(same_floats(dx1, want_dx, c.line));
   EXPECT_TRUE(same_floats(dx2, want_dx, c.line));

@@ -217,8 +217,8 @@ void check_masked_scheme(const Scheme& s, std::mt19937& rng) {
   EXPECT_EQ(packed.back(), 0xA5) << "wrote past the packed mask";
   std::normal_distribution<float> normal;
   for (auto& v : dy) v = normal(rng);
-  Kernels<P>::ste_backward_masked(mask.data(), dy.data(), dx_bytes.data(), n);
-  ste_backward_packed(packed.data(), dy.data(), dx_bits.data(), r.n);
+  ste_backward_masked<P>(mask.data(), dy.data(), dx_bytes.data(), r.n);
+  ste_backward_packed<P>(packed.data(), dy.data(), dx_bits.data(), r.n);
   qz.ste_backward(x.data(), dy.data(), dx_input.data());
 
   for (std::size_t i = 0; i < n; ++i) {

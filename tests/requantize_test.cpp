@@ -22,6 +22,7 @@
 
 #include "eigenq/requantize.hpp"
 #include "golden.hpp"
+#include "paths.hpp"
 
 namespace eigenq {
 namespace {
@@ -42,26 +43,10 @@ void for_each_type(Fn&& fn) {
   for_each_type(static_cast<Tuple*>(nullptr), fn);
 }
 
-// Calls fn(std::integral_constant<Path, P>) for every path compiled in.
+// Calls fn(std::integral_constant<Path, P>) for every path this CPU runs.
 template <class Fn>
 void for_each_path(Fn&& fn) {
-  fn(std::integral_constant<Path, Path::kScalar>{});
-  if constexpr (path_available(Path::kAvx2)) fn(std::integral_constant<Path, Path::kAvx2>{});
-  if constexpr (path_available(Path::kNeon)) fn(std::integral_constant<Path, Path::kNeon>{});
-}
-
-// The SIMD specializations are really compiled in where their ISA is: a
-// missing include would silently fall back to the portable loop.
-TEST(RequantizePaths, SpecializationsExistWhereTheIsaDoes) {
-  std::string paths;
-  for_each_path([&](auto path) { paths += std::string(" ") + path_name(decltype(path)::value); });
-  std::printf("requantize paths compiled in:%s\n", paths.c_str());
-#if EIGENQ_HAVE_AVX2
-  EXPECT_FALSE((std::is_base_of_v<RequantizeKernels<Path::kScalar>, RequantizeKernels<Path::kAvx2>>));
-#endif
-#if EIGENQ_HAVE_NEON
-  EXPECT_FALSE((std::is_base_of_v<RequantizeKernels<Path::kScalar>, RequantizeKernels<Path::kNeon>>));
-#endif
+  testing_paths::for_each_supported_path(fn);
 }
 
 // ---------------------------------------------------------------------------
@@ -290,12 +275,12 @@ void sweep(std::uint32_t seed) {
         std::memset(got.data(), kSentinel, got.size() * sizeof(Out));
         if (aligned) {
           const RequantAligned src{m.data(), shift.data(), scale.data()};
-          RequantizeKernels<P>::template requantize<Rule>(x.data() + off_x, got.data() + off_y, n, src, args);
-          RequantizeKernels<Path::kScalar>::template requantize<Rule>(x.data() + off_x, want.data(), n, src, args);
+          Kernels<P>::template requantize<Rule>(x.data() + off_x, got.data() + off_y, n, src, args);
+          Kernels<Path::kScalar>::template requantize<Rule>(x.data() + off_x, want.data(), n, src, args);
         } else {
           const RequantBroadcast src{m[0], shift[0], scale[0]};
-          RequantizeKernels<P>::template requantize<Rule>(x.data() + off_x, got.data() + off_y, n, src, args);
-          RequantizeKernels<Path::kScalar>::template requantize<Rule>(x.data() + off_x, want.data(), n, src, args);
+          Kernels<P>::template requantize<Rule>(x.data() + off_x, got.data() + off_y, n, src, args);
+          Kernels<Path::kScalar>::template requantize<Rule>(x.data() + off_x, want.data(), n, src, args);
         }
         ASSERT_TRUE(guard_intact(got, 0, off_y)) << label << " wrote before the output, n=" << n;
         ASSERT_TRUE(guard_intact(got, off_y + n, got.size())) << label << " wrote past the output, n=" << n;
@@ -346,7 +331,7 @@ TEST(RequantizeSimd, Int32ExtremesAndSaturation) {
               const RequantizeArgs args{izp, -3, Range::full<std::int8_t>()};
               std::vector<std::int8_t> got(values.size()), want(values.size());
               const RequantBroadcast src{m, shift, scale};
-              RequantizeKernels<P>::template requantize<Rule>(values.data(), got.data(), values.size(), src, args);
+              Kernels<P>::template requantize<Rule>(values.data(), got.data(), values.size(), src, args);
               for (std::size_t i = 0; i < values.size(); ++i)
                 want[i] = static_cast<std::int8_t>(requantize<Rule>(values[i], m, shift, scale, args));
               ASSERT_EQ(got, want) << path_name(P) << " " << Rule::name() << " m=" << m << " shift=" << shift

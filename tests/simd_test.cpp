@@ -1,8 +1,11 @@
-// Every kernel path compiled into this binary against the portable loops,
-// bit for bit (floats compared as bits, NaN included), and the portable loops
-// against the one-element reference of numerics.hpp.
+// Every kernel path compiled into this binary that this CPU can run, against
+// the portable loops, bit for bit (floats compared as bits, NaN included),
+// and the portable loops against the one-element reference of numerics.hpp.
+// The binary is built without -m flags: the AVX2 and AVX-512 paths come from
+// run-time dispatch. A path the CPU lacks (or the build leaves out) is
+// reported as skipped, and the paths that ran are printed at the end.
 //
-// Parameterized by path (skipped when not compiled in) and parameter source
+// Parameterized by path and parameter source
 // (broadcast, aligned); each test covers one operation and storage type under
 // every rounding x scaling policy. Each sweep runs every length 0..kSweep,
 // a few long lengths, inputs and outputs misaligned by 0..3 elements, guards
@@ -21,6 +24,7 @@
 #include <limits>
 #include <ostream>
 #include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -66,16 +70,41 @@ std::string numerics_label() {
 
 // Runs fn(Kernels<P>{}) for a path known at run time.
 template <class Fn>
-void with_kernels(Path path, Fn&& fn) {
+void for_path(Path path, Fn&& fn) {
   switch (path) {
     case Path::kScalar:
       return fn(Kernels<Path::kScalar>{});
     case Path::kAvx2:
       return fn(Kernels<Path::kAvx2>{});
+    case Path::kAvx512:
+      return fn(Kernels<Path::kAvx512>{});
     case Path::kNeon:
+    case Path::kAuto:  // not a parameter of these tests
       return fn(Kernels<Path::kNeon>{});
   }
 }
+
+// Which paths ran and which were skipped, printed when the binary ends.
+std::set<std::string>& ran() {
+  static std::set<std::string> s;
+  return s;
+}
+std::set<std::string>& skipped() {
+  static std::set<std::string> s;
+  return s;
+}
+class PathReport : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    auto join = [](const std::set<std::string>& s) {
+      std::string out;
+      for (const std::string& p : s) out += " " + p;
+      return out.empty() ? std::string(" none") : out;
+    };
+    std::printf("simd_test: paths run:%s; skipped:%s\n", join(ran()).c_str(), join(skipped()).c_str());
+  }
+};
+const auto* const report = ::testing::AddGlobalTestEnvironment(new PathReport);
 
 // The smallest scale whose reciprocal is still finite (about 2.9e-39).
 float smallest_valid_scale() {
@@ -338,7 +367,12 @@ float interesting_gradient(std::mt19937& rng) {
 class SimdTest : public ::testing::TestWithParam<std::tuple<Path, Source>> {
  protected:
   void SetUp() override {
-    if (!path_available(path())) GTEST_SKIP() << path_name(path()) << " is not compiled into this binary";
+    if (!path_supported(path())) {
+      skipped().insert(path_name(path()));
+      GTEST_SKIP() << path_name(path())
+                   << (path_compiled(path()) ? " is not supported by this CPU" : " is not compiled into this binary");
+    }
+    ran().insert(path_name(path()));
   }
   Path path() const { return std::get<0>(GetParam()); }
   Source source() const { return std::get<1>(GetParam()); }
@@ -384,7 +418,7 @@ class SimdTest : public ::testing::TestWithParam<std::tuple<Path, Source>> {
           return false;
         }
       Output<Q> q(c.n, c.out_offset);
-      with_kernels(path(), [&](auto kernels) {
+      for_path(path(), [&](auto kernels) {
         p.with_source(
             [&](auto src) { decltype(kernels)::template quantize<Q, N>(x.data(), q.data(), c.n, src, p.range()); });
       });
@@ -414,7 +448,7 @@ class SimdTest : public ::testing::TestWithParam<std::tuple<Path, Source>> {
         }
       }
       Output<float> y(c.n, c.out_offset);
-      with_kernels(path(), [&](auto kernels) {
+      for_path(path(), [&](auto kernels) {
         p.with_source([&](auto src) { decltype(kernels)::template dequantize<Q>(q.data(), y.data(), c.n, src); });
       });
       return same_bits(expected, y, "y", describe);
@@ -453,14 +487,14 @@ TEST_P(SimdTest, FakeQuantize) {
       }
     }
     Output<float> y(c.n, c.out_offset);
-    with_kernels(path(), [&](auto kernels) {
+    for_path(path(), [&](auto kernels) {
       p.with_source(
           [&](auto src) { decltype(kernels)::template fake_quantize<N>(x.data(), y.data(), c.n, src, p.range()); });
     });
     if (!same_bits(expected, y, "y", describe)) return false;
     // In place: y aliases x.
     Input<float> inout = x;
-    with_kernels(path(), [&](auto kernels) {
+    for_path(path(), [&](auto kernels) {
       p.with_source([&](auto src) {
         decltype(kernels)::template fake_quantize<N>(inout.data(), inout.data(), c.n, src, p.range());
       });
@@ -496,7 +530,7 @@ TEST_P(SimdTest, FakeQuantizeMask) {
     }
     Output<float> y(c.n, c.out_offset);
     Output<std::uint8_t> mask(c.n, (c.out_offset + 1) % 4);
-    with_kernels(path(), [&](auto kernels) {
+    for_path(path(), [&](auto kernels) {
       p.with_source([&](auto src) {
         decltype(kernels)::template fake_quantize_mask<N>(x.data(), y.data(), mask.data(), c.n, src, p.range());
       });
@@ -524,7 +558,7 @@ TEST_P(SimdTest, SteBackward) {
       }
     }
     Output<float> dx(c.n, c.out_offset);
-    with_kernels(path(), [&](auto kernels) {
+    for_path(path(), [&](auto kernels) {
       p.with_source([&](auto src) {
         decltype(kernels)::template ste_backward<N>(x.data(), dy.data(), dx.data(), c.n, src, p.range());
       });
@@ -551,8 +585,8 @@ TEST_P(SimdTest, SteBackwardMasked) {
       ASSERT_EQ(std::memcmp(&expected[i], &e, sizeof e), 0) << "portable loop at " << i << describe(i);
     }
     Output<float> dx(c.n, c.out_offset);
-    with_kernels(path(),
-                 [&](auto kernels) { decltype(kernels)::ste_backward_masked(mask.data(), dy.data(), dx.data(), c.n); });
+    for_path(path(),
+             [&](auto kernels) { decltype(kernels)::ste_backward_masked(mask.data(), dy.data(), dx.data(), c.n); });
     ASSERT_TRUE(same_bits(expected, dx, "dx", describe)) << "n = " << c.n;
   }
 }
@@ -576,7 +610,7 @@ TEST_P(SimdTest, NamedCases) {
       std::vector<float> x(n, c.x);
       x[0] = 0.0f;
       std::vector<std::int8_t> q(n);
-      with_kernels(path(), [&](auto kernels) {
+      for_path(path(), [&](auto kernels) {
         if (source() == Source::kBroadcast) {
           decltype(kernels)::template quantize<std::int8_t, presets::pytorch>(
               x.data(), q.data(), n, Broadcast{c.scale, c.zero_point}, Range::full<std::int8_t>());
@@ -599,7 +633,7 @@ std::string param_name(const ::testing::TestParamInfo<std::tuple<Path, Source>>&
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, SimdTest,
-                         ::testing::Combine(::testing::Values(Path::kScalar, Path::kAvx2, Path::kNeon),
+                         ::testing::Combine(::testing::Values(Path::kScalar, Path::kAvx2, Path::kAvx512, Path::kNeon),
                                             ::testing::Values(Source::kBroadcast, Source::kAligned)),
                          param_name);
 

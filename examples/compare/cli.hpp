@@ -316,7 +316,7 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
   const std::string input = opt.dir.empty() ? std::string("built-in synthetic set") : opt.dir;
   std::ostringstream head;
   head << "eigenq-compare: " << tensors.size() << " tensors, " << elements << " elements, from " << input << "\n"
-       << "kernel path " << path_name(kBestPath) << ", numerics " << numerics_name<DefaultNumerics>()
+       << "kernel path " << path_name(active_path()) << ", numerics " << numerics_name<DefaultNumerics>()
        << ", parameters from min/max (PyTorch rules); metadata = float32 scale + int32 zero point (asym) per "
           "parameter\n"
        << (opt.speed.enabled ? "throughput: GB/s of float32 data, fastest of " + std::to_string(opt.speed.repetitions) +
@@ -335,7 +335,7 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
         {"tool", "eigenq-compare"},
         {"command", detail::command_line(args)},
         {"input", input},
-        {"kernel_path", path_name(kBestPath)},
+        {"kernel_path", path_name(active_path())},
         {"numerics", numerics_name<DefaultNumerics>()},
         {"metadata", "float32 scale per parameter, plus int32 zero point for asymmetric schemes"},
         {"int4", "int4 [-8, 7] and uint4 [0, 15] packed two per byte (eigenq/packed.hpp)"},

@@ -4,6 +4,7 @@
 /// header; see README.md for a tour and numerics.hpp for the contract.
 
 #include "config.hpp"      // IWYU pragma: export
+#include "cpu.hpp"         // IWYU pragma: export
 #include "eigen.hpp"       // IWYU pragma: export
 #include "groupwise.hpp"   // IWYU pragma: export
 #include "kernels.hpp"     // IWYU pragma: export

@@ -145,6 +145,8 @@ struct ResolvedParams {
   std::int64_t inner = 1;     ///< elements per step along the axis
   std::int64_t blocks = 1;    ///< parameters along the axis (blocked), else channels
   std::size_t count = 1;      ///< parameters the shape needs
+
+  std::int64_t size() const { return outer * channels * inner; }
 };
 
 /// Maps a possibly negative axis into [0, rank); -1 if out of range.

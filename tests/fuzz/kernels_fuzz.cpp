@@ -1,11 +1,12 @@
 // libFuzzer target: the fuzzer's bytes choose an operation, storage type,
 // numerics preset, parameter source, range, scale, zero point, buffer offsets
-// and the data; the best compiled path (kBestPath) must produce the same bits
-// as the portable loops. A difference prints the case and aborts. Buffers are
-// exactly as long as the kernel may touch, so AddressSanitizer catches any
-// access outside them.
+// and the data; every SIMD path compiled in and supported by this CPU must
+// produce the same bits as the portable loops. A difference prints the case
+// and aborts. Buffers are exactly as long as the kernel may touch, so
+// AddressSanitizer catches any access outside them.
 //
 // Build and run: tests/fuzz/run.sh (clang, -fsanitize=fuzzer,address,undefined).
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include <type_traits>
 
 #include "eigenq/kernels.hpp"
+#include "paths.hpp"
 
 namespace eigenq {
 namespace {
@@ -102,22 +104,30 @@ float to_input(Bytes& in, std::uint8_t mode, float scale) {
   return x;
 }
 
-[[noreturn]] void mismatch(const char* op, const char* preset, std::size_t i, std::size_t n, double expected,
+[[noreturn]] void mismatch(const char* op, const char* preset, Path path, std::size_t i, std::size_t n, double expected,
                            double got, std::uint32_t expected_bits, std::uint32_t got_bits) {
   std::fprintf(stderr, "%s (%s), %s path: element %zu of %zu differs: expected %.9g (0x%08x), got %.9g (0x%08x)\n", op,
-               preset, path_name(kBestPath), i, n, expected, expected_bits, got, got_bits);
+               preset, path_name(path), i, n, expected, expected_bits, got, got_bits);
   std::abort();
 }
 
 template <class T>
-void compare(const char* op, const char* preset, const T* expected, const T* got, std::size_t n) {
+void compare(const char* op, const char* preset, Path path, const T* expected, const T* got, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     if (std::memcmp(&expected[i], &got[i], sizeof(T)) == 0) continue;
     std::uint32_t e = 0, g = 0;
     std::memcpy(&e, &expected[i], sizeof(T) < 4 ? sizeof(T) : 4);
     std::memcpy(&g, &got[i], sizeof(T) < 4 ? sizeof(T) : 4);
-    mismatch(op, preset, i, n, static_cast<double>(expected[i]), static_cast<double>(got[i]), e, g);
+    mismatch(op, preset, path, i, n, static_cast<double>(expected[i]), static_cast<double>(got[i]), e, g);
   }
+}
+
+// Calls fn(Kernels<P>{}, P) for every SIMD path this CPU runs.
+template <class Fn>
+void for_each_simd_path(Fn&& fn) {
+  testing_paths::for_each_supported_path([&](auto path) {
+    if constexpr (decltype(path)::value != Path::kScalar) fn(Kernels<decltype(path)::value>{}, decltype(path)::value);
+  });
 }
 
 // Parameters of one call: a broadcast pair, or one pair per element.
@@ -150,7 +160,6 @@ const char* numerics_label() {
 
 template <class N, class Q>
 void fuzz_one(Bytes& in, std::uint8_t op) {
-  using Best = Kernels<kBestPath>;
   using Scalar = Kernels<Path::kScalar>;
   const char* preset = numerics_label<N>();
   const Range range = to_range<Q>(in);
@@ -192,48 +201,153 @@ void fuzz_one(Bytes& in, std::uint8_t op) {
     case 0: {
       auto eq = buffer<Q>(n), gq_buf = buffer<Q>(n + out_offset);
       Q* gq = gq_buf.get() + out_offset;
-      p.with_source([&](auto src) {
-        Scalar::quantize<Q, N>(x, eq.get(), n, src, range);
-        Best::quantize<Q, N>(x, gq, n, src, range);
+      p.with_source([&](auto src) { Scalar::quantize<Q, N>(x, eq.get(), n, src, range); });
+      return for_each_simd_path([&](auto k, Path path) {
+        p.with_source([&](auto src) { decltype(k)::template quantize<Q, N>(x, gq, n, src, range); });
+        compare("quantize", preset, path, eq.get(), gq, n);
       });
-      return compare("quantize", preset, eq.get(), gq, n);
     }
     case 1:
-      p.with_source([&](auto src) {
-        Scalar::dequantize<Q>(q, expected.get(), n, src);
-        Best::dequantize<Q>(q, got, n, src);
+      p.with_source([&](auto src) { Scalar::dequantize<Q>(q, expected.get(), n, src); });
+      return for_each_simd_path([&](auto k, Path path) {
+        p.with_source([&](auto src) { decltype(k)::template dequantize<Q>(q, got, n, src); });
+        compare("dequantize", preset, path, expected.get(), got, n);
       });
-      return compare("dequantize", preset, expected.get(), got, n);
     case 2:
-      p.with_source([&](auto src) {
-        Scalar::fake_quantize<N>(x, expected.get(), n, src, range);
-        Best::fake_quantize<N>(x, got, n, src, range);
+      p.with_source([&](auto src) { Scalar::fake_quantize<N>(x, expected.get(), n, src, range); });
+      return for_each_simd_path([&](auto k, Path path) {
+        p.with_source([&](auto src) { decltype(k)::template fake_quantize<N>(x, got, n, src, range); });
+        compare("fake_quantize", preset, path, expected.get(), got, n);
       });
-      return compare("fake_quantize", preset, expected.get(), got, n);
     case 3: {
       auto em = buffer<std::uint8_t>(n), gm_buf = buffer<std::uint8_t>(n + out_offset);
       std::uint8_t* gm = gm_buf.get() + out_offset;
-      p.with_source([&](auto src) {
-        Scalar::fake_quantize_mask<N>(x, expected.get(), em.get(), n, src, range);
-        Best::fake_quantize_mask<N>(x, got, gm, n, src, range);
+      p.with_source([&](auto src) { Scalar::fake_quantize_mask<N>(x, expected.get(), em.get(), n, src, range); });
+      return for_each_simd_path([&](auto k, Path path) {
+        p.with_source([&](auto src) { decltype(k)::template fake_quantize_mask<N>(x, got, gm, n, src, range); });
+        compare("fake_quantize_mask (y)", preset, path, expected.get(), got, n);
+        compare("fake_quantize_mask (mask)", preset, path, em.get(), gm, n);
       });
-      compare("fake_quantize_mask (y)", preset, expected.get(), got, n);
-      return compare("fake_quantize_mask (mask)", preset, em.get(), gm, n);
     }
     case 4:
-      p.with_source([&](auto src) {
-        Scalar::ste_backward<N>(x, dy, expected.get(), n, src, range);
-        Best::ste_backward<N>(x, dy, got, n, src, range);
+      p.with_source([&](auto src) { Scalar::ste_backward<N>(x, dy, expected.get(), n, src, range); });
+      return for_each_simd_path([&](auto k, Path path) {
+        p.with_source([&](auto src) { decltype(k)::template ste_backward<N>(x, dy, got, n, src, range); });
+        compare("ste_backward", preset, path, expected.get(), got, n);
       });
-      return compare("ste_backward", preset, expected.get(), got, n);
     default: {
       auto mask = buffer<std::uint8_t>(n);
       for (std::size_t i = 0; i < n; ++i) mask[i] = static_cast<std::uint8_t>(q[i]);
       Scalar::ste_backward_masked(mask.get(), dy, expected.get(), n);
-      Best::ste_backward_masked(mask.get(), dy, got, n);
-      return compare("ste_backward_masked", preset, expected.get(), got, n);
+      return for_each_simd_path([&](auto k, Path path) {
+        decltype(k)::ste_backward_masked(mask.get(), dy, got, n);
+        compare("ste_backward_masked", preset, path, expected.get(), got, n);
+      });
     }
   }
+}
+
+// Requantization of In to Out under Rule: multipliers per tensor or per
+// element (any valid multiplier and shift, or fp32 scale), zero points and
+// the clamp range anywhere they are valid.
+template <class Rule, class In, class Out>
+void fuzz_requantize(Bytes& in) {
+  const std::uint8_t layout = in.take<std::uint8_t>();
+  const bool aligned = layout & 1;
+  const std::size_t in_offset = (layout >> 1) % 4, out_offset = (layout >> 3) % 4;
+  const std::int64_t out_lo = std::numeric_limits<Out>::lowest(), out_hi = std::numeric_limits<Out>::max();
+  const std::int64_t a = out_lo + in.take<std::uint16_t>() % (out_hi - out_lo + 1);
+  const std::int64_t b = out_lo + in.take<std::uint16_t>() % (out_hi - out_lo + 1);
+  const Range range{static_cast<std::int32_t>(a < b ? a : b), static_cast<std::int32_t>(a < b ? b : a)};
+  RequantizeArgs args;
+  args.range = range;
+  args.output_zero_point = to_zero_point(in.take<std::uint32_t>(), range);
+  const std::int64_t in_lo = std::numeric_limits<In>::lowest(), in_hi = std::numeric_limits<In>::max();
+  args.input_zero_point =
+      static_cast<std::int32_t>(in_lo + static_cast<std::int64_t>(in.take<std::uint32_t>() % (in_hi - in_lo + 1)));
+  const std::size_t per_element = sizeof(In) + (aligned ? 12 : 0);
+  const std::size_t n = std::min(in.left() / per_element, kMaxElements);
+  const std::size_t count = aligned ? n : 1;
+  auto multiplier = buffer<std::int32_t>(count), shift = buffer<std::int32_t>(count);
+  auto scale = buffer<float>(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    multiplier[i] = static_cast<std::int32_t>(in.take<std::uint32_t>() & 0x7fffffff);
+    shift[i] = static_cast<std::int32_t>(in.take<std::uint8_t>() % 62) - 31;
+    scale[i] = to_scale(in.take<std::uint32_t>());
+  }
+  auto x_buf = buffer<In>(n + in_offset);
+  In* x = x_buf.get() + in_offset;
+  for (std::size_t i = 0; i < n; ++i) x[i] = in.take<In>();
+  auto expected = buffer<Out>(n), got_buf = buffer<Out>(n + out_offset);
+  Out* got = got_buf.get() + out_offset;
+  auto with_source = [&](auto fn) {
+    if (aligned)
+      fn(RequantAligned{multiplier.get(), shift.get(), scale.get()});
+    else
+      fn(RequantBroadcast{multiplier[0], shift[0], scale[0]});
+  };
+  with_source([&](auto src) { Kernels<Path::kScalar>::requantize<Rule>(x, expected.get(), n, src, args); });
+  for_each_simd_path([&](auto k, Path path) {
+    with_source([&](auto src) { decltype(k)::template requantize<Rule>(x, got, n, src, args); });
+    compare("requantize", Rule::name(), path, expected.get(), got, n);
+  });
+}
+
+template <class Rule>
+void fuzz_requantize_types(Bytes& in, std::uint8_t types) {
+  switch (types % 6) {
+    case 0:
+      return fuzz_requantize<Rule, std::int32_t, std::int8_t>(in);
+    case 1:
+      return fuzz_requantize<Rule, std::int32_t, std::uint8_t>(in);
+    case 2:
+      return fuzz_requantize<Rule, std::int32_t, std::int16_t>(in);
+    case 3:
+      return fuzz_requantize<Rule, std::int16_t, std::int8_t>(in);
+    case 4:
+      return fuzz_requantize<Rule, std::uint8_t, std::uint8_t>(in);
+    default:
+      return fuzz_requantize<Rule, std::int8_t, std::int8_t>(in);
+  }
+}
+
+void fuzz_requantize_rule(Bytes& in, std::uint8_t choice) {
+  switch (choice % 4) {
+    case 0:
+      return fuzz_requantize_types<DoubleRounding>(in, choice / 4);
+    case 1:
+      return fuzz_requantize_types<SingleRounding>(in, choice / 4);
+    case 2:
+      return fuzz_requantize_types<TvmToNearest>(in, choice / 4);
+    default:
+      return fuzz_requantize_types<Fp32Rounding>(in, choice / 4);
+  }
+}
+
+// 4-bit packing of n values into elements [at, at + n) of a buffer whose
+// other nibbles must stay as they were, and unpacking them again.
+template <class T>
+void fuzz_nibbles(Bytes& in) {
+  using U = typename T::Unpacked;
+  const std::int64_t at = in.take<std::uint8_t>() % 8;
+  const std::int64_t n = static_cast<std::int64_t>(std::min(in.left(), kMaxElements));
+  auto v = buffer<U>(static_cast<std::size_t>(n));
+  const Range r = T::range();
+  for (std::int64_t i = 0; i < n; ++i)
+    v[i] = static_cast<U>(r.qmin + static_cast<std::int32_t>(in.take<std::uint8_t>() % (r.qmax - r.qmin + 1)));
+  const std::size_t bytes = packed_size(at + n + 1);
+  auto expected = buffer<std::uint8_t>(bytes), got = buffer<std::uint8_t>(bytes);
+  auto back = buffer<U>(static_cast<std::size_t>(n)), back_expected = buffer<U>(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < bytes; ++i) expected[i] = static_cast<std::uint8_t>(0xA5 + i);
+  Kernels<Path::kScalar>::pack_nibbles<T>(v.get(), expected.get(), at, n);
+  Kernels<Path::kScalar>::unpack_nibbles<T>(expected.get(), at, n, back_expected.get());
+  for_each_simd_path([&](auto k, Path path) {
+    for (std::size_t i = 0; i < bytes; ++i) got[i] = static_cast<std::uint8_t>(0xA5 + i);
+    decltype(k)::template pack_nibbles<T>(v.get(), got.get(), at, n);
+    compare("pack_nibbles", T::name(), path, expected.get(), got.get(), bytes);
+    decltype(k)::template unpack_nibbles<T>(expected.get(), at, n, back.get());
+    compare("unpack_nibbles", T::name(), path, back_expected.get(), back.get(), static_cast<std::size_t>(n));
+  });
 }
 
 template <class N>
@@ -257,6 +371,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   using namespace eigenq;
   Bytes in(data, size);
   const std::uint8_t op = in.take<std::uint8_t>(), choice = in.take<std::uint8_t>();
+  if (op % 8 == 6) {
+    fuzz_requantize_rule(in, choice);
+    return 0;
+  }
+  if (op % 8 == 7) {
+    if (choice % 2)
+      fuzz_nibbles<Int4>(in);
+    else
+      fuzz_nibbles<UInt4>(in);
+    return 0;
+  }
   const std::uint8_t storage = choice / 6;
   switch (choice % 6) {
     case 0:

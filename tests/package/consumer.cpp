@@ -25,6 +25,6 @@ int main() {
   }
   if (wrong != 0) return 1;
   std::printf("eigenq %d.%d.%d consumer: ok (%s path)\n", EIGENQ_VERSION_MAJOR, EIGENQ_VERSION_MINOR,
-              EIGENQ_VERSION_PATCH, eigenq::path_name(eigenq::kBestPath));
+              EIGENQ_VERSION_PATCH, eigenq::path_name(eigenq::active_path()));
   return 0;
 }

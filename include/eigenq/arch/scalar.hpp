@@ -1,18 +1,29 @@
 #pragma once
 /// \file
-/// The portable path: the reference numerics (numerics.hpp) applied element
-/// by element. The SIMD paths must match these loops bit for bit; they also
-/// use them for the elements left over after the last full vector.
+/// The portable path: the reference numerics (numerics.hpp,
+/// requantize_rules.hpp, packing.hpp) applied element by element. The SIMD
+/// paths must match these loops bit for bit, and run them for presets they
+/// do not vectorize.
 
 #include <cstddef>
 #include <cstdint>
 
-#include "../kernels.hpp"
+#include "../config.hpp"
+#include "../numerics.hpp"
+#include "../packing.hpp"
+#include "../params.hpp"
+#include "../requantize_rules.hpp"
+#include "../runs.hpp"
 
 namespace eigenq {
 
-template <>
-struct Kernels<Path::kScalar> {
+template <Path P>
+struct Kernels;
+
+namespace detail {
+namespace scalar {
+
+struct RunOps {
   /// q[i] = quantize(x[i]).
   template <class Q, class N, class Src>
   static void quantize(const float* x, Q* q, std::size_t n, Src p, Range range) {
@@ -58,19 +69,35 @@ struct Kernels<Path::kScalar> {
   static void ste_backward_masked(const std::uint8_t* mask, const float* dy, float* dx, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) dx[i] = dy[i] * static_cast<float>(mask[i]);
   }
+
+  /// y[i] = requantize(x[i]) under Rule.
+  template <class Rule, class In, class Out, class Src>
+  static void requantize(const In* x, Out* y, std::size_t n, Src p, const RequantizeArgs& args) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if constexpr (Rule::kFixedPoint)
+        y[i] = static_cast<Out>(eigenq::requantize<Rule>(x[i], p.multiplier_at(i), p.shift_at(i), 0.0f, args));
+      else
+        y[i] = static_cast<Out>(eigenq::requantize<Rule>(x[i], 0, 0, p.scale_at(i), args));
+    }
+  }
+
+  /// Elements [at, at + n) of a packed 4-bit buffer (packing.hpp).
+  template <class T>
+  static void pack_nibbles(const typename T::Unpacked* v, std::uint8_t* packed, std::int64_t at, std::int64_t n) {
+    eigenq::pack<T>(v, packed, at, n);
+  }
+  template <class T>
+  static void unpack_nibbles(const std::uint8_t* packed, std::int64_t at, std::int64_t n, typename T::Unpacked* v) {
+    eigenq::unpack<T>(packed, at, n, v);
+  }
 };
 
-/// Paths without a specialization (not compiled in) run the portable loops.
-template <Path P>
-struct Kernels : Kernels<Path::kScalar> {};
+#include "generic/tensors.inl"
+
+}  // namespace scalar
+}  // namespace detail
+
+template <>
+struct Kernels<Path::kScalar> : detail::scalar::TensorOps {};
 
 }  // namespace eigenq
-
-// The ISA specializations, here rather than in kernels.hpp: they derive from
-// Kernels<Path::kScalar>, which must be complete whichever header comes first.
-#if EIGENQ_HAVE_AVX2
-#include "avx2.hpp"
-#endif
-#if EIGENQ_HAVE_NEON
-#include "neon.hpp"
-#endif

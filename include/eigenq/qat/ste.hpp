@@ -32,66 +32,7 @@
 
 namespace eigenq {
 
-// ---------------------------------------------------------------------------
-// Bit-packed masks
-
-/// Bytes needed for a packed mask of n elements.
-constexpr std::int64_t packed_mask_bytes(std::int64_t n) { return (n + 7) / 8; }
-
-/// Element i of a packed mask.
-inline bool packed_mask_bit(const std::uint8_t* bits, std::int64_t i) { return (bits[i >> 3] >> (i & 7)) & 1; }
-
 namespace detail {
-
-/// Mask bytes computed per kernel call before packing (on the stack).
-constexpr std::int64_t kMaskChunk = 1024;
-
-/// Packs 8 mask bytes (each 0 or 1) into one byte, element j in bit j.
-inline std::uint8_t pack8(const std::uint8_t* mask) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  // Byte j (bit 8j of the word) times 2^(56 - 7j) lands on bit 56 + j; the
-  // other partial products fall elsewhere and no carry reaches the top byte
-  // (checked for all 256 inputs in tests/qat_test.cpp).
-  std::uint64_t v;
-  std::memcpy(&v, mask, 8);
-  return static_cast<std::uint8_t>((v * 0x0102040810204080ull) >> 56);
-#else
-  unsigned b = 0;
-  for (int j = 0; j < 8; ++j) b |= static_cast<unsigned>(mask[j]) << j;
-  return static_cast<std::uint8_t>(b);
-#endif
-}
-
-/// ORs n mask bytes (each 0 or 1) into a zeroed bit array, starting at bit
-/// `at`. Runs may start and end in the middle of a byte.
-inline void pack_mask_bits(const std::uint8_t* mask, std::int64_t n, std::uint8_t* bits, std::int64_t at) {
-  std::int64_t i = 0;
-  for (; i < n && ((at + i) & 7) != 0; ++i) bits[(at + i) >> 3] |= static_cast<std::uint8_t>(mask[i] << ((at + i) & 7));
-  for (; i + 8 <= n; i += 8) bits[(at + i) >> 3] |= pack8(mask + i);
-  for (; i < n; ++i) bits[(at + i) >> 3] |= static_cast<std::uint8_t>(mask[i] << ((at + i) & 7));
-}
-
-/// Each byte's 8 bits spread to 8 bytes (bit j to byte j, little-endian):
-/// 2 KiB, built at compile time.
-struct SpreadBits {
-  std::uint64_t v[256];
-  constexpr SpreadBits() : v() {
-    for (int b = 0; b < 256; ++b)
-      for (int j = 0; j < 8; ++j) v[b] |= static_cast<std::uint64_t>((b >> j) & 1) << (8 * j);
-  }
-};
-inline constexpr SpreadBits kSpreadBits{};
-
-/// Unpacks n mask bits starting at bit `at` (a multiple of 8) into bytes.
-inline void unpack_mask_bits(const std::uint8_t* bits, std::int64_t at, std::int64_t n, std::uint8_t* mask) {
-  EIGENQ_ASSERT(at % 8 == 0);
-  const std::uint8_t* b = bits + at / 8;
-  std::int64_t i = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  for (; i + 8 <= n; i += 8) std::memcpy(mask + i, &kSpreadBits.v[b[i >> 3]], 8);
-#endif
-  for (; i < n; ++i) mask[i] = (b[i >> 3] >> (i & 7)) & 1;
-}
 
 inline bool same_shape(const Shape& a, const Shape& b) {
   if (a.rank != b.rank || a.layout != b.layout) return false;
@@ -116,30 +57,20 @@ inline Status check_same_shape(const Shape& expected, const Shape& got, const ch
 /// one of them is written. y may alias x.
 template <class Q, class N, Path P>
 void fake_quantize_packed_mask(const Quantizer<Q, N, P>& qz, const float* x, float* y, std::uint8_t* bits) {
-  std::fill(bits, bits + packed_mask_bytes(qz.size()), std::uint8_t{0});
-  const Range range = qz.range();
-  detail::for_each_run(qz.resolved(), [&](std::int64_t at, std::int64_t n, auto src) {
-    std::uint8_t chunk[detail::kMaskChunk];
-    for (std::int64_t k = 0; k < n; k += detail::kMaskChunk) {
-      const std::int64_t m = std::min(detail::kMaskChunk, n - k);
-      Kernels<P>::template fake_quantize_mask<N>(x + at + k, y + at + k, chunk, static_cast<std::size_t>(m),
-                                                 src.advanced(static_cast<std::size_t>(k)), range);
-      detail::pack_mask_bits(chunk, m, bits, at + k);
-    }
-  });
+  with_kernels<P>([&](auto k) { decltype(k)::template fake_quantize_packed_mask<N>(qz.resolved(), x, y, bits); });
 }
 
-/// dx[i] = dy[i] * mask bit i, for a packed mask of n elements: unpacked a
-/// chunk at a time on the stack, then `Kernels<P>::ste_backward_masked`.
-/// dx may alias dy.
+/// dx[i] = dy[i] * mask byte i, for n elements; dx may alias dy.
+template <Path P = kBestPath>
+void ste_backward_masked(const std::uint8_t* mask, const float* dy, float* dx, std::int64_t n) {
+  with_kernels<P>([&](auto k) { decltype(k)::ste_backward_masked(mask, dy, dx, static_cast<std::size_t>(n)); });
+}
+
+/// dx[i] = dy[i] * mask bit i, for a packed mask of n elements; dx may alias
+/// dy.
 template <Path P = kBestPath>
 void ste_backward_packed(const std::uint8_t* bits, const float* dy, float* dx, std::int64_t n) {
-  std::uint8_t chunk[detail::kMaskChunk];
-  for (std::int64_t k = 0; k < n; k += detail::kMaskChunk) {
-    const std::int64_t m = std::min(detail::kMaskChunk, n - k);
-    detail::unpack_mask_bits(bits, k, m, chunk);
-    Kernels<P>::ste_backward_masked(chunk, dy + k, dx + k, static_cast<std::size_t>(m));
-  }
+  with_kernels<P>([&](auto k) { decltype(k)::ste_backward_packed(bits, dy, dx, n); });
 }
 
 // ---------------------------------------------------------------------------
@@ -186,7 +117,7 @@ Status ste_backward_into(const Mask& mask, const DY& dy, DX&& dx) {
   static_assert(std::is_same_v<typename detail::Traits<DX>::Scalar, float>, "gradients are float");
   EIGENQ_RETURN_IF_ERROR(detail::check_output(mask, dy));
   EIGENQ_RETURN_IF_ERROR(detail::check_output(mask, dx));
-  Kernels<P>::ste_backward_masked(mask.data(), dy.data(), dx.data(), static_cast<std::size_t>(shape_of(dy).size()));
+  ste_backward_masked<P>(mask.data(), dy.data(), dx.data(), shape_of(dy).size());
   return Status::ok();
 }
 
@@ -292,7 +223,7 @@ class FakeQuantSTE {
     if (storage_ == MaskStorage::kBits)
       ste_backward_packed<P>(mask_.data(), dy, dx, n);
     else
-      Kernels<P>::ste_backward_masked(mask_.data(), dy, dx, static_cast<std::size_t>(n));
+      ste_backward_masked<P>(mask_.data(), dy, dx, n);
     return Status::ok();
   }
 
@@ -409,7 +340,7 @@ class FakeQuantOp {
 ///
 ///     Eigen::Tensor<float, 2> dx = x.binaryExpr(dy, eigenq::SteOp<>(scale, zero_point, range));
 ///
-/// gives dy * mask(x), the bits of `Kernels<P>::ste_backward`.
+/// gives dy * mask(x), the bits of `Quantizer::ste_backward`.
 template <class N = DefaultNumerics>
 class SteOp {
  public:

@@ -1,0 +1,137 @@
+// Whole-tensor operations: the loops over a scheme's runs (runs.hpp)
+// around the run kernels of the enclosing namespace (`RunOps`). Included
+// once per path inside its namespace (and target region), the portable path
+// included, so that each loop is compiled with its runs for one instruction
+// set: the run-time choice of a path (with_kernels) is made once per call
+// here, never per run.
+//
+// Lambdas capture by value: a byte store in a run could otherwise alias
+// anything reached through a reference.
+
+struct TensorOps : RunOps {
+  using RunOps::dequantize;
+  using RunOps::fake_quantize;
+  using RunOps::fake_quantize_mask;
+  using RunOps::quantize;
+  using RunOps::requantize;
+  using RunOps::ste_backward;
+
+  /// q = quantize(x) over the whole scheme.
+  template <class Q, class N>
+  static void quantize(const ResolvedParams& r, const float* x, Q* q) {
+    const Range range = r.params.range;
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+      RunOps::quantize<Q, N>(x + at, q + at, static_cast<std::size_t>(n), src, range);
+    });
+  }
+
+  template <class Q>
+  static void dequantize(const ResolvedParams& r, const Q* q, float* y) {
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+      RunOps::dequantize<Q>(q + at, y + at, static_cast<std::size_t>(n), src);
+    });
+  }
+
+  template <class N>
+  static void fake_quantize(const ResolvedParams& r, const float* x, float* y) {
+    const Range range = r.params.range;
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+      RunOps::fake_quantize<N>(x + at, y + at, static_cast<std::size_t>(n), src, range);
+    });
+  }
+
+  template <class N>
+  static void fake_quantize_mask(const ResolvedParams& r, const float* x, float* y, std::uint8_t* mask) {
+    const Range range = r.params.range;
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+      RunOps::fake_quantize_mask<N>(x + at, y + at, mask + at, static_cast<std::size_t>(n), src, range);
+    });
+  }
+
+  template <class N>
+  static void ste_backward(const ResolvedParams& r, const float* x, const float* dy, float* dx) {
+    const Range range = r.params.range;
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+      RunOps::ste_backward<N>(x + at, dy + at, dx + at, static_cast<std::size_t>(n), src, range);
+    });
+  }
+
+  /// y = requantize(x) over the whole scheme.
+  template <class Rule, class In, class Out>
+  static void requantize(const ResolvedParams& r, const RequantizeParamsView& p, const In* x, Out* y) {
+    const RequantizeArgs args = p.args();
+    for_each_requant_run(r, p, [=](std::int64_t at, std::int64_t n, auto src) {
+      RunOps::requantize<Rule>(x + at, y + at, static_cast<std::size_t>(n), src, args);
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Packed 4-bit storage (packing.hpp): each run quantized chunk by chunk
+  // into a stack buffer, then packed (dequantize: unpacked, then
+  // dequantized). Runs may start on an odd element.
+
+  static constexpr std::int64_t kPackChunk = 512;
+
+  /// packed = pack(quantize(x)) with T's unpacked type; the padding nibble
+  /// of an odd-sized tensor is zero.
+  template <class T, class N>
+  static void quantize_packed(const ResolvedParams& r, const float* x, std::uint8_t* packed) {
+    using U = typename T::Unpacked;
+    const Range range = r.params.range;
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+      U chunk[kPackChunk];
+      for (std::int64_t k = 0; k < n; k += kPackChunk) {
+        const std::int64_t m = n - k < kPackChunk ? n - k : kPackChunk;
+        RunOps::quantize<U, N>(x + at + k, chunk, static_cast<std::size_t>(m),
+                               src.advanced(static_cast<std::size_t>(k)), range);
+        RunOps::pack_nibbles<T>(chunk, packed, at + k, m);
+      }
+    });
+    const std::int64_t size = r.size();
+    if (size & 1) packed[size >> 1] &= 0x0F;
+  }
+
+  template <class T>
+  static void dequantize_packed(const ResolvedParams& r, const std::uint8_t* packed, float* y) {
+    using U = typename T::Unpacked;
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+      U chunk[kPackChunk];
+      for (std::int64_t k = 0; k < n; k += kPackChunk) {
+        const std::int64_t m = n - k < kPackChunk ? n - k : kPackChunk;
+        RunOps::unpack_nibbles<T>(packed, at + k, m, chunk);
+        RunOps::dequantize<U>(chunk, y + at + k, static_cast<std::size_t>(m),
+                              src.advanced(static_cast<std::size_t>(k)));
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // STE masks packed one bit per element (packing.hpp)
+
+  /// y = fake_quantize(x) and the mask bits; every byte of bits is written.
+  template <class N>
+  static void fake_quantize_packed_mask(const ResolvedParams& r, const float* x, float* y, std::uint8_t* bits) {
+    const std::int64_t size = r.size();
+    for (std::int64_t b = 0; b < packed_mask_bytes(size); ++b) bits[b] = 0;
+    const Range range = r.params.range;
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+      std::uint8_t chunk[kMaskChunk];
+      for (std::int64_t k = 0; k < n; k += kMaskChunk) {
+        const std::int64_t m = n - k < kMaskChunk ? n - k : kMaskChunk;
+        RunOps::fake_quantize_mask<N>(x + at + k, y + at + k, chunk, static_cast<std::size_t>(m),
+                                      src.advanced(static_cast<std::size_t>(k)), range);
+        pack_mask_bits(chunk, m, bits, at + k);
+      }
+    });
+  }
+
+  /// dx = dy * mask bit, for n elements.
+  static void ste_backward_packed(const std::uint8_t* bits, const float* dy, float* dx, std::int64_t n) {
+    std::uint8_t chunk[kMaskChunk];
+    for (std::int64_t k = 0; k < n; k += kMaskChunk) {
+      const std::int64_t m = n - k < kMaskChunk ? n - k : kMaskChunk;
+      unpack_mask_bits(bits, k, m, chunk);
+      RunOps::ste_backward_masked(chunk, dy + k, dx + k, static_cast<std::size_t>(m));
+    }
+  }
+};

@@ -1,0 +1,341 @@
+#pragma once
+/// \file
+/// AVX2 primitives: eight float lanes. The operations are arch/generic/,
+/// compiled here for AVX2 (and F16C) under a target region, so any x86-64
+/// program contains them and runs them where the CPU can (cpu.hpp).
+///
+/// This file also states, once, what every primitive of every path
+/// promises; the AVX-512 and NEON files implement the same names.
+///
+///   F, I, M, D        float lanes, int32 lanes, a per-lane condition, the
+///                     float lanes as doubles; kLanes lanes each
+///   load/store        whole vectors; with a count n < kLanes, only the first
+///                     n elements are read or written (the rest of a loaded
+///                     vector is zero)
+///   load_widened<Q>   kLanes elements of int8/uint8/int16/int32 as int32
+///   store_narrowed    int32 lanes already inside Q's range, as Q; the
+///                     four-vector form stores 4 * kLanes elements
+///   clamp(v, lo, hi)  min(max(v, lo), hi), NaN giving lo
+///   round_half_even, round_half_away, floor
+///                     integer-valued floats (half_away: as std::round)
+///   convert_nearest   float to int32 rounding half to even; convert_exact
+///                     for integer-valued floats; both for |v| < 2^31
+///   ge, le, both      ordered comparisons (false for NaN) and their AND
+///   one_where         1.0f (or 1) where the condition holds, else +0.0f (0)
+///   widen, narrow, truncate
+///                     float or int32 lanes to D exactly; D to float
+///                     rounding to nearest; D to int32 truncating (in range)
+///   opaque            the value unchanged, hidden from FMA contraction
+/// Requantization (gemmlowp's fixed-point primitives, lane by lane as
+/// requantize_rules.hpp defines them on one int32):
+///   saturating_sub, saturating_left_shift, rounding_doubling_high_mul
+///   (multiplier >= 0), rounding_divide_by_pot (exponent in [0, 31]) and
+///   rounding_multiply_shift<kTiesAway>: d * m / 2^(31 - shift) rounded
+///   once, half up (or away from zero), saturated to int32.
+/// Packing: pack_nibble_block / unpack_nibble_block<kSigned> move
+///   kNibbleBytes packed bytes to or from 2 * kNibbleBytes values.
+
+#include "../kernels.hpp"
+#include "scalar.hpp"
+
+#if EIGENQ_HAVE_AVX2
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+EIGENQ_TARGET_BEGIN(EIGENQ_AVX2_TARGET)
+
+namespace eigenq {
+namespace detail {
+namespace avx2 {
+
+constexpr std::size_t kLanes = 8;
+
+using F = __m256;
+using I = __m256i;
+using M = __m256;  // all-ones lanes where true
+struct D {
+  __m256d lo, hi;  // lanes 0-3 and 4-7
+};
+
+// ---------------------------------------------------------------------------
+// Memory
+
+inline F load(const float* p) { return _mm256_loadu_ps(p); }
+inline I load(const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+inline void store(std::int32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+
+// Lanes [0, n) selected, as maskload/maskstore take them; neither touches
+// the memory of an unselected lane.
+inline I first(std::size_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+inline F load(const float* p, std::size_t n) { return _mm256_maskload_ps(p, first(n)); }
+inline I load(const std::int32_t* p, std::size_t n) { return _mm256_maskload_epi32(p, first(n)); }
+inline void store(float* p, F v, std::size_t n) { _mm256_maskstore_ps(p, first(n), v); }
+inline void store(std::int32_t* p, I v, std::size_t n) { _mm256_maskstore_epi32(p, first(n), v); }
+
+inline __m128i load64(const void* p) { return _mm_loadl_epi64(static_cast<const __m128i*>(p)); }
+
+template <class Q>
+inline I load_widened(const Q* p) {
+  if constexpr (std::is_same_v<Q, std::int8_t>)
+    return _mm256_cvtepi8_epi32(load64(p));
+  else if constexpr (std::is_same_v<Q, std::uint8_t>)
+    return _mm256_cvtepu8_epi32(load64(p));
+  else if constexpr (std::is_same_v<Q, std::int16_t>)
+    return _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  else
+    return load(p);
+}
+template <class Q>
+inline I load_widened(const Q* p, std::size_t n) {
+  if constexpr (sizeof(Q) == 4) {
+    return load(p, n);
+  } else {
+    Q part[kLanes] = {};
+    std::memcpy(part, p, n * sizeof(Q));
+    return load_widened(part);
+  }
+}
+
+// The packs saturate, which changes nothing for values already in range;
+// they interleave 128-bit halves, which the permutes undo.
+inline __m128i narrow16(I v) { return _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); }
+
+template <class Q>
+inline void store_narrowed(Q* p, I v) {
+  if constexpr (sizeof(Q) == 1) {
+    const __m128i w = narrow16(v);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p),
+                     std::is_signed_v<Q> ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w));
+  } else if constexpr (sizeof(Q) == 2) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), narrow16(v));
+  } else {
+    store(p, v);
+  }
+}
+template <class Q>
+inline void store_narrowed(Q* p, I a, I b, I c, I d) {
+  if constexpr (sizeof(Q) == 1) {
+    const __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);
+    const __m256i bytes = std::is_signed_v<Q> ? _mm256_packs_epi16(ab, cd) : _mm256_packus_epi16(ab, cd);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                        _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+  } else if constexpr (sizeof(Q) == 2) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(c, d), 0xD8));
+  } else {
+    store(p, a), store(p + 8, b), store(p + 16, c), store(p + 24, d);
+  }
+}
+template <class Q>
+inline void store_narrowed(Q* p, I v, std::size_t n) {
+  if constexpr (sizeof(Q) == 4) {
+    store(p, v, n);
+  } else {
+    Q part[kLanes];
+    store_narrowed(part, v);
+    std::memcpy(p, part, n * sizeof(Q));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Float lanes
+
+inline F splat(float v) { return _mm256_set1_ps(v); }
+inline I splat(std::int32_t v) { return _mm256_set1_epi32(v); }
+inline F zero() { return _mm256_setzero_ps(); }
+inline F add(F a, F b) { return _mm256_add_ps(a, b); }
+inline F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+inline F div(F a, F b) { return _mm256_div_ps(a, b); }
+// max_ps returns its second operand when either is NaN.
+inline F clamp(F v, F lo, F hi) { return _mm256_min_ps(_mm256_max_ps(v, lo), hi); }
+
+// Hazard: GCC contracts a product feeding an addition into one FMA when the
+// target has FMA (even across intrinsics), which rounds once instead of
+// twice and moves ties. Values passed through here are rounded first.
+inline F opaque(F v) {
+  __asm__("" : "+x"(v));
+  return v;
+}
+
+inline F round_half_even(F v) { return _mm256_round_ps(v, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC); }
+// trunc(v + copysign(0.5f - 2^-25, v)): with the largest float below one
+// half the sum reaches the next integer exactly when |frac(v)| >= 0.5; with
+// 0.5f itself, 0.49999997f would round up (checked on every float).
+inline F round_half_away(F v) {
+  v = opaque(v);
+  const F nudge = _mm256_or_ps(_mm256_and_ps(v, splat(-0.0f)), splat(0x1.fffffep-2f));
+  return _mm256_round_ps(_mm256_add_ps(v, nudge), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
+inline F floor(F v) { return _mm256_floor_ps(v); }
+inline I convert_nearest(F v) { return _mm256_cvtps_epi32(v); }
+inline I convert_exact(F v) { return _mm256_cvttps_epi32(v); }
+inline F to_float(I v) { return _mm256_cvtepi32_ps(v); }
+
+inline M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+inline M le(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+inline M both(M a, M b) { return _mm256_and_ps(a, b); }
+inline F one_where(M m) { return _mm256_and_ps(m, splat(1.0f)); }
+inline I one_where_int(M m) { return _mm256_srli_epi32(_mm256_castps_si256(m), 31); }
+
+// ---------------------------------------------------------------------------
+// Int32 lanes
+
+inline I add(I a, I b) { return _mm256_add_epi32(a, b); }
+inline I sub(I a, I b) { return _mm256_sub_epi32(a, b); }
+inline I min(I a, I b) { return _mm256_min_epi32(a, b); }
+inline I max(I a, I b) { return _mm256_max_epi32(a, b); }
+
+// ---------------------------------------------------------------------------
+// Double lanes
+
+inline D splat_wide(double v) { return {_mm256_set1_pd(v), _mm256_set1_pd(v)}; }
+inline D widen(F v) {
+  return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
+}
+inline D widen(I v) {
+  return {_mm256_cvtepi32_pd(_mm256_castsi256_si128(v)), _mm256_cvtepi32_pd(_mm256_extracti128_si256(v, 1))};
+}
+inline F narrow(D v) { return _mm256_set_m128(_mm256_cvtpd_ps(v.hi), _mm256_cvtpd_ps(v.lo)); }
+inline I truncate(D v) { return _mm256_set_m128i(_mm256_cvttpd_epi32(v.hi), _mm256_cvttpd_epi32(v.lo)); }
+inline D add(D a, D b) { return {_mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi)}; }
+inline D sub(D a, D b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }
+inline D clamp(D v, D lo, D hi) {
+  return {_mm256_min_pd(_mm256_max_pd(v.lo, lo.lo), hi.lo), _mm256_min_pd(_mm256_max_pd(v.hi, lo.hi), hi.hi)};
+}
+inline M in_range(D v, D lo, D hi) {
+  const __m256d a = _mm256_and_pd(_mm256_cmp_pd(v.lo, lo.lo, _CMP_GE_OQ), _mm256_cmp_pd(v.lo, hi.lo, _CMP_LE_OQ));
+  const __m256d b = _mm256_and_pd(_mm256_cmp_pd(v.hi, lo.hi, _CMP_GE_OQ), _mm256_cmp_pd(v.hi, hi.hi, _CMP_LE_OQ));
+  // Each 64-bit all-ones lane to a 32-bit one.
+  const __m256 packed = _mm256_shuffle_ps(_mm256_castpd_ps(a), _mm256_castpd_ps(b), _MM_SHUFFLE(2, 0, 2, 0));
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(packed), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+// ---------------------------------------------------------------------------
+// Requantization
+
+inline I saturated_toward(I x) { return _mm256_xor_si256(_mm256_srai_epi32(x, 31), splat(0x7fffffff)); }
+
+// Overflow iff x and z differ in sign and the difference's sign differs from x's.
+inline I saturating_sub(I x, I z) {
+  const I d = _mm256_sub_epi32(x, z);
+  const I overflow = _mm256_srai_epi32(_mm256_and_si256(_mm256_xor_si256(x, z), _mm256_xor_si256(x, d)), 31);
+  return _mm256_blendv_epi8(d, saturated_toward(x), overflow);
+}
+// Where shifting back does not restore x, the shift overflowed.
+inline I saturating_left_shift(I x, I shift) {
+  const I shifted = _mm256_sllv_epi32(x, shift);
+  return _mm256_blendv_epi8(saturated_toward(x), shifted, _mm256_cmpeq_epi32(_mm256_srav_epi32(shifted, shift), x));
+}
+// floor((a * m + 2^30) / 2^31) from the 64-bit products of the even and the
+// odd lanes: the low dword of each is bits 31..62 of the sum, whatever its
+// sign (|result| < 2^31 as m >= 0).
+inline I rounding_doubling_high_mul(I a, I m) {
+  const I nudge = _mm256_set1_epi64x(std::int64_t{1} << 30);
+  const I even = _mm256_add_epi64(_mm256_mul_epi32(a, m), nudge);
+  const I odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(m, 32)), nudge);
+  return _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+}
+// Adds one where the remainder exceeds half (half plus one if x < 0).
+inline I rounding_divide_by_pot(I x, I exponent) {
+  const I mask = _mm256_sub_epi32(_mm256_sllv_epi32(splat(1), exponent), splat(1));
+  const I threshold = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(x, 31));
+  return _mm256_sub_epi32(_mm256_srav_epi32(x, exponent), _mm256_cmpgt_epi32(_mm256_and_si256(x, mask), threshold));
+}
+
+// One rounding of the exact product p = d * m by 2^s, s = 31 - shift:
+// floor((p + 2^(s - 1)) / 2^s), half up; for ties away from zero, negative
+// products first lose one.
+//
+// For shift <= 0 in every lane (multipliers below 1, the usual case) the
+// result fits 32-bit lanes: with Q = floor(p / 2^30) and r = -shift,
+// floor((Q + 2^r) / 2^(r + 1)) = (h >> r) + bit r of Q, where
+// h = floor(p / 2^31); h and the low 32 bits of Q are bits 31..62 and
+// 30..61 of p. Otherwise 64-bit lanes: AVX2 has no 64-bit arithmetic shift,
+// but flipping the sign bit maps v to v + 2^63 >= 0, whose logical shift is
+// floor(v / 2^s) + 2^(63 - s); then a saturating clamp to int32.
+template <bool kTiesAway>
+inline I away(I product) {
+  return kTiesAway ? _mm256_add_epi64(product, _mm256_cmpgt_epi64(_mm256_setzero_si256(), product)) : product;
+}
+inline I round_shift_wide(I product, I count) {
+  const I one = _mm256_set1_epi64x(1);
+  const I bias = _mm256_sllv_epi64(one, _mm256_sub_epi64(count, one));
+  const I offset = _mm256_sllv_epi64(one, _mm256_sub_epi64(_mm256_set1_epi64x(63), count));
+  const I flipped = _mm256_xor_si256(_mm256_add_epi64(product, bias), _mm256_set1_epi64x(INT64_MIN));
+  I r = _mm256_sub_epi64(_mm256_srlv_epi64(flipped, count), offset);
+  const I lo = _mm256_set1_epi64x(INT32_MIN), hi = _mm256_set1_epi64x(INT32_MAX);
+  r = _mm256_blendv_epi8(r, lo, _mm256_cmpgt_epi64(lo, r));
+  return _mm256_blendv_epi8(r, hi, _mm256_cmpgt_epi64(r, hi));
+}
+template <bool kTiesAway>
+inline I rounding_multiply_shift(I d, I m, I shift) {
+  const I even = away<kTiesAway>(_mm256_mul_epi32(d, m));
+  const I odd = away<kTiesAway>(_mm256_mul_epi32(_mm256_srli_epi64(d, 32), _mm256_srli_epi64(m, 32)));
+  const I left = _mm256_cmpgt_epi32(shift, _mm256_setzero_si256());
+  if (_mm256_movemask_ps(_mm256_castsi256_ps(left)) != 0) {
+    const I count = _mm256_sub_epi32(splat(31), shift);
+    const I low = round_shift_wide(even, _mm256_and_si256(count, _mm256_set1_epi64x(0xffffffff)));
+    const I high = round_shift_wide(odd, _mm256_srli_epi64(count, 32));
+    return _mm256_blend_epi32(low, _mm256_slli_epi64(high, 32), 0xAA);
+  }
+  const I right = _mm256_sub_epi32(_mm256_setzero_si256(), shift);
+  const I h = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
+  const I q = _mm256_blend_epi32(_mm256_srli_epi64(even, 30), _mm256_slli_epi64(odd, 2), 0xAA);
+  return _mm256_add_epi32(_mm256_srav_epi32(h, right), _mm256_and_si256(_mm256_srlv_epi32(q, right), splat(1)));
+}
+
+// ---------------------------------------------------------------------------
+// Packing
+
+constexpr std::size_t kNibbleBytes = 32;
+
+// Byte pairs as 16-bit words w = a | b << 8: the packed byte is
+// (w & 0x0F) | ((w >> 4) & 0xF0), narrowed without saturation.
+inline __m256i nibble_pairs(const std::uint8_t* in) {
+  const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
+  return _mm256_or_si256(_mm256_and_si256(w, _mm256_set1_epi16(0x0F)),
+                         _mm256_and_si256(_mm256_srli_epi16(w, 4), _mm256_set1_epi16(0xF0)));
+}
+inline void pack_nibble_block(const std::uint8_t* in, std::uint8_t* out) {
+  const __m256i a = nibble_pairs(in), b = nibble_pairs(in + 32);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8));
+}
+// Low and high nibbles interleaved back into bytes; int4 sign-extends as
+// (v ^ 8) - 8.
+template <bool kSigned>
+inline void unpack_nibble_block(const std::uint8_t* in, std::uint8_t* out) {
+  const __m256i packed = _mm256_permute4x64_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)), 0xD8);
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  __m256i lo = _mm256_and_si256(packed, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
+  if constexpr (kSigned) {
+    const __m256i eight = _mm256_set1_epi8(8);
+    lo = _mm256_sub_epi8(_mm256_xor_si256(lo, eight), eight);
+    hi = _mm256_sub_epi8(_mm256_xor_si256(hi, eight), eight);
+  }
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_unpacklo_epi8(lo, hi));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_unpackhi_epi8(lo, hi));
+}
+
+#include "generic/runs.inl"
+#include "generic/tensors.inl"
+
+}  // namespace avx2
+}  // namespace detail
+}  // namespace eigenq
+
+EIGENQ_TARGET_END
+
+namespace eigenq {
+template <>
+struct Kernels<Path::kAvx2> : detail::avx2::TensorOps {};
+}  // namespace eigenq
+
+#endif  // EIGENQ_HAVE_AVX2
