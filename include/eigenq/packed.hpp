@@ -47,7 +47,7 @@ template <class T>
 constexpr bool is_packed4_v = std::is_same_v<T, Int4> || std::is_same_v<T, UInt4>;
 
 /// Bytes needed for n packed 4-bit values.
-constexpr std::size_t packed_size(std::int64_t n) { return n > 0 ? static_cast<std::size_t>((n + 1) / 2) : 0; }
+constexpr std::size_t packed_size(std::int64_t n) { return n > 0 ? static_cast<std::size_t>(n / 2 + (n & 1)) : 0; }
 
 /// Element i of a packed buffer, sign-extended for Int4.
 template <class T>
@@ -201,6 +201,7 @@ template <class T, class N = DefaultNumerics, Path P = kBestPath>
 Status quantize_packed(const float* x, std::uint8_t* packed, const Shape& shape, const QParamsView& params) {
   PackedQuantizer<T, N, P> qz;
   EIGENQ_RETURN_IF_ERROR(PackedQuantizer<T, N, P>::create(shape, params, &qz));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"packed", packed}}));
   qz.quantize(x, packed);
   return Status::ok();
 }
@@ -209,6 +210,7 @@ template <class T, class N = DefaultNumerics, Path P = kBestPath>
 Status dequantize_packed(const std::uint8_t* packed, float* y, const Shape& shape, const QParamsView& params) {
   PackedQuantizer<T, N, P> qz;
   EIGENQ_RETURN_IF_ERROR(PackedQuantizer<T, N, P>::create(shape, params, &qz));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"packed", packed}, {"y", y}}));
   qz.dequantize(packed, y);
   return Status::ok();
 }

@@ -101,6 +101,7 @@ struct MinMax {
 inline Status compute_min_max(const float* x, const Shape& shape, const QParamsView& layout, MinMax* out) {
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}}));
   out->min.assign(r.count, std::numeric_limits<float>::infinity());
   out->max.assign(r.count, -std::numeric_limits<float>::infinity());
   float* mn = out->min.data();

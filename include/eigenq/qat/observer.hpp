@@ -151,6 +151,7 @@ class FakeQuantize {
   /// y = fake_quantize(x) (or x), observing x first when enabled. y may
   /// alias x. Nothing changes (observer included) when the status is not ok.
   Status forward(const float* x, float* y, const Shape& shape) {
+    EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"y", y}}));
     if (observe_) {
       MovingAverageMinMax<Q> next = observer_;
       EIGENQ_RETURN_IF_ERROR(next.observe(x, shape));
@@ -173,6 +174,7 @@ class FakeQuantize {
   Status backward(const float* dy, float* dx, const Shape& shape) const {
     if (!passthrough_) return ste_.backward(dy, dx, shape);
     EIGENQ_RETURN_IF_ERROR(detail::check_same_shape(shape_, shape, "dy"));
+    EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"dy", dy}, {"dx", dx}}));
     if (dx != dy) std::copy(dy, dy + shape.size(), dx);
     return Status::ok();
   }
