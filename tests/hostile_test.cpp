@@ -1,13 +1,15 @@
 // Hostile input to the library: shapes whose size overflows, ranks outside
 // [0, kMaxRank], block sizes near 2^63, bit widths that would be undefined
-// shifts, granularities cast into the enum, null buffers. Each is refused
-// with a message naming the value (or, where an answer exists, answered
-// correctly), and nothing is written or changed.
+// shifts, granularities cast into the enum, null buffers, non-finite and
+// float32-overflowing data in the observers and calibration, and ranges
+// PyTorch refuses. Each is refused with a message naming the value (or, where
+// an answer exists, answered correctly), and nothing is written or changed.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,7 @@
 namespace eigenq {
 namespace {
 
+constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
 void expect_error(const Status& status, StatusCode code, const std::string& part) {
@@ -145,6 +148,9 @@ TEST(HostileBuffers, NullPointersWithElementsAreRefusedByName) {
   expect_error(minmax.observe(nullptr, four), StatusCode::kInvalidArgument, "x is a null pointer");
   MovingAverageMinMaxObserver<std::int8_t> moving;
   expect_error(moving.observe(nullptr, four), StatusCode::kInvalidArgument, "x is a null pointer");
+  HistogramObserver<std::int8_t> histogram;
+  expect_error(histogram.observe(nullptr, std::size_t{4}), StatusCode::kInvalidArgument, "x is a null pointer");
+  expect_error(histogram.observe(nullptr, four), StatusCode::kInvalidArgument, "x is a null pointer");
 
   FakeQuantSTE<> ste(QParams::per_tensor(0.5f, 0, kInt8));
   expect_error(ste.forward(nullptr, y.data(), four), StatusCode::kInvalidArgument, "x is a null pointer");
@@ -191,6 +197,198 @@ TEST(HostileBuffers, NullPointersWithElementsAreRefusedByName) {
   const Shape empty({0, 3});
   EXPECT_TRUE(minmax.observe(nullptr, empty).is_ok());
   EXPECT_TRUE(ste.forward(nullptr, nullptr, empty).is_ok());
+  EXPECT_TRUE(histogram.observe(nullptr, std::size_t{0}).is_ok());
+}
+
+// ---------------------------------------------------------------------------
+// Calibration and observers
+
+TEST(HostileCalibration, InfiniteDataGivesNoScaleAndSaysWhy) {
+  const std::vector<float> x = {1.0f, kInf, -2.0f, 0.5f};
+  QParams p = QParams::per_tensor(9.0f, 9, kInt8);
+  expect_error(choose_qparams<std::int8_t>(x.data(), Shape({4}), per_tensor_layout(), kInt8, Symmetry::kAffine, &p),
+               StatusCode::kInvalidScale, "parameter 0: min = -2, max = inf: the data holds an infinite value");
+  EXPECT_EQ(p.scale, std::vector<float>{9.0f});  // unchanged
+  MinMaxObserver<std::int8_t> obs;
+  ASSERT_TRUE(obs.observe(x.data(), Shape({4})).is_ok());  // the running max is inf, as it should be
+  expect_error(obs.qparams(&p), StatusCode::kInvalidScale, "infinite value");
+  // Per channel, the message names the channel.
+  const std::vector<float> two = {1.0f, 2.0f, -kInf, 3.0f};
+  expect_error(
+      choose_qparams<std::int8_t>(two.data(), Shape({2, 2}), per_axis_layout(0), kInt8, Symmetry::kSymmetric, &p),
+      StatusCode::kInvalidScale, "parameter 1: min = -inf");
+  const Eigen::Tensor<float, 1> t = Eigen::TensorMap<const Eigen::Tensor<float, 1>>(x.data(), 4);
+  EXPECT_THROW((void)choose_qparams<std::int8_t>(t, per_tensor_layout()), Error);
+}
+
+TEST(HostileCalibration, RangeWiderThanFloat32GivesNoScale) {
+  // max' - min' overflows float32: PyTorch's rules give an infinite scale.
+  const std::vector<float> x = {-3.4e38f, 3.4e38f, 0.0f};
+  QParams p;
+  expect_error(choose_qparams<std::uint8_t>(x.data(), Shape({3}), per_tensor_layout(), Range::full<std::uint8_t>(),
+                                            Symmetry::kAffine, &p),
+               StatusCode::kInvalidScale, "gives scale = inf");
+  // Symmetric needs only max(|min|, |max|), which fits: fine.
+  ASSERT_TRUE(
+      choose_qparams<std::int8_t>(x.data(), Shape({3}), per_tensor_layout(), kInt8, Symmetry::kSymmetric, &p).is_ok());
+  EXPECT_TRUE(std::isfinite(p.scale[0]));
+}
+
+TEST(HostileHistogram, HugeSpansAreBinnedCorrectly) {
+  // (v - left) * 2048 overflows float32 once the span exceeds ~1.7e35; the
+  // bin used to come from converting inf to int64.
+  const std::vector<float> x = {-1e36f, -1.0f, 0.0f, 1.0f, 1e36f};
+  HistogramObserver<std::int8_t> obs;
+  ASSERT_TRUE(obs.observe(x.data(), x.size()).is_ok());
+  const std::vector<float>& h = obs.histogram();
+  ASSERT_EQ(h.size(), 2048u);
+  EXPECT_EQ(std::accumulate(h.begin(), h.end(), 0.0f), 5.0f);
+  EXPECT_EQ(h[0], 1.0f);
+  EXPECT_EQ(h[1024], 3.0f);  // the middle of [-1e36, 1e36]
+  EXPECT_EQ(h[2047], 1.0f);
+  // PyTorch's L2 search overflows float32 here: an error, not a range.
+  QParams p;
+  expect_error(obs.qparams(&p), StatusCode::kInvalidArgument, "overflows float32");
+  ASSERT_TRUE(obs.min_max_qparams(&p).is_ok());
+  EXPECT_EQ(p.scale[0], 2e36f / 255.0f);
+
+  // A span above float32's largest value: binned in double, and no scale.
+  const std::vector<float> wide = {-3e38f, 0.0f, 3e38f};
+  HistogramObserver<std::int8_t> w;
+  ASSERT_TRUE(w.observe(wide.data(), wide.size()).is_ok());
+  EXPECT_EQ(w.histogram()[0], 1.0f);
+  EXPECT_EQ(w.histogram()[1024], 1.0f);
+  EXPECT_EQ(w.histogram()[2047], 1.0f);
+  expect_error(w.min_max_qparams(&p), StatusCode::kInvalidScale, "gives scale = inf");
+
+  // A batch of one huge value: histc cannot widen [v, v] by +-1.
+  const float one = 1e30f;
+  HistogramObserver<std::int8_t> point;
+  ASSERT_TRUE(point.observe(&one, 1).is_ok());
+  EXPECT_EQ(point.histogram()[0], 1.0f);
+
+  const float inf = kInf;
+  expect_error(point.observe(&inf, 1), StatusCode::kInvalidArgument, "a histogram needs finite values");
+}
+
+TEST(HostileHistogram, ShapesAreValidated) {
+  HistogramObserver<std::int8_t> obs;
+  const std::vector<float> x(4, 1.0f);
+  expect_error(obs.observe(x.data(), Shape({(std::int64_t{1} << 62) + 1, 4})), StatusCode::kInvalidArgument,
+               "more than 2^63 - 1 elements");
+  expect_error(obs.observe(x.data(), Shape({-4})), StatusCode::kInvalidArgument, "dimension 0 = -4 is negative");
+  EXPECT_FALSE(obs.initialized());
+}
+
+TEST(HostileMovingAverage, AveragingConstantMustBeInZeroToOne) {
+  const std::vector<float> x = {-1.0f, 2.0f};
+  for (float c : {std::numeric_limits<float>::quiet_NaN(), -0.5f, 1.5f}) {
+    MovingAverageMinMaxObserver<std::int8_t> obs(per_tensor_layout(), kInt8, Symmetry::kAffine, c);
+    expect_error(obs.observe(x.data(), Shape({2})), StatusCode::kInvalidArgument, "averaging_constant = ");
+    EXPECT_FALSE(obs.initialized());
+  }
+  for (float c : {0.0f, 1.0f}) {
+    MovingAverageMinMaxObserver<std::int8_t> obs(per_tensor_layout(), kInt8, Symmetry::kAffine, c);
+    EXPECT_TRUE(obs.observe(x.data(), Shape({2})).is_ok());
+  }
+}
+
+TEST(HostileMovingAverage, InfinityIsRefusedAndChangesNothing) {
+  MovingAverageMinMaxObserver<std::int8_t> obs(per_axis_layout(0), kInt8, Symmetry::kAffine, 0.5f);
+  const std::vector<float> a = {-1.0f, 2.0f, -4.0f, 8.0f};
+  ASSERT_TRUE(obs.observe(a.data(), Shape({2, 2})).is_ok());
+  const std::vector<float> bad = {-1.0f, 2.0f, kInf, 8.0f};
+  expect_error(obs.observe(bad.data(), Shape({2, 2})), StatusCode::kInvalidArgument,
+               "batch range of parameter 1 is [8, inf]: a moving average needs finite values");
+  EXPECT_EQ(obs.min(), std::vector<float>({-1.0f, -4.0f}));
+  EXPECT_EQ(obs.max(), std::vector<float>({2.0f, 8.0f}));
+  // It used to become inf, then NaN at the next batch, with qparams() ok.
+  ASSERT_TRUE(obs.observe(a.data(), Shape({2, 2})).is_ok());
+  QParams p;
+  ASSERT_TRUE(obs.qparams(&p).is_ok());
+  EXPECT_EQ(p.scale[1], 12.0f / 255.0f);
+}
+
+TEST(HostileMovingAverage, EmptyBatchIsSkipped) {
+  MovingAverageMinMaxObserver<std::int8_t> obs(per_tensor_layout(), kInt8, Symmetry::kAffine, 0.5f);
+  const std::vector<float> a = {-2.0f, 6.0f};
+  ASSERT_TRUE(obs.observe(a.data(), Shape({2})).is_ok());
+  ASSERT_TRUE(obs.observe(nullptr, Shape({0, 2})).is_ok());  // used to pull the range halfway to [0, 0]
+  EXPECT_EQ(obs.min(), std::vector<float>{-2.0f});
+  EXPECT_EQ(obs.max(), std::vector<float>{6.0f});
+  MovingAverageMinMaxObserver<std::int8_t> fresh;
+  ASSERT_TRUE(fresh.observe(nullptr, Shape({0})).is_ok());
+  EXPECT_FALSE(fresh.initialized());
+}
+
+TEST(HostileMovingAverage, OppositeExtremesStayFinite) {
+  // batch_min - min = 3e38 - (-3e38) overflows float32; the step is taken in
+  // double and the average lands between them.
+  MovingAverageMinMaxObserver<std::int8_t> obs(per_tensor_layout(), Range::narrow<std::int8_t>(), Symmetry::kSymmetric,
+                                               0.5f);
+  const float low = -3e38f, high = 3e38f;
+  ASSERT_TRUE(obs.observe(&low, Shape({1})).is_ok());
+  ASSERT_TRUE(obs.observe(&high, Shape({1})).is_ok());
+  EXPECT_EQ(obs.min()[0], 0.0f);
+  EXPECT_EQ(obs.max()[0], 0.0f);
+  QParams p;
+  ASSERT_TRUE(obs.qparams(&p).is_ok());
+  EXPECT_EQ(p.scale[0], kScaleEpsilon);
+}
+
+// ---------------------------------------------------------------------------
+// Ranges PyTorch 1.13's observers and learnable fake-quant refuse
+
+TEST(HostilePyTorchRanges, ObserverRangeMustIncludeZeroAndHaveTwoLevels) {
+  const std::vector<float> x = {0.5f, 1.0f};
+  const char* kReason = "PyTorch 1.13: \"Used-specified quantization range must include 0.\"";
+  MinMaxObserver<std::uint8_t> narrow(per_tensor_layout(), Range{1, 255});
+  expect_error(narrow.observe(x.data(), Shape({2})), StatusCode::kInvalidRange,
+               std::string("observer range [1, 255] does not include 0; expected qmin <= 0 <= qmax (") + kReason);
+  MovingAverageMinMaxObserver<std::int8_t> negative(per_tensor_layout(), Range{-10, -1});
+  expect_error(negative.observe(x.data(), Shape({2})), StatusCode::kInvalidRange, kReason);
+  HistogramObserver<std::int8_t> hist(Range{2, 9});
+  expect_error(hist.observe(x.data(), x.size()), StatusCode::kInvalidRange, kReason);
+  MinMaxObserver<std::int8_t> one(per_tensor_layout(), Range{0, 0});
+  expect_error(one.observe(x.data(), Shape({2})), StatusCode::kInvalidRange,
+               "observer range [0, 0] has one level; expected qmin < qmax (PyTorch 1.13: \"qmin must be strictly "
+               "less than qmax");
+  FakeQuantize<std::uint8_t> module(MovingAverageMinMax<std::uint8_t>(per_tensor_layout(), Range{1, 255}));
+  std::vector<float> y(2, 7.0f);
+  expect_error(module.forward(x.data(), y.data(), Shape({2})), StatusCode::kInvalidRange, kReason);
+  EXPECT_EQ(y, std::vector<float>(2, 7.0f));
+}
+
+TEST(HostilePyTorchRanges, LearnableFakeQuantRangeMustIncludeZero) {
+  LearnableFakeQuant<> lq;
+  for (Range r : {Range{1, 255}, Range{-10, -1}, Range{3, 3}}) {
+    const Status s = LearnableFakeQuant<>::create(Shape({4}), LearnableParams::per_tensor(0.1f, 0.0f, r).view(), &lq);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidRange) << s.message();
+    EXPECT_NE(s.message().find("learnable fake-quant range [" + std::to_string(r.qmin)), std::string::npos)
+        << s.message();
+  }
+  EXPECT_TRUE(
+      LearnableFakeQuant<>::create(Shape({4}), LearnableParams::per_tensor(0.1f, 0.0f, Range{0, 15}).view(), &lq)
+          .is_ok());
+}
+
+// Departure, listed: PyTorch 1.13's MinMax and moving-average observers
+// refuse a symmetric quint8 observer with reduce_range ("Cannot reduce range
+// for symmetric quantization for quint8"), because its zero point would be
+// 128, outside the reduced [0, 127] (its HistogramObserver, which does not
+// refuse, returns 128). eigenq's Range cannot tell reduce_range from an
+// explicit quant_min=0, quant_max=127, which PyTorch accepts and answers with
+// zero point (0 + 127) / 2 = 63 (tests/data/pytorch_observers.txt,
+// quint8 symmetric custom [0, 127]); eigenq answers that, in range, for both.
+TEST(HostilePyTorchRanges, SymmetricUint8ReduceRangeIsTheExplicitRangeDeparture) {
+  static_assert(Range::reduced<std::uint8_t>() == Range{0, 127});
+  MinMaxObserver<std::uint8_t> obs(per_tensor_layout(), Range::reduced<std::uint8_t>(), Symmetry::kSymmetric);
+  const std::vector<float> x = {-1.0f, 2.5f};
+  ASSERT_TRUE(obs.observe(x.data(), Shape({2})).is_ok());
+  QParams p;
+  ASSERT_TRUE(obs.qparams(&p).is_ok());
+  EXPECT_EQ(p.zero_point[0], 63);
+  EXPECT_EQ(p.scale[0], 2.5f / (127.0f / 2.0f));
 }
 
 }  // namespace

@@ -139,17 +139,21 @@ namespace detail {
 /// under -ffp-contract=fast (GCC's default outside strict ISO mode) a product
 /// feeding an addition is fused into one FMA, which rounds once instead of
 /// twice and moves ties; a product passed through here is rounded first.
-inline float opaque(float v) {
+template <class T>
+inline T opaque_value(T v) {
 #if defined(__GNUC__) && (defined(__x86_64__) || (defined(__i386__) && defined(__SSE2_MATH__)))
   __asm__("" : "+x"(v));
 #elif defined(__GNUC__) && defined(__aarch64__)
   __asm__("" : "+w"(v));
 #else
-  volatile float kept = v;
+  volatile T kept = v;
   v = kept;
 #endif
   return v;
 }
+inline float opaque(float v) { return opaque_value(v); }
+/// The same for double (the observers' arithmetic is partly double).
+inline double opaque(double v) { return opaque_value(v); }
 }  // namespace detail
 
 /// floor(v + 0.5f), evaluated in float32 as TensorFlow's fake-quant does.
