@@ -26,8 +26,13 @@
 //                    rounding each beyond 2^24.
 //   kExplicitRange   observers: symmetric uint8 with quant_min/quant_max given
 //                    explicitly uses (qmin + qmax) / 2 even for [0, 255].
+//   kInfiniteScale   observers: an infinite bound, or a range whose width
+//                    overflows float32, gives PyTorch scale inf; eigenq's
+//                    per-value rule gives the same, but its calibration entry
+//                    points refuse it by name (no kernel can use it).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -86,7 +91,15 @@ float dequantize_per_channel(std::int64_t q, float scale, std::int32_t zero_poin
 // ---------------------------------------------------------------------------
 // Departures from PyTorch, counted per kind over the whole file.
 
-enum class Departure { kInt64Overflow, kFloatZeroPoint, kDoubleProduct, kInt32Wrap, kFloatSubtract, kExplicitRange };
+enum class Departure {
+  kInt64Overflow,
+  kFloatZeroPoint,
+  kDoubleProduct,
+  kInt32Wrap,
+  kFloatSubtract,
+  kExplicitRange,
+  kInfiniteScale
+};
 
 const char* departure_name(Departure d) {
   switch (d) {
@@ -102,6 +115,8 @@ const char* departure_name(Departure d) {
       return "float(q) - float(zp) (per-channel dequantize)";
     case Departure::kExplicitRange:
       return "explicit [0, 255] symmetric uint8 zero point";
+    case Departure::kInfiniteScale:
+      return "calibration refuses an infinite scale";
   }
   return "?";
 }
@@ -485,10 +500,32 @@ TEST(PyTorch113, ObserverQParams) {
         EXPECT_EQ(p.range, range) << how;
       };
 
+      // PyTorch returns an infinite scale for an infinite bound or a range
+      // wider than float32 (a departure): eigenq's element rule gives the
+      // same inf, and its calibration entry points refuse it by name.
+      const bool infinite = std::any_of(scale.begin(), scale.end(), [](float s) { return std::isinf(s); });
+      auto check_status = [&](const Status& s, const QParams& p, const std::string& how) {
+        if (infinite) {
+          EXPECT_EQ(s.code(), StatusCode::kInvalidScale) << how << ": " << s.message();
+          ++departures()[Departure::kInfiniteScale];
+        } else {
+          ASSERT_TRUE(s.is_ok()) << how << ": " << s.message();
+          check(p, how);
+        }
+      };
+      auto check_eigen = [&](auto&& choose, const std::string& how) {
+        if (infinite)
+          EXPECT_THROW(choose(), Error) << how;
+        else
+          check(choose(), how);
+      };
+
       // From PyTorch's own min_val / max_val.
       const QParamsView layout = per_axis ? per_axis_layout(axis) : per_tensor_layout();
       MinMax mm{min, max};
-      check(qparams_from_min_max<Q>(mm, layout, range, symmetry), "qparams_from_min_max(torch min/max)");
+      QParams from_min_max;
+      check_status(qparams_from_min_max<Q>(mm, layout, range, symmetry, &from_min_max), from_min_max,
+                   "qparams_from_min_max(torch min/max)");
       for (std::size_t k = 0; k < min.size(); ++k) {
         const AffineParams a = choose_qparams<Q>(min[k], max[k], range, symmetry);
         EXPECT_EQ(bits(a.scale), bits(scale[k])) << "choose_qparams(min, max), parameter " << k;
@@ -505,8 +542,7 @@ TEST(PyTorch113, ObserverQParams) {
         EXPECT_EQ(bits(ours.max[k]), bits(max[k])) << "max of group " << k;
       }
       QParams raw;
-      ASSERT_TRUE(choose_qparams<Q>(x.data(), shape, layout, range, symmetry, &raw).is_ok());
-      check(raw, "choose_qparams(raw)");
+      check_status(choose_qparams<Q>(x.data(), shape, layout, range, symmetry, &raw), raw, "choose_qparams(raw)");
 
       with_rank(static_cast<int>(dims.size()), [&](auto rank) {
         constexpr int R = decltype(rank)::value;
@@ -514,14 +550,17 @@ TEST(PyTorch113, ObserverQParams) {
         t.dims = dims;
         t.axis = axis;
         ConstMap<float, R, Eigen::RowMajor> xr(x.data(), eigen_dims<R>(t, Eigen::RowMajor));
-        check(choose_qparams<Q>(xr, layout, range, symmetry), "choose_qparams(row-major)");
+        check_eigen([&] { return choose_qparams<Q>(xr, layout, range, symmetry); }, "choose_qparams(row-major)");
         ConstMap<float, R, Eigen::ColMajor> xc(x.data(), eigen_dims<R>(t, Eigen::ColMajor));
         const QParamsView col = per_axis ? per_axis_layout(static_cast<int>(dims.size()) - 1 - axis) : layout;
-        check(choose_qparams<Q>(xc, col, range, symmetry), "choose_qparams(col-major)");
+        check_eigen([&] { return choose_qparams<Q>(xc, col, range, symmetry); }, "choose_qparams(col-major)");
         // Negative axes count from the end.
         if (per_axis)
-          check(choose_qparams<Q>(xr, per_axis_layout(axis - static_cast<int>(dims.size())), range, symmetry),
-                "choose_qparams(row-major, negative axis)");
+          check_eigen(
+              [&] {
+                return choose_qparams<Q>(xr, per_axis_layout(axis - static_cast<int>(dims.size())), range, symmetry);
+              },
+              "choose_qparams(row-major, negative axis)");
       });
     });
   });
@@ -572,8 +611,9 @@ TEST(PyTorch113Departures, EveryKindIsExercisedAndCounted) {
   // Run after the other tests of this binary (gtest keeps file order); when
   // filtered on its own, load the counts by running the checks silently.
   if (departures().empty()) GTEST_SKIP() << "run the whole binary to count departures";
-  for (auto d : {Departure::kInt64Overflow, Departure::kFloatZeroPoint, Departure::kDoubleProduct,
-                 Departure::kInt32Wrap, Departure::kFloatSubtract, Departure::kExplicitRange}) {
+  for (auto d :
+       {Departure::kInt64Overflow, Departure::kFloatZeroPoint, Departure::kDoubleProduct, Departure::kInt32Wrap,
+        Departure::kFloatSubtract, Departure::kExplicitRange, Departure::kInfiniteScale}) {
     EXPECT_GT(departures()[d], 0) << departure_name(d) << ": no golden case exercises it";
     std::printf("  departure from PyTorch 1.13: %-48s %6d elements\n", departure_name(d), departures()[d]);
   }

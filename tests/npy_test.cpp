@@ -2,9 +2,13 @@
 // tests/conformance/make_npy_golden.py) read back with the right values,
 // dtype, shape and order; eigenq writes NumPy's exact bytes; round trips for
 // every dtype and order; every malformed file is refused with a message
-// naming the file and the problem.
+// naming the file and the problem; only regular files are read, and only
+// what can be read back is written.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -26,7 +30,11 @@ std::vector<unsigned char> file_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-std::string temp_path(const std::string& name) { return testing::TempDir() + "eigenq_npy_test_" + name; }
+// Private to this process: ctest runs the same binary under several kernel
+// paths at once.
+std::string temp_path(const std::string& name) {
+  return testing::TempDir() + "eigenq_npy_test_" + std::to_string(::getpid()) + "_" + name;
+}
 
 bool exists(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -221,10 +229,18 @@ TEST(Npy, RefusesUnknownVersionAndMalformedHeaders) {
   expect_error(parse_bytes(with_header("'descr': '<f4'"), &a), StatusCode::kFormatError, "t.npy", "expected '{'");
   expect_error(parse_bytes(with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1), }"), &a),
                StatusCode::kFormatError, "t.npy", "rank 9");
-  // A shape whose byte size overflows is "truncated", not a crash.
+  // A shape whose element count overflows int64 describes no array; one
+  // whose byte size overflows size_t is "truncated". Neither is a crash.
   expect_error(
       parse_bytes(with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }"), &a),
+      StatusCode::kFormatError, "t.npy", "shape (4294967296, 4294967296) has more than 2^63 - 1 elements");
+  expect_error(
+      parse_bytes(with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904,), }"), &a),
       StatusCode::kFormatError, "t.npy", "needs more bytes");
+  // Even with a zero dimension, the other dimensions must describe an array.
+  expect_error(
+      parse_bytes(with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 4294967296), }"), &a),
+      StatusCode::kFormatError, "t.npy", "has more than 2^63 - 1 elements");
 }
 
 // Double quotes, extra spaces, no trailing comma, unknown keys.
@@ -242,14 +258,97 @@ TEST(Npy, ToleratesHeaderVariants) {
   EXPECT_EQ(a.values<float>(), std::vector<float>{1.5f});
 }
 
+// Only regular files are read: a FIFO would block the reader forever and
+// /dev/zero never ends. Each is refused before a byte is read, by kind.
+TEST(Npy, RefusesWhatIsNotARegularFile) {
+  npy::Array a;
+  const std::string fifo = temp_path("fifo.npy");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  expect_error(npy::read(fifo, &a), StatusCode::kIoError, fifo, "is a FIFO, not a regular file");
+  std::remove(fifo.c_str());
+
+  const std::string zero = temp_path("zero.npy");
+  std::remove(zero.c_str());
+  ASSERT_EQ(::symlink("/dev/zero", zero.c_str()), 0) << std::strerror(errno);
+  expect_error(npy::read(zero, &a), StatusCode::kIoError, zero, "is a character device, not a regular file");
+  std::remove(zero.c_str());
+
+  const std::string dir = temp_path("dir.npy");
+  ::rmdir(dir.c_str());
+  ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0) << std::strerror(errno);
+  expect_error(npy::read(dir, &a), StatusCode::kIoError, dir, "is a directory, not a regular file");
+  ::rmdir(dir.c_str());
+
+  const std::string loop = temp_path("loop.npy");
+  std::remove(loop.c_str());
+  ASSERT_EQ(::symlink(loop.c_str(), loop.c_str()), 0) << std::strerror(errno);
+  expect_error(npy::read(loop, &a), StatusCode::kIoError, loop, "cannot open: Too many levels of symbolic links");
+  std::remove(loop.c_str());
+}
+
+// What the reader refuses is not written either, and nothing is left behind.
+TEST(Npy, WriteRefusesWhatTheReaderRefuses) {
+  const std::string path = temp_path("refused.npy");
+  std::remove(path.c_str());
+  const std::vector<float> v(16, 1.0f);
+  npy::Array nine = npy::Array::from(v.data(), Shape{1});
+  nine.dims.assign(9, 1);
+  expect_error(npy::write(path, nine), StatusCode::kInvalidArgument, path, "rank 9 is outside [0, 8]");
+  npy::Array negative = npy::Array::from(v.data(), Shape{1});
+  negative.dims = {-1, -1};
+  expect_error(npy::write(path, negative), StatusCode::kInvalidArgument, path, "dimension 0 = -1 is negative");
+  npy::Array huge = npy::Array::from(v.data(), Shape{1});
+  huge.dims = {std::int64_t{1} << 62, 4};
+  expect_error(npy::write(path, huge), StatusCode::kInvalidArgument, path, "has more than 2^63 - 1 elements");
+  std::vector<std::int64_t> dims(9, 1);
+  expect_error(npy::write(path, v.data(), Shape::from(dims.data(), 9, Layout::kRowMajor)), StatusCode::kInvalidArgument,
+               path, "rank 9 is outside [0, 8]");
+  expect_error(npy::write(path, v.data(), Shape{4, -2}), StatusCode::kInvalidArgument, path,
+               "dimension 1 = -2 is negative");
+  expect_error(npy::write(path, static_cast<const float*>(nullptr), Shape{4}), StatusCode::kInvalidArgument, path,
+               "data is a null pointer, but shape [4] has 4 elements");
+  EXPECT_FALSE(exists(path));
+  EXPECT_FALSE(exists(path + ".tmp"));
+  ASSERT_TRUE(npy::write(path, static_cast<const float*>(nullptr), Shape{0, 3}).is_ok());
+  npy::Array back;
+  ASSERT_TRUE(npy::read(path, &back).is_ok());
+  EXPECT_EQ(back.dims, (std::vector<std::int64_t>{0, 3}));
+}
+
+// A temporary planted as a symbolic link does not redirect the write.
+TEST(Npy, WriteReplacesAPlantedTemporaryLink) {
+  const std::string path = temp_path("planted.npy"), victim = temp_path("victim.txt");
+  { std::ofstream(victim) << "keep me"; }
+  std::remove((path + ".tmp").c_str());
+  ASSERT_EQ(::symlink(victim.c_str(), (path + ".tmp").c_str()), 0);
+  const std::vector<float> v = {1, 2};
+  ASSERT_TRUE(npy::write(path, v.data(), Shape{2}).is_ok());
+  std::ifstream in(victim);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), "keep me");
+  npy::Array a;
+  ASSERT_TRUE(npy::read(path, &a).is_ok());
+  EXPECT_EQ(a.values<float>(), v);
+  EXPECT_FALSE(exists(path + ".tmp"));
+}
+
 TEST(Npy, WriteFailuresLeaveNoFile) {
   const std::vector<float> v = {1, 2};
   const Status s = npy::write("/nonexistent/dir/out.npy", v.data(), Shape{2});
   expect_error(s, StatusCode::kIoError, "/nonexistent/dir/out.npy", "cannot create");
+  expect_error(s, StatusCode::kIoError, "/nonexistent/dir/out.npy", "No such file or directory");  // errno's reason
+  // A rename that fails (onto a non-empty directory) says why and leaves no temporary.
+  const std::string dir = temp_path("is_a_dir.npy");
+  ::mkdir(dir.c_str(), 0700);
+  { std::ofstream(dir + "/inside") << "x"; }
+  expect_error(npy::write(dir, v.data(), Shape{2}), StatusCode::kIoError, dir, "cannot rename");
+  EXPECT_FALSE(exists(dir + ".tmp"));
+  std::remove((dir + "/inside").c_str());
+  ::rmdir(dir.c_str());
   npy::Array bad = npy::Array::from(v.data(), Shape{2});
   bad.dims = {3};
   const std::string path = temp_path("bad.npy");
-  expect_error(npy::write(path, bad), StatusCode::kShapeMismatch, path, "needs 12 bytes");
+  expect_error(npy::write(path, bad), StatusCode::kShapeMismatch, path, "needs 3 elements of 4 bytes");
   EXPECT_FALSE(exists(path));
 }
 

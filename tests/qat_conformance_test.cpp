@@ -252,6 +252,31 @@ TEST(PytorchQat, PytorchBackwardRoundsAFusedMultiplyAdd) {
   }
 }
 
+// LSQ's dscale term dy * (y - x) / scale with y rounded to float32 first, as
+// the forward pass returns it, under any contraction flags (this suite is
+// also built with -ffp-contract=fast). x = 0.3f, scale = 0.1f: y = 3 * 0.1f
+// rounds to 0.3f exactly, so the term is 0; fused, y - x would be the exact
+// 3 * 0.1f - 0.3f = -7.45e-9 and the term -7.45e-8.
+TEST(PytorchQat, ScaleGradientRoundsYBeforeYMinusX) {
+  const std::vector<float> x = {0.3f, -0.3f, 0.71f}, dy = {1.0f, 1.0f, 2.0f};
+  const Shape shape({3});
+  const LearnableParams params = LearnableParams::per_element({0.1f, 0.1f, 0.1f}, {}, Range{-128, 127});
+  for (const LsqResult& r :
+       {run_lsq<Path::kScalar>(shape, params, x, dy, 1.0f), run_lsq<kBestPath>(shape, params, x, dy, 1.0f)}) {
+    EXPECT_EQ(r.y[0], 0.3f);
+    EXPECT_EQ(r.dscale[0], 0.0f);
+    EXPECT_EQ(r.dscale[1], 0.0f);
+    // x = 0.71f: y = 7 * 0.1f rounds to 0.7f, and (y - x is exact here)
+    // the term is (2 * (0.7f - 0.71f)) * 10, where the fused form differs.
+    const float rounded = (2.0f * (0.7f - 0.71f)) * 10.0f;
+    const float fused =
+        static_cast<float>(2.0 * (7.0 * static_cast<double>(0.1f) - static_cast<double>(0.71f))) * 10.0f;
+    EXPECT_NE(rounded, fused);
+    EXPECT_EQ(r.y[2], 0.7f);
+    EXPECT_EQ(r.dscale[2], rounded);
+  }
+}
+
 // +inf and x / scale >= 2^63: PyTorch 1.13 on x86 converts round(x / scale)
 // to int64, which gives INT64_MIN out of range, and so fake-quantizes them to
 // qmin; eigenq's contract saturates them to qmax. Both give mask 0. Values

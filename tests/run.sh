@@ -12,14 +12,15 @@
 #   scalar    Release, EIGENQ_FORCE_SCALAR=ON: no SIMD code at all; the kernel suites
 #   sanitize  Debug (-O1, assertions on), AddressSanitizer + UndefinedBehaviorSanitizer
 #   neon      AArch64 cross build, tests run under qemu-aarch64-static (tests/run-neon.sh)
-#   fuzz      libFuzzer, SIMD against scalar, for a bounded time (tests/fuzz/)
+#   fuzz      libFuzzer for FUZZ_SECONDS in all (tests/fuzz/): SIMD against scalar, and the .npy parser
 #   compare   the README's main job, examples/run-compare.sh, as a user runs it
 # Every configuration's ctest run includes the -fno-exceptions program and the
 # check that every public header compiles on its own; warnings are errors
 # (EIGENQ_WERROR) in the native, scalar, sanitize and neon builds.
 #
 # env: JOBS (default 2), BUILD_ROOT (default <repo>/build; each stage uses
-#      BUILD_ROOT/ci-<stage>), FUZZ_SECONDS (default 60), FAIL_FAST=1 to stop at
+#      BUILD_ROOT/ci-<stage>), FUZZ_SECONDS (default 60, split between the fuzz
+#      targets), FAIL_FAST=1 to stop at
 #      the first failing stage (default: run them all, then report).
 set -euo pipefail
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <limits>
 #include <ostream>
 #include <sstream>
 #include <string>
@@ -35,8 +35,10 @@ quantize / dequantize speed, per tensor and summarized over tensors.
                     "out_axis" (weights), "channel_axis" (activations) or
                     "axis"; optional "name", "role" ("bias" entries are
                     skipped) and "shape" (checked). Listed files that are
-                    missing are skipped. Without an index every tensor is a
-                    weight with its output channel on axis 0.
+                    missing, listed twice or outside DIR are skipped with a
+                    note. Without an index every tensor is a weight with its
+                    output channel on axis 0. Scalars and empty tensors are
+                    skipped.
 
 options:
   --index FILE      use this index.json instead of looking in DIR and DIR/..
@@ -51,11 +53,13 @@ options:
                     lowest level (int8: absmax/127 over [-127,127]).
   --limit N         compare only the first N tensors
   --no-speed        skip the throughput measurement (error and bytes only)
-  --reps N          timed repetitions per measurement; the fastest counts (3)
+  --reps N          timed repetitions per measurement, 1 to 1000; the fastest
+                    counts (3)
   --out DIR         write into DIR the summary (summary.txt, .md, .csv and
                     .json, the latter with each tensor's axes), every
                     tensor's results (results.csv) and the plot of SQNR
-                    against bytes per element (sqnr_vs_bytes.svg)
+                    against bytes per element (sqnr_vs_bytes.svg): all of
+                    them or, when one cannot be written, none
   --write-synthetic DIR
                     write the synthetic set as .npy files + index.json, and exit
   --progress        show progress on stderr even when it is not a terminal
@@ -74,8 +78,14 @@ Throughput is GB/s of float32 data (quantize reads 4 bytes per element,
 dequantize writes 4), the fastest of --reps timed batches, measured in this
 run on the kernel path compiled in; "vs p-t" is the ratio to per-tensor.
 
-Exit status: 0 on success, 1 if a tensor or the index cannot be read, 2 on a
-usage error.
+A file or index entry that cannot be used (unreadable, not a float tensor,
+non-finite values, a bad axis or shape, parameters no scale can represent)
+is reported on stderr, one line each, and left out; the others are still
+compared, and the summary says how many were left out.
+
+Exit status: 0 on success; 1 if any file, index entry or tensor could not be
+used (the others are still compared and written), or nothing could be
+compared; 2 on a usage error.
 )";
 
 struct Options {
@@ -112,11 +122,22 @@ inline Status usage_error(const std::string& what) {
   return eigenq::detail::error(StatusCode::kInvalidArgument, what, " (see --help)");
 }
 
-inline Status parse_count(const std::string& option, const std::string& text, std::int64_t min, std::int64_t* out) {
-  char* end = nullptr;
-  const long long v = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || v < min)
-    return usage_error(option + " " + text + ": expected an integer >= " + std::to_string(min));
+/// A decimal integer in [min, max], digits only: a value out of range is
+/// refused, never clamped.
+inline Status parse_count(const std::string& option, const std::string& text, std::int64_t min, std::int64_t max,
+                          std::int64_t* out) {
+  std::int64_t v = 0;
+  bool ok = !text.empty();
+  for (char c : text) {
+    if (c < '0' || c > '9' || v > (max - (c - '0')) / 10) {
+      ok = false;
+      break;
+    }
+    v = v * 10 + (c - '0');
+  }
+  if (!ok || v < min)
+    return usage_error(option + " " + text + ": expected an integer in [" + std::to_string(min) + ", " +
+                       std::to_string(max) + "]");
   *out = v;
   return Status::ok();
 }
@@ -164,7 +185,8 @@ inline Status parse_args(const std::vector<std::string>& args, Options* opt) {
           opt->schemes.push_back({Granularity::kPerElement, 0});
         } else if (s.rfind("block", 0) == 0) {
           std::int64_t b = 0;
-          EIGENQ_RETURN_IF_ERROR(detail::parse_count("--schemes " + s + ": block size", s.substr(5), 1, &b));
+          EIGENQ_RETURN_IF_ERROR(detail::parse_count("--schemes " + s + ": block size", s.substr(5), 1,
+                                                     std::numeric_limits<std::int64_t>::max(), &b));
           opt->schemes.push_back({Granularity::kBlocked, b});
         } else {
           return usage_error("--schemes: unknown scheme '" + s +
@@ -188,12 +210,13 @@ inline Status parse_args(const std::vector<std::string>& args, Options* opt) {
       if (opt->modes.empty()) return usage_error("--symmetry: empty list");
     } else if (a == "--limit") {
       EIGENQ_RETURN_IF_ERROR(value(&v));
-      EIGENQ_RETURN_IF_ERROR(detail::parse_count("--limit", v, 1, &opt->limit));
+      EIGENQ_RETURN_IF_ERROR(
+          detail::parse_count("--limit", v, 1, std::numeric_limits<std::int64_t>::max(), &opt->limit));
     } else if (a == "--reps") {
       EIGENQ_RETURN_IF_ERROR(value(&v));
       std::int64_t reps = 0;
-      EIGENQ_RETURN_IF_ERROR(detail::parse_count("--reps", v, 1, &reps));
-      opt->speed.repetitions = static_cast<int>(std::min<std::int64_t>(reps, 1000));
+      EIGENQ_RETURN_IF_ERROR(detail::parse_count("--reps", v, 1, 1000, &reps));
+      opt->speed.repetitions = static_cast<int>(reps);
     } else if (a == "--no-speed") {
       opt->speed.enabled = false;
     } else if (a == "--index") {
@@ -220,22 +243,6 @@ inline Status parse_args(const std::vector<std::string>& args, Options* opt) {
 
 namespace detail {
 
-/// Writes `text` to dir/name through a temporary file renamed into place.
-inline Status write_text(const std::string& dir, const std::string& name, const std::string& text) {
-  const std::string path = (std::filesystem::path(dir) / name).string();
-  {
-    std::ofstream f(path + ".tmp", std::ios::binary);
-    if (!(f << text) || !f.flush()) {
-      std::remove((path + ".tmp").c_str());
-      return eigenq::detail::error(StatusCode::kIoError, path, ": write failed");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(path + ".tmp", path, ec);
-  if (ec) return eigenq::detail::error(StatusCode::kIoError, path, ": ", ec.message());
-  return Status::ok();
-}
-
 inline std::string command_line(const std::vector<std::string>& args) {
   std::string s = "eigenq-compare";
   for (const std::string& a : args) s += " " + a;
@@ -258,8 +265,14 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
     out << kUsage;
     return 0;
   }
+  // Every message is one line, whatever bytes the names in it hold.
+  std::vector<std::string> problems;
+  auto report = [&](const Status& s) {
+    problems.push_back(one_line(message_of(s)));
+    err << "eigenq-compare: " << problems.back() << "\n";
+  };
   auto fail = [&](const Status& s) {
-    err << "eigenq-compare: " << message_of(s) << "\n";
+    err << "eigenq-compare: " << one_line(message_of(s)) << "\n";
     return 1;
   };
   if (!opt.write_synthetic.empty()) {
@@ -270,53 +283,78 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
   }
 
   std::vector<Tensor> tensors;
-  std::vector<std::string> notes;
   if (opt.dir.empty()) {
     tensors = synthetic_tensors();
     if (opt.limit > 0 && static_cast<std::int64_t>(tensors.size()) > opt.limit) tensors.resize(opt.limit);
-  } else if (Status s = load_folder({opt.dir, opt.index, opt.limit, /*keep_data=*/false}, &tensors, &notes);
-             !s.is_ok()) {
-    return fail(s);
+  } else {
+    std::vector<std::string> notes;
+    std::vector<Status> unusable;
+    const Status s = load_folder({opt.dir, opt.index, opt.limit, /*keep_data=*/false}, &tensors, &notes, &unusable);
+    for (const Status& p : unusable) report(p);
+    if (!opt.quiet)
+      for (const std::string& n : notes) err << "note: " << one_line(n) << "\n";
+    if (!s.is_ok()) return fail(s);
   }
-  if (!opt.quiet)
-    for (const std::string& n : notes) err << "note: " << n << "\n";
 
   std::vector<Config> configs;
   for (DType d : opt.dtypes)
     for (Mode m : opt.modes)
       for (const Scheme& s : opt.schemes) configs.push_back({s, d, m});
 
+  // A tensor that fails (its file changed, or no usable parameters) is left
+  // out of every result; the others go on.
   const bool progress = !opt.quiet && (opt.progress || err_is_terminal);
+  std::vector<Tensor> compared;
   std::vector<Result> results;
   std::int64_t elements = 0;
   for (std::size_t i = 0; i < tensors.size(); ++i) {
-    // Folder tensors were checked and released by load_folder: one at a time
-    // in memory, so the folder may be larger than memory.
-    const bool reloaded = tensors[i].data.empty();
-    if (Status s = reload(&tensors[i]); !s.is_ok()) return fail(s);
-    const Tensor& t = tensors[i];
-    elements += static_cast<std::int64_t>(t.data.size());
+    Tensor& t = tensors[i];
     if (progress) {
-      err << (err_is_terminal ? "\r\x1b[K" : "") << "[" << i + 1 << "/" << tensors.size() << "] " << t.name << " ("
-          << shape_text(t.shape) << ")" << (err_is_terminal ? "" : "\n");
+      err << (err_is_terminal ? "\r\x1b[K" : "") << "[" << i + 1 << "/" << tensors.size() << "] " << one_line(t.name)
+          << " (" << shape_text(t.shape) << ")" << (err_is_terminal ? "" : "\n");
       err.flush();
     }
+    // Folder tensors were checked and released by load_folder: one at a time
+    // in memory, so the folder may be larger than memory.
+    const bool reloaded = t.data.empty();
+    if (Status s = reload(&t); !s.is_ok()) {
+      report(s);
+      continue;
+    }
+    std::vector<Result> mine;
+    Status failed;
     for (const Config& c : configs) {
       Result r;
-      r.tensor = i;
-      if (Status s = evaluate(t, c, opt.speed, &r); !s.is_ok())
-        return fail(eigenq::detail::error(s.code(), t.name, " ", c.name(), ": ", message_of(s)));
-      results.push_back(r);
+      r.tensor = compared.size();
+      failed = evaluate(t, c, opt.speed, &r);
+      if (!failed.is_ok()) break;
+      mine.push_back(r);
     }
-    if (reloaded) std::vector<float>().swap(tensors[i].data);
+    if (reloaded) std::vector<float>().swap(t.data);
+    if (!failed.is_ok()) {
+      const std::string tensor = "tensor '" + t.name + "'";
+      report(eigenq::detail::with_context(
+          failed, (t.file.empty() ? tensor : t.file + " (" + tensor + ")") + ", " + configs[mine.size()].name()));
+      continue;
+    }
+    elements += t.shape.size();
+    results.insert(results.end(), mine.begin(), mine.end());
+    compared.push_back(std::move(t));
   }
   if (progress && err_is_terminal) err << "\r\x1b[K";
+  if (compared.empty())
+    return fail(eigenq::detail::error(StatusCode::kInvalidArgument, "no tensor could be compared (", problems.size(),
+                                      " problems above)"));
 
-  const std::vector<SummaryRow> rows = summarize(results, tensors);
+  const std::vector<SummaryRow> rows = summarize(results, compared);
   const std::string input = opt.dir.empty() ? std::string("built-in synthetic set") : opt.dir;
   std::ostringstream head;
-  head << "eigenq-compare: " << tensors.size() << " tensors, " << elements << " elements, from " << input << "\n"
-       << "kernel path " << path_name(active_path()) << ", numerics " << numerics_name<DefaultNumerics>()
+  head << "eigenq-compare: " << compared.size() << " tensors, " << elements << " elements, from " << one_line(input)
+       << "\n";
+  if (!problems.empty())
+    head << "left out: " << problems.size() << (problems.size() == 1 ? " file or tensor" : " files or tensors")
+         << " that could not be used (listed on stderr and in summary.json); exit status 1\n";
+  head << "kernel path " << path_name(active_path()) << ", numerics " << numerics_name<DefaultNumerics>()
        << ", parameters from min/max (PyTorch rules); metadata = float32 scale + int32 zero point (asym) per "
           "parameter\n"
        << (opt.speed.enabled ? "throughput: GB/s of float32 data, fastest of " + std::to_string(opt.speed.repetitions) +
@@ -327,37 +365,38 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
   out << head.str() << table;
   out.flush();
 
-  if (!opt.out.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(opt.out, ec);
-    if (ec) return fail(eigenq::detail::error(StatusCode::kIoError, opt.out, ": cannot create: ", ec.message()));
-    const std::vector<std::pair<std::string, std::string>> info = {
-        {"tool", "eigenq-compare"},
-        {"command", detail::command_line(args)},
-        {"input", input},
-        {"kernel_path", path_name(active_path())},
-        {"numerics", numerics_name<DefaultNumerics>()},
-        {"metadata", "float32 scale per parameter, plus int32 zero point for asymmetric schemes"},
-        {"int4", "int4 [-8, 7] and uint4 [0, 15] packed two per byte (eigenq/packed.hpp)"},
-        {"throughput", "GB/s of float32 data; null when not measured"},
-        {"sqnr_null_means", "infinite (dequantized tensor equals the input exactly)"},
-        {"per_tensor_results", "results.csv"}};
-    const std::string title =
-        "SQNR vs bytes per element: " + input + " (" + std::to_string(tensors.size()) + " tensors)";
-    const std::pair<const char*, std::string> files[] = {{"summary.txt", head.str() + table},
-                                                         {"summary.md", summary_markdown(rows)},
-                                                         {"summary.csv", summary_csv(rows)},
-                                                         {"results.csv", results_csv(results, tensors)},
-                                                         {"summary.json", summary_json(info, tensors, rows)},
-                                                         {"sqnr_vs_bytes.svg", sqnr_svg(title, results, rows)}};
-    for (const auto& [name, text] : files)
-      if (Status s = detail::write_text(opt.out, name, text); !s.is_ok()) return fail(s);
-    if (!opt.quiet)
-      err << "wrote " << opt.out
-          << "/{summary.txt,summary.md,summary.csv,results.csv,summary.json,"
-             "sqnr_vs_bytes.svg}\n";
-  }
-  return 0;
+  const int status = problems.empty() ? 0 : 1;
+  if (opt.out.empty()) return status;
+  std::error_code ec;
+  std::filesystem::create_directories(opt.out, ec);
+  if (ec) return fail(eigenq::detail::error(StatusCode::kIoError, opt.out, ": cannot create: ", ec.message()));
+  const std::vector<std::pair<std::string, std::string>> info = {
+      {"tool", "eigenq-compare"},
+      {"command", detail::command_line(args)},
+      {"input", input},
+      {"kernel_path", path_name(active_path())},
+      {"numerics", numerics_name<DefaultNumerics>()},
+      {"metadata", "float32 scale per parameter, plus int32 zero point for asymmetric schemes"},
+      {"int4", "int4 [-8, 7] and uint4 [0, 15] packed two per byte (eigenq/packed.hpp)"},
+      {"throughput", "GB/s of float32 data; null when not measured"},
+      {"sqnr_null_means", "infinite (dequantized tensor equals the input exactly)"},
+      {"per_tensor_results", "results.csv"},
+      {"problems_mean", "files, index entries or tensors left out of every result, one message each"}};
+  const std::string title =
+      "SQNR vs bytes per element: " + input + " (" + std::to_string(compared.size()) + " tensors)";
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"summary.txt", head.str() + table},
+      {"summary.md", summary_markdown(rows)},
+      {"summary.csv", summary_csv(rows)},
+      {"results.csv", results_csv(results, compared)},
+      {"summary.json", summary_json(info, compared, rows, problems)},
+      {"sqnr_vs_bytes.svg", sqnr_svg(title, results, rows)}};
+  if (Status s = detail::write_files(opt.out, files); !s.is_ok()) return fail(s);
+  if (!opt.quiet)
+    err << "wrote " << one_line(opt.out)
+        << "/{summary.txt,summary.md,summary.csv,results.csv,summary.json,"
+           "sqnr_vs_bytes.svg}\n";
+  return status;
 }
 
 /// Parses `args` (without the program name) and runs; returns the exit

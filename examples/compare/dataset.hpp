@@ -7,10 +7,10 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eigenq/npy.hpp"
@@ -104,6 +104,7 @@ struct Entry {
   bool has_axis = false;
   std::vector<std::int64_t> shape;  ///< from the index, empty if absent
   std::string axis_key;             ///< "out_axis", "channel_axis" or "axis"
+  Status problem;                   ///< why the entry cannot be used (its file is then left out)
 };
 
 inline bool same_dir(const fs::path& a, const fs::path& b) {
@@ -112,10 +113,66 @@ inline bool same_dir(const fs::path& a, const fs::path& b) {
   return !ea && !eb && ca == cb;
 }
 
+/// The index's "shape": every dimension an integer in [0, 2^63) (a JSON
+/// number is a double: 1e300 or 4.9 is not a dimension, and converting it
+/// would be undefined or silently truncate).
+inline Status read_index_shape(const Json& shape, std::vector<std::int64_t>* out) {
+  if (!shape.is_array()) return eigenq::detail::error(StatusCode::kFormatError, "\"shape\" is not an array");
+  for (std::size_t d = 0; d < shape.items.size(); ++d) {
+    const Json& v = shape.items[d];
+    if (!v.is_number())
+      return eigenq::detail::error(StatusCode::kFormatError, "shape dimension ", d, " is not a number");
+    // 2^63 is exact in double, and every integer-valued double below it converts exactly.
+    if (!(v.number >= 0.0 && v.number < 0x1p63) || v.number != std::floor(v.number))
+      return eigenq::detail::error(StatusCode::kFormatError, "shape dimension ", d, " = ", v.number,
+                                   " is not an integer in [0, 2^63)");
+    out->push_back(static_cast<std::int64_t>(v.number));
+  }
+  return Status::ok();
+}
+
+/// Reads one entry of an index (an object with a "file" member); `where`
+/// names it in messages. An entry that names its file but cannot be used
+/// keeps the path, with `problem` saying why.
+inline Entry read_entry(const Json& e, const std::string& list_name, const fs::path& base, const std::string& where) {
+  using eigenq::detail::error;
+  Entry entry;
+  if (!e.get("file")->is_string()) {
+    entry.problem = error(StatusCode::kFormatError, where, ": \"file\" is not a string");
+    return entry;
+  }
+  entry.path = (base / e.get_string("file")).string();
+  entry.name = e.get_string("name", fs::path(entry.path).stem().string());
+  const std::string who = where + " ('" + entry.name + "')";
+  for (const char* key : {"out_axis", "channel_axis", "axis"}) {
+    const Json* v = e.get(key);
+    if (!v || v->type == Json::Type::kNull) continue;
+    if (!v->is_number()) {
+      entry.problem = error(StatusCode::kFormatError, who, ": ", key, " is not a number");
+      return entry;
+    }
+    if (v->number != std::floor(v->number) || std::fabs(v->number) > 64) {
+      entry.problem = error(StatusCode::kFormatError, who, ": ", key, " = ", v->number, " is not an integer axis");
+      return entry;
+    }
+    entry.axis = static_cast<int>(v->number);
+    entry.has_axis = true;
+    entry.axis_key = key;
+    break;
+  }
+  entry.role =
+      e.get_string("role", entry.axis_key == "channel_axis" || list_name == "activations" ? "activation" : "weight");
+  if (const Json* shape = e.get("shape"); shape && shape->type != Json::Type::kNull)
+    entry.problem = eigenq::detail::with_context(read_index_shape(*shape, &entry.shape), who);
+  return entry;
+}
+
 /// Entries of an index file: every object with a "file" member inside a
 /// top-level array ("tensors", "activations", ...). The axis is "out_axis",
 /// "channel_axis" or "axis"; the role is "role", else "activation" for a
-/// "channel_axis" entry or an "activations" list, else "weight".
+/// "channel_axis" entry or an "activations" list, else "weight". An index
+/// that is not JSON, or not an object, is an error; an entry that cannot be
+/// used is returned with its `problem`.
 inline Status read_index(const std::string& index_path, std::vector<Entry>* out) {
   Json root;
   EIGENQ_RETURN_IF_ERROR(read_json(index_path, &root));
@@ -124,28 +181,11 @@ inline Status read_index(const std::string& index_path, std::vector<Entry>* out)
   const fs::path base = fs::path(index_path).parent_path();
   for (const auto& [list_name, list] : root.members) {
     if (!list.is_array()) continue;
-    for (const Json& e : list.items) {
-      if (!e.is_object() || !e.get("file") || !e.get("file")->is_string()) continue;
-      Entry entry;
-      entry.path = (base / e.get_string("file")).string();
-      entry.name = e.get_string("name", fs::path(entry.path).stem().string());
-      for (const char* key : {"out_axis", "channel_axis", "axis"}) {
-        const Json* v = e.get(key);
-        if (!v || v->type == Json::Type::kNull) continue;
-        if (!v->is_number() || v->number != std::floor(v->number) || std::fabs(v->number) > 64)
-          return eigenq::detail::error(StatusCode::kFormatError, index_path, ": tensor '", entry.name, "': ", key,
-                                       " is not an integer");
-        entry.axis = static_cast<int>(v->number);
-        entry.has_axis = true;
-        entry.axis_key = key;
-        break;
-      }
-      entry.role = e.get_string(
-          "role", entry.axis_key == "channel_axis" || list_name == "activations" ? "activation" : "weight");
-      if (const Json* shape = e.get("shape"); shape && shape->is_array())
-        for (const Json& d : shape->items)
-          entry.shape.push_back(d.is_number() ? static_cast<std::int64_t>(d.number) : -1);
-      out->push_back(std::move(entry));
+    for (std::size_t i = 0; i < list.items.size(); ++i) {
+      const Json& e = list.items[i];
+      if (!e.is_object() || !e.get("file")) continue;
+      const std::string where = index_path + ": \"" + list_name + "\"[" + std::to_string(i) + "]";
+      out->push_back(read_entry(e, list_name, base, where));
     }
   }
   return Status::ok();
@@ -181,112 +221,168 @@ inline Status read_float_tensor(const std::string& path, Tensor* t, std::vector<
   return Status::ok();
 }
 
+/// The .npy files of a folder, in name order. Every entry named *.npy is
+/// listed whatever it is (a directory, a dangling or looping link): reading
+/// it then says what is wrong. Listing with error codes, never the throwing
+/// directory_entry calls, so a broken entry cannot abort the program.
+inline Status list_npy_files(const std::string& dir, std::vector<std::string>* out) {
+  std::error_code ec;
+  std::vector<std::string> files;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec))
+    if (it->path().extension() == ".npy") files.push_back(it->path().string());
+  if (ec) return eigenq::detail::error(StatusCode::kIoError, dir, ": cannot list: ", ec.message());
+  std::sort(files.begin(), files.end());
+  *out = std::move(files);
+  return Status::ok();
+}
+
+/// A path's identity for finding duplicates: its canonical form where it
+/// exists, else the lexically normal one.
+inline std::string identity(const std::string& path) {
+  std::error_code ec;
+  const fs::path p = fs::weakly_canonical(path, ec);
+  return ec ? fs::path(path).lexically_normal().string() : p.string();
+}
+
+inline std::string count_text(std::size_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 }  // namespace detail
 
 /// Reads the .npy tensors of a folder. With an index, its listed tensors
 /// that lie in the folder come first, in index order (listed but missing
-/// files are skipped, biases are skipped), then any unlisted .npy files in
-/// name order with channel axis 0. Notes (skips, assumptions) are appended
-/// to `notes`; errors name the file and the problem.
-inline Status load_folder(const FolderOptions& opt, std::vector<Tensor>* out, std::vector<std::string>* notes) {
+/// files are skipped, biases are skipped, a file listed twice is read once),
+/// then any unlisted .npy files in name order with channel axis 0. Scalars
+/// and empty tensors are skipped: they have nothing to compare.
+///
+/// Notes (skips, assumptions) are appended to `notes`. A file or index entry
+/// that cannot be used is a problem: appended to `problems` (naming the file
+/// and what is wrong) and left out, and the others are still read. The
+/// status is an error, naming the folder, when the folder or the index
+/// cannot be read at all, or no tensor is left to compare.
+inline Status load_folder(const FolderOptions& opt, std::vector<Tensor>* out, std::vector<std::string>* notes,
+                          std::vector<Status>* problems) {
   using eigenq::detail::error;
   std::error_code ec;
   if (!fs::exists(opt.dir, ec)) return error(StatusCode::kIoError, opt.dir, ": no such directory");
   if (!fs::is_directory(opt.dir, ec)) return error(StatusCode::kIoError, opt.dir, ": not a directory");
 
   std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(opt.dir, ec))
-    if (e.path().extension() == ".npy" && !e.is_directory()) files.push_back(e.path().string());
-  if (ec) return error(StatusCode::kIoError, opt.dir, ": cannot list: ", ec.message());
-  std::sort(files.begin(), files.end());
+  EIGENQ_RETURN_IF_ERROR(detail::list_npy_files(opt.dir, &files));
 
   std::string index = opt.index;
   if (index.empty()) {
+    // Whatever is there is read (and refused by name unless a regular file).
     for (const fs::path& candidate : {fs::path(opt.dir) / "index.json", fs::path(opt.dir) / ".." / "index.json"})
-      if (fs::is_regular_file(candidate, ec)) {
+      if (fs::exists(fs::symlink_status(candidate, ec))) {
         index = candidate.lexically_normal().string();
         break;
       }
-  } else if (!fs::is_regular_file(index, ec)) {
+  } else if (!fs::exists(fs::symlink_status(index, ec))) {
     return error(StatusCode::kIoError, index, ": no such index file");
   }
 
   std::vector<detail::Entry> entries;
+  std::set<std::string> seen;  // identities of the files taken so far
   if (!index.empty()) {
     std::vector<detail::Entry> listed;
     EIGENQ_RETURN_IF_ERROR(detail::read_index(index, &listed));
     notes->push_back("index: " + index);
-    std::set<std::string> seen;
-    int missing = 0, biases = 0, no_axis = 0;
+    std::size_t missing = 0, biases = 0, no_axis = 0, elsewhere = 0;
     for (detail::Entry& e : listed) {
-      if (!detail::same_dir(fs::path(e.path).parent_path(), opt.dir)) continue;
-      seen.insert(fs::weakly_canonical(e.path, ec).string());
+      if (!e.problem.is_ok()) {  // its file, if it names one, is left out too
+        problems->push_back(e.problem);
+        if (!e.path.empty()) seen.insert(detail::identity(e.path));
+        continue;
+      }
+      if (!detail::same_dir(fs::path(e.path).parent_path(), opt.dir)) {
+        ++elsewhere;
+        continue;
+      }
+      if (!seen.insert(detail::identity(e.path)).second) {
+        notes->push_back(index + ": '" + e.name + "' lists " + e.path + " again: this entry is skipped");
+        continue;
+      }
       if (e.role == "bias") {
         ++biases;
         continue;
       }
-      if (!fs::exists(e.path, ec)) {
+      if (!fs::exists(fs::symlink_status(e.path, ec))) {
         ++missing;
         continue;
       }
       no_axis += !e.has_axis;
       entries.push_back(std::move(e));
     }
+    if (elsewhere)
+      notes->push_back(detail::count_text(elsewhere, "index entry names", "index entries name") + " a file outside " +
+                       opt.dir + ": skipped");
     if (missing) notes->push_back(std::to_string(missing) + " tensors listed in the index are missing: skipped");
     if (biases)
       notes->push_back(std::to_string(biases) +
                        " biases skipped (role \"bias\"; engines keep biases in int32 at the accumulator's scale)");
     if (no_axis) notes->push_back(std::to_string(no_axis) + " listed tensors name no axis: channel axis 0 assumed");
-    int unlisted = 0;
-    for (const std::string& f : files)
-      if (!seen.count(fs::weakly_canonical(f, ec).string())) {
-        detail::Entry e;
-        e.path = f;
-        e.name = fs::path(f).stem().string();
-        e.role = "weight";
-        entries.push_back(e);
-        ++unlisted;
-      }
-    if (unlisted) notes->push_back(std::to_string(unlisted) + " .npy files not in the index: channel axis 0 assumed");
-  } else {
-    for (const std::string& f : files) {
+  }
+  std::size_t unlisted = 0;
+  for (const std::string& f : files)
+    if (seen.insert(detail::identity(f)).second) {
       detail::Entry e;
       e.path = f;
       e.name = fs::path(f).stem().string();
       e.role = "weight";
       entries.push_back(e);
+      ++unlisted;
     }
-    if (!files.empty()) notes->push_back("no index.json: every tensor is treated as a weight with channel axis 0");
-  }
+  if (unlisted)
+    notes->push_back(index.empty() ? "no index.json: every tensor is treated as a weight with channel axis 0"
+                                   : std::to_string(unlisted) + " .npy files not in the index: channel axis 0 assumed");
   if (entries.empty()) return error(StatusCode::kInvalidArgument, opt.dir, ": no .npy tensors to compare");
   if (opt.limit > 0 && static_cast<std::int64_t>(entries.size()) > opt.limit) entries.resize(opt.limit);
 
   std::vector<Tensor> tensors;
-  int scalars = 0;
+  std::size_t scalars = 0, empty = 0, unusable = 0;
+  auto problem = [&](const Status& s) {
+    problems->push_back(s);
+    ++unusable;
+  };
   for (const detail::Entry& e : entries) {
     Tensor t;
     t.name = e.name;
     t.role = e.role;
-    EIGENQ_RETURN_IF_ERROR(detail::read_float_tensor(e.path, &t, notes));
+    if (Status s = detail::read_float_tensor(e.path, &t, notes); !s.is_ok()) {
+      problem(s);
+      continue;
+    }
     const std::vector<std::int64_t> dims(t.shape.dims.begin(), t.shape.dims.begin() + t.shape.rank);
-    if (!e.shape.empty() && e.shape != dims)
-      return error(StatusCode::kShapeMismatch, index, ": tensor '", e.name, "': shape ", detail::dims_text(e.shape),
-                   " does not match ", e.path, " of shape ", detail::dims_text(dims));
-    if (t.shape.rank == 0) {
-      ++scalars;
+    if (!e.shape.empty() && e.shape != dims) {
+      problem(error(StatusCode::kShapeMismatch, index, ": tensor '", e.name, "': shape ", detail::dims_text(e.shape),
+                    " does not match ", e.path, " of shape ", detail::dims_text(dims)));
+      continue;
+    }
+    if (t.shape.rank == 0 || t.shape.size() == 0) {
+      ++(t.shape.rank == 0 ? scalars : empty);
       continue;
     }
     const int axis = normalize_axis(e.axis, t.shape.rank);
-    if (axis < 0)
-      return error(StatusCode::kInvalidAxis, index, ": tensor '", e.name, "' (", e.path, "): ", e.axis_key, " = ",
-                   e.axis, " is out of range for shape ", detail::dims_text(dims), " (expected ", -t.shape.rank,
-                   " <= axis < ", t.shape.rank, ")");
+    if (axis < 0) {
+      problem(error(StatusCode::kInvalidAxis, index, ": tensor '", e.name, "' (", e.path, "): ", e.axis_key, " = ",
+                    e.axis, " is out of range for shape ", detail::dims_text(dims), " (expected ", -t.shape.rank,
+                    " <= axis < ", t.shape.rank, ")"));
+      continue;
+    }
     t.channel_axis = axis;
     set_block_view(&t);
     if (!opt.keep_data) std::vector<float>().swap(t.data);
     tensors.push_back(std::move(t));
   }
-  if (scalars) notes->push_back(std::to_string(scalars) + " scalar tensors skipped");
+  if (scalars) notes->push_back(detail::count_text(scalars, "scalar tensor", "scalar tensors") + " skipped");
+  if (empty) notes->push_back(detail::count_text(empty, "empty tensor", "empty tensors") + " (no elements) skipped");
+  if (tensors.empty())
+    return error(StatusCode::kInvalidArgument, opt.dir, ": no tensors to compare (",
+                 detail::count_text(entries.size(), "file", "files"), " found: ", scalars, " scalar, ", empty,
+                 " empty, ", unusable, " unusable)");
   *out = std::move(tensors);
   return Status::ok();
 }
@@ -383,19 +479,59 @@ inline std::vector<Tensor> synthetic_tensors() {
   return out;
 }
 
+namespace detail {
+
+/// Writes every (name, text) into `dir`, all or none: each goes to a
+/// temporary file first, and only when all are written are they renamed into
+/// place; if a rename fails, the files already renamed are removed again.
+/// A name that is a directory in `dir` is refused before anything is written.
+/// Errors name the file and the reason (errno).
+inline Status write_files(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& files) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> paths;
+  for (const auto& file : files) {
+    paths.push_back((fs::path(dir) / file.first).string());
+    std::error_code ec;
+    if (fs::is_directory(fs::symlink_status(paths.back(), ec)))
+      return eigenq::detail::error(StatusCode::kIoError, paths.back(), ": is a directory; nothing was written");
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const Status s =
+        npy::detail::write_temporary(paths[i], paths[i] + ".tmp", files[i].second.data(), files[i].second.size());
+    if (!s.is_ok()) {
+      for (std::size_t k = 0; k < i; ++k) std::remove((paths[k] + ".tmp").c_str());
+      return Status(s.code(), s.message() + " (nothing was written)");
+    }
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const Status s = npy::detail::rename_into_place(paths[i] + ".tmp", paths[i]);
+    if (!s.is_ok()) {
+      for (std::size_t k = 0; k < i; ++k) std::remove(paths[k].c_str());
+      for (std::size_t k = i + 1; k < files.size(); ++k) std::remove((paths[k] + ".tmp").c_str());
+      return Status(s.code(), s.message() + " (nothing was written)");
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace detail
+
 /// Writes tensors as a folder of .npy files plus an index.json in the format
 /// `load_folder` reads, so the synthetic set can be checked by other tools.
+/// All files or none (see `detail::write_files`).
 inline Status write_folder(const std::vector<Tensor>& tensors, const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return eigenq::detail::error(StatusCode::kIoError, dir, ": cannot create: ", ec.message());
+  std::vector<std::pair<std::string, std::string>> files;
   std::string index = "{\n \"tensors\": [\n";
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
     std::string file = t.name;
     std::replace(file.begin(), file.end(), '/', '_');
     file += ".npy";
-    EIGENQ_RETURN_IF_ERROR(npy::write((fs::path(dir) / file).string(), t.data.data(), t.shape));
+    const std::vector<unsigned char> bytes = npy::serialize(npy::Array::from(t.data.data(), t.shape));
+    files.emplace_back(file, std::string(bytes.begin(), bytes.end()));
     std::string shape;
     for (int d = 0; d < t.shape.rank; ++d) shape += (d ? ", " : "") + std::to_string(t.shape.dims[d]);
     index += "  {\"name\": \"" + t.name + "\", \"file\": \"" + file + "\", \"shape\": [" + shape + "], \"role\": \"" +
@@ -403,10 +539,8 @@ inline Status write_folder(const std::vector<Tensor>& tensors, const std::string
              "\": " + std::to_string(t.channel_axis) + "}" + (i + 1 < tensors.size() ? ",\n" : "\n");
   }
   index += " ]\n}\n";
-  const std::string path = (fs::path(dir) / "index.json").string();
-  std::ofstream f(path, std::ios::binary);
-  if (!(f << index) || !(f.flush())) return eigenq::detail::error(StatusCode::kIoError, path, ": write failed");
-  return Status::ok();
+  files.emplace_back("index.json", index);
+  return detail::write_files(dir, files);
 }
 
 }  // namespace eigenq::compare

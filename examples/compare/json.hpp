@@ -4,13 +4,13 @@
 // accepted). Errors give the file name, line and column.
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <locale>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "eigenq/npy.hpp"
 #include "eigenq/status.hpp"
 
 namespace eigenq::compare {
@@ -273,12 +273,12 @@ inline Status parse_json(const std::string& text, const std::string& name, Json*
   return Status::ok();
 }
 
+/// Reads a JSON file: a regular file only (a FIFO or device is refused, as
+/// by the .npy reader).
 inline Status read_json(const std::string& path, Json* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return eigenq::detail::error(StatusCode::kIoError, path, ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_json(text.str(), path, out);
+  std::vector<unsigned char> bytes;
+  EIGENQ_RETURN_IF_ERROR(npy::detail::read_regular_file(path, &bytes));
+  return parse_json(std::string(bytes.begin(), bytes.end()), path, out);
 }
 
 }  // namespace eigenq::compare

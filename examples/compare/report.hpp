@@ -122,7 +122,74 @@ inline std::string brief(double v) {
 inline std::string json_number(double v) { return std::isfinite(v) ? exact(v) : "null"; }
 inline std::string json_brief(double v) { return std::isfinite(v) ? brief(v) : "null"; }
 
-inline std::string json_string(const std::string& s) {
+// Names come from file names and index.json and may hold any bytes. Every
+// output is valid UTF-8 with one record per line: bytes that are not UTF-8
+// are spelled \xNN everywhere, and each format quotes or escapes the rest.
+
+namespace detail {
+
+/// The length of the valid UTF-8 sequence at s[i] (shortest form, no
+/// surrogates, at most U+10FFFF), or 0.
+inline std::size_t utf8_length(const std::string& s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char b = byte(i);
+  if (b < 0x80) return 1;
+  const std::size_t n = b >= 0xC2 && b <= 0xDF ? 2 : b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  const unsigned char c = byte(i + 1);
+  if ((b == 0xE0 && c < 0xA0) || (b == 0xED && c > 0x9F) || (b == 0xF0 && c < 0x90) || (b == 0xF4 && c > 0x8F))
+    return 0;  // overlong, a surrogate, or above U+10FFFF
+  return n;
+}
+
+inline std::string hex_byte(unsigned char c) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "\\x%02X", c);
+  return buf;
+}
+
+}  // namespace detail
+
+/// `s` with every byte that is not part of valid UTF-8 spelled \xNN.
+inline std::string utf8_clean(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = detail::utf8_length(s, i);
+    if (n == 0) {
+      out += detail::hex_byte(static_cast<unsigned char>(s[i++]));
+    } else {
+      out.append(s, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+/// `s` for one line of text (the terminal, summary.txt, Markdown, SVG):
+/// `utf8_clean`, and control characters spelled \n, \r, \t or \xNN.
+inline std::string one_line(const std::string& s) {
+  std::string out;
+  for (char c : utf8_clean(s)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7F)
+      out += c;
+    else
+      out += c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : detail::hex_byte(u);
+  }
+  return out;
+}
+
+/// A Markdown table cell: one line, '|' escaped.
+inline std::string markdown_cell(const std::string& s) {
+  std::string out;
+  for (char c : one_line(s)) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
+inline std::string json_string(const std::string& raw) {
+  const std::string s = utf8_clean(raw);
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') {
@@ -139,23 +206,26 @@ inline std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
-inline std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+/// A CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+inline std::string csv_field(const std::string& raw) {
+  const std::string s = utf8_clean(raw);
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
 
-/// Columns padded to their widest cell; `right[i]` aligns column i right.
-inline std::string aligned_table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right,
-                                 const std::string& separator = "  ") {
+/// Lines of columns padded to their widest cell; `right[i]` aligns column i
+/// right. Cells must be one line each (see `one_line`).
+inline std::vector<std::string> aligned_lines(const std::vector<std::vector<std::string>>& rows,
+                                              const std::vector<bool>& right, const std::string& separator = "  ") {
   std::vector<std::size_t> width;
   for (const auto& row : rows)
     for (std::size_t i = 0; i < row.size(); ++i) {
       if (width.size() <= i) width.push_back(0);
       width[i] = std::max(width[i], row[i].size());
     }
-  std::string out;
+  std::vector<std::string> lines;
   for (const auto& row : rows) {
     std::string line;
     for (std::size_t i = 0; i < row.size(); ++i) {
@@ -163,9 +233,9 @@ inline std::string aligned_table(const std::vector<std::vector<std::string>>& ro
       const bool r = i < right.size() && right[i];
       line += (i ? separator : "") + (r ? pad + row[i] : row[i] + (i + 1 < row.size() ? pad : ""));
     }
-    out += line + "\n";
+    lines.push_back(line);
   }
-  return out;
+  return lines;
 }
 
 inline std::vector<std::string> summary_header() {
@@ -187,7 +257,7 @@ inline std::vector<std::string> summary_cells(const SummaryRow& s) {
           fmt(s.dequantize_gbps(), 2),
           fmt(s.quantize_vs_per_tensor, 2),
           fmt(s.dequantize_vs_per_tensor, 2),
-          s.worst_tensor};
+          one_line(s.worst_tensor)};
 }
 
 /// The summary as aligned text, a blank line between dtypes.
@@ -196,17 +266,11 @@ inline std::string summary_text(const std::vector<SummaryRow>& rows) {
   for (const SummaryRow& s : rows) cells.push_back(summary_cells(s));
   const std::vector<bool> right = {false, false, false, true, true, true, true,
                                    true,  true,  true,  true, true, true, false};
-  std::string table = aligned_table(cells, right);
-  // Blank line between dtype groups, for the eye.
-  std::istringstream in(table);
-  std::string line, out, last_dtype;
-  for (std::size_t i = 0; std::getline(in, line); ++i) {
-    if (i > 0) {
-      const std::string dtype = dtype_name(rows[i - 1].config.dtype);
-      if (i > 1 && dtype != last_dtype) out += "\n";
-      last_dtype = dtype;
-    }
-    out += line + "\n";
+  const std::vector<std::string> lines = aligned_lines(cells, right);
+  std::string out = lines[0] + "\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i > 0 && rows[i].config.dtype != rows[i - 1].config.dtype) out += "\n";  // for the eye
+    out += lines[i + 1] + "\n";
   }
   return out;
 }
@@ -221,7 +285,7 @@ inline std::string summary_markdown(const std::vector<SummaryRow>& rows) {
   out += "\n";
   for (const SummaryRow& s : rows) {
     out += "|";
-    for (const auto& c : summary_cells(s)) out += " " + c + " |";
+    for (const auto& c : summary_cells(s)) out += " " + markdown_cell(c) + " |";
     out += "\n";
   }
   return out;
@@ -237,9 +301,9 @@ inline std::string results_csv(const std::vector<Result>& results, const std::ve
       "dequantize_gbps\n";
   for (const Result& r : results) {
     const Tensor& t = tensors[r.tensor];
-    out += csv_field(t.name) + "," + t.role + "," + shape_text(t.shape) + "," + std::to_string(r.elements) + "," +
-           std::to_string(t.channel_axis) + "," + shape_text(t.block_shape) + "," + std::to_string(t.block_axis) + "," +
-           r.config.scheme.name() + "," + dtype_name(r.config.dtype) + "," + mode_name(r.config.mode) + "," +
+    out += csv_field(t.name) + "," + csv_field(t.role) + "," + shape_text(t.shape) + "," + std::to_string(r.elements) +
+           "," + std::to_string(t.channel_axis) + "," + shape_text(t.block_shape) + "," + std::to_string(t.block_axis) +
+           "," + r.config.scheme.name() + "," + dtype_name(r.config.dtype) + "," + mode_name(r.config.mode) + "," +
            std::to_string(r.params) + "," + exact(r.sqnr_db) + "," + exact(r.max_abs_error) + "," +
            exact(r.data_bytes) + "," + exact(r.metadata_bytes) + "," + exact(r.total_bytes()) + "," +
            brief(r.bytes_per_element()) + "," + brief(r.vs_float32()) + "," + brief(r.quantize_gbps()) + "," +
@@ -262,13 +326,17 @@ inline std::string summary_csv(const std::vector<SummaryRow>& rows) {
   return out;
 }
 
-/// The run, its tensors (with the axes each scheme used) and the summary as
-/// JSON; the per-tensor results are in results.csv. Infinite or unmeasured
-/// numbers are null.
+/// The run, its tensors (with the axes each scheme used), the problems that
+/// kept files or tensors out of it, and the summary as JSON; the per-tensor
+/// results are in results.csv. Infinite or unmeasured numbers are null.
 inline std::string summary_json(const std::vector<std::pair<std::string, std::string>>& run_info,
-                                const std::vector<Tensor>& tensors, const std::vector<SummaryRow>& rows) {
+                                const std::vector<Tensor>& tensors, const std::vector<SummaryRow>& rows,
+                                const std::vector<std::string>& problems = {}) {
   std::string out = "{\n";
   for (const auto& [key, value] : run_info) out += "  " + json_string(key) + ": " + json_string(value) + ",\n";
+  out += "  \"problems\": [";
+  for (std::size_t i = 0; i < problems.size(); ++i) out += (i ? ", " : "") + json_string(problems[i]);
+  out += "],\n";
   out += "  \"tensors\": [\n";
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
@@ -419,8 +487,8 @@ inline std::string sqnr_svg(const std::string& title, const std::vector<Result>&
   svg << ".grid{stroke:#ddd;stroke-width:1}.axis{stroke:#333;stroke-width:1;fill:none}"
          ".ref{stroke:#555;stroke-width:1;stroke-dasharray:5,4}</style>\n";
   svg << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n";
-  svg << "<text x=\"" << num(left) << "\" y=\"22\" font-size=\"15\" font-weight=\"bold\">" << detail::xml_escape(title)
-      << "</text>\n";
+  svg << "<text x=\"" << num(left) << "\" y=\"22\" font-size=\"15\" font-weight=\"bold\">"
+      << detail::xml_escape(one_line(title)) << "</text>\n";
 
   // Legend: scheme colors, then marker meanings.
   double lx = left;

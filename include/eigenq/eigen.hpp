@@ -48,6 +48,7 @@ struct EigenTraits<
   using Plain = Eigen::Tensor<S, rank, layout, Eigen::DenseIndex>;
 
   static Shape shape(const T& t) {
+    static_assert(rank <= kMaxRank, "eigenq handles tensors of rank <= kMaxRank (8)");
     Shape s;
     s.rank = rank;
     s.layout = layout == Eigen::RowMajor ? Layout::kRowMajor : Layout::kColMajor;

@@ -11,11 +11,15 @@
 ///     EIGENQ_RETURN_IF_ERROR(eigenq::npy::write("q.npy", q.data(), s));
 ///
 /// Supported: format versions 1.0, 2.0 and 3.0; dtypes float32, float64,
-/// int8, uint8, int16 and int32, little-endian; C and Fortran order. Every
-/// problem is a `Status` naming the file and what is wrong with it (bad
-/// magic, truncated, unsupported dtype, big-endian data, shape that does not
-/// match the data size). Writing goes to a temporary file renamed into place,
-/// so a failed write leaves no half-written file.
+/// int8, uint8, int16 and int32, little-endian; C and Fortran order; rank up
+/// to kMaxRank. Every problem is a `Status` naming the file and what is
+/// wrong with it (not a regular file, bad magic, truncated, unsupported
+/// dtype, big-endian data, shape that does not match the data size). The
+/// reader takes regular files only (a FIFO, a device such as /dev/zero or a
+/// directory is refused before anything is read) and allocates at most the
+/// file's size. Writing goes to a temporary file renamed into place, so a
+/// failed write leaves no half-written file; a shape the reader would
+/// refuse is not written.
 ///
 /// The format (numpy.lib.format): the magic "\x93NUMPY", two version bytes,
 /// the header length (uint16 in 1.0, uint32 from 2.0, little-endian), then
@@ -25,6 +29,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -33,6 +38,16 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define EIGENQ_NPY_POSIX 1
+#else
+#include <filesystem>
+#define EIGENQ_NPY_POSIX 0
+#endif
 
 #include "params.hpp"
 #include "status.hpp"
@@ -90,17 +105,15 @@ struct Array {
   bool fortran_order = false;
   std::vector<unsigned char> bytes;
 
-  std::int64_t size() const {
-    std::int64_t n = 1;
-    for (std::int64_t d : dims) n *= d;
-    return n;
-  }
+  /// The number of elements; -1 for dimensions no tensor has (negative, or
+  /// more than 2^63 - 1 elements).
+  std::int64_t size() const { return eigenq::detail::element_count(dims.data(), rank()); }
   int rank() const { return static_cast<int>(dims.size()); }
 
   /// The dimensions as an eigenq `Shape`: C order is RowMajor, Fortran order
-  /// ColMajor, and axis i keeps its meaning in both. Rank must be <= kMaxRank.
+  /// ColMajor, and axis i keeps its meaning in both. (A rank above kMaxRank,
+  /// which `read` never returns, is kept for check_shape to refuse.)
   Shape shape() const {
-    EIGENQ_ASSERT(rank() <= kMaxRank);
     return Shape::from(dims.data(), rank(), fortran_order ? Layout::kColMajor : Layout::kRowMajor);
   }
 
@@ -114,9 +127,11 @@ struct Array {
     return out;
   }
 
-  /// An array holding a copy of `data` (shape.size() elements).
+  /// An array holding a copy of `data` (shape.size() elements). The shape
+  /// must be valid (check_shape; `write` checks it).
   template <class T>
   static Array from(const T* data, const Shape& shape) {
+    EIGENQ_ASSERT(check_shape(shape).is_ok());
     Array a;
     a.dtype = dtype_of<T>();
     a.dims.assign(shape.dims.begin(), shape.dims.begin() + shape.rank);
@@ -273,17 +288,30 @@ inline std::uint32_t read_le(const unsigned char* p, int bytes) {
   return v;
 }
 
-}  // namespace detail
+/// count elements of dtype in bytes; false when that overflows size_t.
+inline bool byte_size(std::int64_t count, DType dtype, std::size_t* out) {
+  const std::size_t element = dtype_size(dtype);
+  if (count < 0 || static_cast<std::uint64_t>(count) > std::numeric_limits<std::size_t>::max() / element) return false;
+  *out = static_cast<std::size_t>(count) * element;
+  return true;
+}
 
-/// Parses the bytes of a .npy file held in memory; `name` (usually the
-/// path) starts every error message.
-inline Status parse(const void* data, std::size_t size, const std::string& name, Array* out) {
+/// What the prefix and header of a .npy file say.
+struct Header {
+  DType dtype = DType::kFloat32;
+  std::vector<std::int64_t> dims;
+  bool fortran_order = false;
+  std::size_t data_offset = 0;  ///< where the element bytes start
+};
+
+/// Parses the prefix and header of the `size` bytes of a .npy file at `b`,
+/// and checks that exactly the bytes the shape needs follow them.
+inline Status parse_header(const unsigned char* b, std::size_t size, const std::string& name, Header* out) {
   using eigenq::detail::error;
-  const auto* b = static_cast<const unsigned char*>(data);
   static const unsigned char kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (size < 6 || std::memcmp(b, kMagic, 6) != 0)
     return error(StatusCode::kFormatError, name, ": not a .npy file (bad magic: expected \\x93NUMPY, got ",
-                 detail::printable(b, size < 6 ? size : 6), ")");
+                 printable(b, size < 6 ? size : 6), ")");
   if (size < 10) return error(StatusCode::kFormatError, name, ": truncated: ", size, " bytes, no complete header");
   const int major = b[6], minor = b[7];
   if (major < 1 || major > 3)
@@ -292,13 +320,12 @@ inline Status parse(const void* data, std::size_t size, const std::string& name,
   const int length_bytes = major == 1 ? 2 : 4;
   const std::size_t prefix = 6 + 2 + static_cast<std::size_t>(length_bytes);
   if (size < prefix) return error(StatusCode::kFormatError, name, ": truncated: ", size, " bytes, no complete header");
-  const std::size_t header_length = detail::read_le(b + 8, length_bytes);
+  const std::size_t header_length = read_le(b + 8, length_bytes);
   if (size - prefix < header_length)
     return error(StatusCode::kFormatError, name, ": truncated: header of ", header_length, " bytes, but only ",
                  size - prefix, " follow the prefix");
 
-  detail::HeaderParser p(reinterpret_cast<const char*>(b + prefix),
-                         reinterpret_cast<const char*>(b + prefix + header_length));
+  HeaderParser p(reinterpret_cast<const char*>(b + prefix), reinterpret_cast<const char*>(b + prefix + header_length));
   std::string descr;
   bool fortran = false, have_descr = false, have_order = false, have_shape = false;
   std::vector<std::int64_t> dims;
@@ -329,51 +356,157 @@ inline Status parse(const void* data, std::size_t size, const std::string& name,
     return error(StatusCode::kFormatError, name, ": rank ", dims.size(), " is above the supported ", kMaxRank);
 
   DType dtype;
-  EIGENQ_RETURN_IF_ERROR(detail::parse_descr(name, descr, &dtype));
+  EIGENQ_RETURN_IF_ERROR(parse_descr(name, descr, &dtype));
+  const std::int64_t count = eigenq::detail::element_count(dims.data(), static_cast<int>(dims.size()));
+  if (count < 0)
+    return error(StatusCode::kFormatError, name, ": shape ", shape_text(dims), " has more than 2^63 - 1 elements");
   const std::size_t available = size - prefix - header_length;
-  // The element count, refusing shapes whose byte size overflows size_t
-  // (such a shape cannot match any file).
-  std::size_t count = 1;
-  bool too_big = false;
-  for (std::int64_t d : dims) count = d == 0 ? 0 : count;
-  if (count != 0)
-    for (std::int64_t d : dims) {
-      if (static_cast<std::size_t>(d) > std::numeric_limits<std::size_t>::max() / 8 / count) too_big = true;
-      if (too_big) break;
-      count *= static_cast<std::size_t>(d);
-    }
-  const std::size_t need = count * dtype_size(dtype);
-  if (too_big || need > available)
-    return error(StatusCode::kFormatError, name, ": truncated: shape ", detail::shape_text(dims), " of ",
-                 dtype_name(dtype), " needs ", too_big ? std::string("more") : std::to_string(need),
-                 " bytes of data, the file has ", available);
+  std::size_t need = 0;
+  const bool representable = byte_size(count, dtype, &need);
+  if (!representable || need > available)
+    return error(StatusCode::kFormatError, name, ": truncated: shape ", shape_text(dims), " of ", dtype_name(dtype),
+                 " needs ", representable ? std::to_string(need) : std::string("more"), " bytes of data, the file has ",
+                 available);
   if (need < available)
-    return error(StatusCode::kFormatError, name, ": size mismatch: shape ", detail::shape_text(dims), " of ",
-                 dtype_name(dtype), " needs ", need, " bytes of data, the file has ", available, " (", available - need,
-                 " extra)");
+    return error(StatusCode::kFormatError, name, ": size mismatch: shape ", shape_text(dims), " of ", dtype_name(dtype),
+                 " needs ", need, " bytes of data, the file has ", available, " (", available - need, " extra)");
+  out->dtype = dtype;
+  out->dims = std::move(dims);
+  out->fortran_order = fortran;
+  out->data_offset = prefix + header_length;
+  return Status::ok();
+}
 
+/// Reads the whole of a regular file, allocating its size and no more.
+/// Anything else (a directory, a FIFO, a device such as /dev/zero, also
+/// behind a symbolic link) is refused before a byte is read: a FIFO would
+/// block and /dev/zero never ends.
+inline Status read_regular_file(const std::string& path, std::vector<unsigned char>* out) {
+  using eigenq::detail::error;
+#if EIGENQ_NPY_POSIX
+  // O_NONBLOCK: opening a FIFO must not wait for a writer. (It changes
+  // nothing for a regular file.)
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return error(StatusCode::kIoError, path, ": cannot open: ", std::strerror(errno));
+  struct ::stat st;
+  if (::fstat(fd, &st) != 0) {
+    const int e = errno;
+    ::close(fd);
+    return error(StatusCode::kIoError, path, ": cannot stat: ", std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a file";
+    return error(StatusCode::kIoError, path, ": is ", kind, ", not a regular file");
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > std::numeric_limits<std::size_t>::max()) {
+    ::close(fd);
+    return error(StatusCode::kIoError, path, ": ", st.st_size, " bytes do not fit in memory here");
+  }
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(st.st_size));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ::ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int e = errno;
+      ::close(fd);
+      if (n == 0)
+        return error(StatusCode::kIoError, path, ": shrank from ", bytes.size(), " to ", done,
+                     " bytes while being read");
+      return error(StatusCode::kIoError, path, ": read error: ", std::strerror(e));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+#else
+  std::error_code ec;
+  const std::filesystem::file_status status = std::filesystem::status(path, ec);
+  if (ec) return error(StatusCode::kIoError, path, ": cannot open: ", ec.message());
+  if (!std::filesystem::is_regular_file(status))
+    return error(StatusCode::kIoError, path, ": is ",
+                 std::filesystem::is_directory(status) ? "a directory" : "not a regular file", ", not a regular file");
+  const std::uintmax_t length = std::filesystem::file_size(path, ec);
+  if (ec) return error(StatusCode::kIoError, path, ": cannot stat: ", ec.message());
+  if (length > std::numeric_limits<std::size_t>::max())
+    return error(StatusCode::kIoError, path, ": ", length, " bytes do not fit in memory here");
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return error(StatusCode::kIoError, path, ": cannot open: ", std::strerror(errno));
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(length));
+  const std::size_t done = bytes.empty() ? 0 : std::fread(bytes.data(), 1, bytes.size(), f);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return error(StatusCode::kIoError, path, ": read error");
+  if (done < bytes.size())
+    return error(StatusCode::kIoError, path, ": shrank from ", bytes.size(), " to ", done, " bytes while being read");
+#endif
+  *out = std::move(bytes);
+  return Status::ok();
+}
+
+/// Writes `size` bytes to `tmp`, a fresh file: whatever `tmp` was (a stale
+/// temporary, or a symbolic link planted to make the write land elsewhere)
+/// is removed first, and the file is created exclusively. On failure the
+/// message names `path` (the file the caller means) and the reason, and no
+/// temporary is left.
+inline Status write_temporary(const std::string& path, const std::string& tmp, const void* data, std::size_t size) {
+  using eigenq::detail::error;
+  std::remove(tmp.c_str());
+  std::FILE* f = std::fopen(tmp.c_str(), "wbx");
+  if (f == nullptr) return error(StatusCode::kIoError, path, ": cannot create ", tmp, ": ", std::strerror(errno));
+  const bool written = size == 0 || std::fwrite(data, 1, size, f) == size;
+  const int write_errno = errno;
+  const bool closed = std::fclose(f) == 0;
+  const int close_errno = errno;
+  if (written && closed) return Status::ok();
+  std::remove(tmp.c_str());
+  return error(StatusCode::kIoError, path, ": write failed: ", std::strerror(written ? close_errno : write_errno));
+}
+
+/// Renames `tmp` onto `path`; on failure removes `tmp` and says why.
+inline Status rename_into_place(const std::string& tmp, const std::string& path) {
+  if (std::rename(tmp.c_str(), path.c_str()) == 0) return Status::ok();
+  const int e = errno;
+  std::remove(tmp.c_str());
+  return eigenq::detail::error(StatusCode::kIoError, path, ": cannot rename ", tmp, " into place: ", std::strerror(e));
+}
+
+}  // namespace detail
+
+/// Parses the bytes of a .npy file held in memory; `name` (usually the
+/// path) starts every error message.
+inline Status parse(const void* data, std::size_t size, const std::string& name, Array* out) {
+  const auto* b = static_cast<const unsigned char*>(data);
+  detail::Header h;
+  EIGENQ_RETURN_IF_ERROR(detail::parse_header(b, size, name, &h));
   Array a;
-  a.dtype = dtype;
-  a.dims = std::move(dims);
-  a.fortran_order = fortran;
-  a.bytes.assign(b + prefix + header_length, b + size);
+  a.dtype = h.dtype;
+  a.dims = std::move(h.dims);
+  a.fortran_order = h.fortran_order;
+  a.bytes.assign(b + h.data_offset, b + size);
   *out = std::move(a);
   return Status::ok();
 }
 
-/// Reads a .npy file. Errors name the path and the problem.
+/// Reads a .npy file (a regular file). Errors name the path and the problem.
 inline Status read(const std::string& path, Array* out) {
-  using eigenq::detail::error;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return error(StatusCode::kIoError, path, ": cannot open: ", std::strerror(errno));
   std::vector<unsigned char> bytes;
-  unsigned char chunk[1 << 16];
-  std::size_t n;
-  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return error(StatusCode::kIoError, path, ": read error");
-  return parse(bytes.data(), bytes.size(), path, out);
+  EIGENQ_RETURN_IF_ERROR(detail::read_regular_file(path, &bytes));
+  detail::Header h;
+  EIGENQ_RETURN_IF_ERROR(detail::parse_header(bytes.data(), bytes.size(), path, &h));
+  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(h.data_offset));  // in place: no second copy
+  Array a;
+  a.dtype = h.dtype;
+  a.dims = std::move(h.dims);
+  a.fortran_order = h.fortran_order;
+  a.bytes = std::move(bytes);
+  *out = std::move(a);
+  return Status::ok();
 }
 
 /// The bytes of a .npy file (format 1.0, or 2.0 when the header needs it).
@@ -394,29 +527,29 @@ inline std::vector<unsigned char> serialize(const Array& a) {
 }
 
 /// Writes `a` to `path`, through a temporary file renamed into place.
+/// Refuses, writing nothing, an array the reader would refuse: rank above
+/// kMaxRank, a negative dimension, more than 2^63 - 1 elements, or bytes
+/// that do not match the shape.
 inline Status write(const std::string& path, const Array& a) {
   using eigenq::detail::error;
-  if (a.bytes.size() != static_cast<std::size_t>(a.size()) * dtype_size(a.dtype))
+  EIGENQ_RETURN_IF_ERROR(eigenq::detail::with_context(check_shape(a.shape()), path));
+  const std::int64_t count = a.size();
+  std::size_t need = 0;
+  if (!detail::byte_size(count, a.dtype, &need) || a.bytes.size() != need)
     return error(StatusCode::kShapeMismatch, path, ": shape ", detail::shape_text(a.dims), " of ", dtype_name(a.dtype),
-                 " needs ", a.size() * static_cast<std::int64_t>(dtype_size(a.dtype)), " bytes, the array holds ",
-                 a.bytes.size());
+                 " needs ", count, " elements of ", dtype_size(a.dtype), " bytes, the array holds ", a.bytes.size(),
+                 " bytes");
   const std::vector<unsigned char> bytes = serialize(a);
   const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return error(StatusCode::kIoError, path, ": cannot create: ", std::strerror(errno));
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!written || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return error(StatusCode::kIoError, path, ": write failed");
-  }
-  return Status::ok();
+  EIGENQ_RETURN_IF_ERROR(detail::write_temporary(path, tmp, bytes.data(), bytes.size()));
+  return detail::rename_into_place(tmp, path);
 }
 
 /// Writes shape.size() elements of `data`; a ColMajor shape is written in
 /// Fortran order.
 template <class T>
 Status write(const std::string& path, const T* data, const Shape& shape) {
+  EIGENQ_RETURN_IF_ERROR(eigenq::detail::with_context(eigenq::detail::check_buffers(shape, {{"data", data}}), path));
   return write(path, Array::from(data, shape));
 }
 

@@ -30,6 +30,7 @@
 #include <type_traits>
 
 #include "config.hpp"
+#include "status.hpp"
 
 namespace eigenq {
 
@@ -41,6 +42,18 @@ namespace eigenq {
 template <class Q>
 constexpr bool is_storage_type_v = std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t> ||
                                    std::is_same_v<Q, std::int16_t> || std::is_same_v<Q, std::int32_t>;
+
+template <class Q>
+constexpr const char* storage_name() {
+  if constexpr (std::is_same_v<Q, std::int8_t>)
+    return "int8";
+  else if constexpr (std::is_same_v<Q, std::uint8_t>)
+    return "uint8";
+  else if constexpr (std::is_same_v<Q, std::int16_t>)
+    return "int16";
+  else
+    return "int32";
+}
 
 /// The integer interval [qmin, qmax] quantized values are clamped to. It may
 /// be narrower than the storage type: narrow range ([-127, 127]), PyTorch's
@@ -67,13 +80,25 @@ struct Range {
     return bits<Q>(static_cast<int>(8 * sizeof(Q)) - 1);
   }
   /// A `bits`-wide range inside Q: signed Q gives [-2^(bits-1), 2^(bits-1)-1],
-  /// unsigned Q gives [0, 2^bits - 1]. bits must be in [1, 8 * sizeof(Q)].
+  /// unsigned Q gives [0, 2^bits - 1]. bits must be in [1, 8 * sizeof(Q)]:
+  /// any other width throws `eigenq::Error` naming it (without exceptions it
+  /// is printed and the program aborts; the Status form below returns it),
+  /// and is a compile-time error in a constant expression.
   template <class Q>
   static constexpr Range bits(int bits) {
     static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
+    if (bits < 1 || bits > max_bits<Q>()) detail::raise_if_error(bits_error<Q>(bits));
     const std::int64_t span = std::int64_t{1} << bits;
     return std::is_signed_v<Q> ? Range{static_cast<std::int32_t>(-span / 2), static_cast<std::int32_t>(span / 2 - 1)}
                                : Range{0, static_cast<std::int32_t>(span - 1)};
+  }
+  /// The same, returning the error for a width outside [1, 8 * sizeof(Q)].
+  template <class Q>
+  static Status bits(int bits, Range* out) {
+    static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
+    if (bits < 1 || bits > max_bits<Q>()) return bits_error<Q>(bits);
+    *out = Range::bits<Q>(bits);
+    return Status::ok();
   }
   /// True when the range is non-empty and representable in Q.
   template <class Q>
@@ -82,6 +107,17 @@ struct Range {
   }
   friend constexpr bool operator==(Range a, Range b) { return a.qmin == b.qmin && a.qmax == b.qmax; }
   friend constexpr bool operator!=(Range a, Range b) { return !(a == b); }
+
+ private:
+  template <class Q>
+  static constexpr int max_bits() {
+    return static_cast<int>(8 * sizeof(Q));
+  }
+  template <class Q>
+  static Status bits_error(int bits) {
+    return detail::error(StatusCode::kInvalidRange, "Range::bits<", storage_name<Q>(), ">(", bits, "): width ", bits,
+                         " is outside [1, ", max_bits<Q>(), "]");
+  }
 };
 
 // ---------------------------------------------------------------------------
@@ -103,17 +139,21 @@ namespace detail {
 /// under -ffp-contract=fast (GCC's default outside strict ISO mode) a product
 /// feeding an addition is fused into one FMA, which rounds once instead of
 /// twice and moves ties; a product passed through here is rounded first.
-inline float opaque(float v) {
+template <class T>
+inline T opaque_value(T v) {
 #if defined(__GNUC__) && (defined(__x86_64__) || (defined(__i386__) && defined(__SSE2_MATH__)))
   __asm__("" : "+x"(v));
 #elif defined(__GNUC__) && defined(__aarch64__)
   __asm__("" : "+w"(v));
 #else
-  volatile float kept = v;
+  volatile T kept = v;
   v = kept;
 #endif
   return v;
 }
+inline float opaque(float v) { return opaque_value(v); }
+/// The same for double (the observers' arithmetic is partly double).
+inline double opaque(double v) { return opaque_value(v); }
 }  // namespace detail
 
 /// floor(v + 0.5f), evaluated in float32 as TensorFlow's fake-quant does.

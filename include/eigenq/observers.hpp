@@ -71,9 +71,11 @@ inline QParamsView layout_only(QParamsView v) {
 }
 
 template <class Q>
-QParams per_tensor_qparams(ClipRange r, Range range, Symmetry symmetry) {
+Status per_tensor_qparams(ClipRange r, Range range, Symmetry symmetry, QParams* out) {
   const AffineParams a = choose_qparams<Q>(r.min, r.max, range, symmetry);
-  return QParams::per_tensor(a.scale, a.zero_point, range);
+  EIGENQ_RETURN_IF_ERROR(check_chosen(r.min, r.max, a, range, 0));
+  *out = QParams::per_tensor(a.scale, a.zero_point, range);
+  return Status::ok();
 }
 
 }  // namespace detail
@@ -96,10 +98,10 @@ class MinMaxObserver {
   /// bad layout or range, or when the number of groups differs from the
   /// previous batches'. Empty batches are skipped.
   Status observe(const float* x, const Shape& shape) {
-    EIGENQ_RETURN_IF_ERROR(check_range<Q>(range_));
-    if (shape.size() == 0) return Status::ok();
+    EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
     MinMax batch;
     EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch));
+    if (shape.size() == 0) return Status::ok();
     if (!initialized_) {
       mm_ = std::move(batch);
       initialized_ = true;
@@ -133,12 +135,13 @@ class MinMaxObserver {
   Range range() const { return range_; }
   Symmetry symmetry() const { return symmetry_; }
 
-  /// Scale and zero point of every group. An error before the first batch.
+  /// Scale and zero point of every group. An error before the first batch,
+  /// and when a group's range gives no usable scale (an infinite element,
+  /// or a range wider than float32).
   Status qparams(QParams* out) const {
     if (!initialized_)
       return detail::error(StatusCode::kInvalidArgument, "observer has seen no data yet, so it has no parameters");
-    *out = qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_);
-    return Status::ok();
+    return qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_, out);
   }
   QParams qparams() const {
     QParams p;
@@ -199,10 +202,27 @@ inline float torch_div_floor(float a, float b) {
   return floordiv;
 }
 
+/// The bin of v in [left, right]: int((v - left) * bins / (right - left))
+/// in float32, as torch.histc computes it, the last bin closed. Where that
+/// arithmetic overflows (a span above 3.4e38, or (v - left) * bins above it:
+/// batches spanning more than ~1.7e35 at 2048 bins) PyTorch converts inf or
+/// NaN to int64, which is undefined; the position is then computed in
+/// double, and a zero-width span (bounds too large for +-1 to widen them)
+/// puts everything in bin 0.
+inline std::int64_t histc_bin(float v, float left, float right, int bins) {
+  const float span = right - left;
+  const float q = (v - left) * static_cast<float>(bins) / span;
+  double pos = q;
+  if (!(std::isfinite(span) && q >= 0.0f && q <= static_cast<float>(bins))) {
+    const double exact_span = static_cast<double>(right) - left;
+    pos = exact_span > 0.0 ? (static_cast<double>(v) - left) * bins / exact_span : 0.0;
+  }
+  return std::min(static_cast<std::int64_t>(pos), std::int64_t{bins} - 1);
+}
+
 /// torch.histc(x, bins, lo, hi) on the CPU: bounds equal -> the data's own
 /// range, still equal -> widened by 1 each way; elements outside the bounds
-/// (and NaN) skipped; bin = int((v - left) * bins / (right - left)) in
-/// float32, the last bin closed.
+/// (and NaN) skipped; each element counted in `histc_bin`.
 inline std::vector<float> torch_histc(const float* x, std::size_t n, int bins, double lo, double hi) {
   if (lo == hi) {
     float mn = std::numeric_limits<float>::infinity(), mx = -mn;
@@ -213,15 +233,11 @@ inline std::vector<float> torch_histc(const float* x, std::size_t n, int bins, d
     if (mn <= mx) lo = mn, hi = mx;
   }
   if (lo == hi) lo -= 1.0, hi += 1.0;
-  const float left = static_cast<float>(lo), right = static_cast<float>(hi), span = right - left;
-  const float count = static_cast<float>(bins);
+  const float left = static_cast<float>(lo), right = static_cast<float>(hi);
   std::vector<float> h(static_cast<std::size_t>(bins), 0.0f);
   for (std::size_t i = 0; i < n; ++i) {
     const float v = x[i];
-    if (!(v >= left && v <= right)) continue;
-    auto pos = static_cast<std::int64_t>((v - left) * count / span);
-    if (pos == bins) pos = bins - 1;
-    h[static_cast<std::size_t>(pos)] += 1.0f;
+    if (v >= left && v <= right) h[static_cast<std::size_t>(histc_bin(v, left, right, bins))] += 1.0f;
   }
   return h;
 }
@@ -242,12 +258,14 @@ class HistogramObserver {
       : range_(range), symmetry_(symmetry), options_(options) {}
 
   /// Adds one batch (any shape: the histogram is per tensor). Empty batches
-  /// and NaN elements are skipped.
+  /// and NaN elements are skipped; infinite ones are refused.
   Status observe(const float* x, std::size_t n) {
-    EIGENQ_RETURN_IF_ERROR(check_range<Q>(range_));
+    EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
     if (options_.bins < 1 || options_.upsample_rate < 1)
       return detail::error(StatusCode::kInvalidArgument, "histogram bins = ", options_.bins,
                            " and upsample_rate = ", options_.upsample_rate, " must be >= 1");
+    if (n > 0 && x == nullptr)
+      return detail::error(StatusCode::kInvalidArgument, "x is a null pointer, but the batch has ", n, " elements");
     float mn = std::numeric_limits<float>::infinity(), mx = -mn;
     for (std::size_t i = 0; i < n; ++i) {
       if (!std::isfinite(x[i]) && !std::isnan(x[i]))
@@ -273,9 +291,11 @@ class HistogramObserver {
     const float coarse = static_cast<float>(bins) * fine;
     const float span = combined_max - combined_min;
     const float ratio = span / coarse;
-    if (!(ratio <= 0x1p40f)) return restart_around_point(x, n, combined_min, combined_max);
+    // The fine grid's cell indices (up to ratio * bins * up) must fit int64.
+    if (!(ratio <= 0x1p40f && static_cast<double>(ratio) * bins * up <= 0x1p62))
+      return restart_around_point(x, n, combined_min, combined_max);
     const auto downsample = static_cast<std::int64_t>(std::ceil(ratio));
-    combined_max = combined_max + (static_cast<float>(downsample) * coarse - span);
+    combined_max = combined_max + (detail::opaque(static_cast<float>(downsample) * coarse) - span);
     const auto start = static_cast<std::int64_t>(std::nearbyint((min_ - combined_min) / fine));
 
     std::vector<float> combined = detail::torch_histc(x, n, bins, bound(combined_min), bound(combined_max));
@@ -290,7 +310,8 @@ class HistogramObserver {
     return Status::ok();
   }
   Status observe(const float* x, const Shape& shape) {
-    return observe(x, static_cast<std::size_t>(std::max<std::int64_t>(shape.size(), 0)));
+    EIGENQ_RETURN_IF_ERROR(check_shape(shape));
+    return observe(x, static_cast<std::size_t>(shape.size()));
   }
   /// Eigen tensors, maps and matrices; throws `eigenq::Error`.
   template <class In>
@@ -349,13 +370,16 @@ class HistogramObserver {
       }
       if (next_start == start && next_end == end) continue;
       const double norm = l2_error(next_start, next_end, dst_bins);
+      if (!std::isfinite(norm))
+        return detail::error(StatusCode::kInvalidArgument, "L2 search: the quantization error over [", min_, ", ", max_,
+                             "] overflows float32 (PyTorch's arithmetic); use percentile_qparams or mse_qparams");
       if (norm > norm_min) break;
       norm_min = norm;
       start = next_start;
       end = next_end;
     }
-    out->min = min_ + bin_width * static_cast<float>(start);
-    out->max = min_ + bin_width * static_cast<float>(end + 1);
+    out->min = min_ + detail::opaque(bin_width * static_cast<float>(start));
+    out->max = min_ + detail::opaque(bin_width * static_cast<float>(end + 1));
     return Status::ok();
   }
 
@@ -407,26 +431,22 @@ class HistogramObserver {
   Status qparams(QParams* out) const {
     ClipRange r;
     EIGENQ_RETURN_IF_ERROR(l2_range(&r));
-    *out = detail::per_tensor_qparams<Q>(r, range_, symmetry_);
-    return Status::ok();
+    return detail::per_tensor_qparams<Q>(r, range_, symmetry_, out);
   }
   Status percentile_qparams(double percentile, QParams* out) const {
     ClipRange r;
     EIGENQ_RETURN_IF_ERROR(percentile_range(percentile, &r));
-    *out = detail::per_tensor_qparams<Q>(r, range_, symmetry_);
-    return Status::ok();
+    return detail::per_tensor_qparams<Q>(r, range_, symmetry_, out);
   }
   Status mse_qparams(QParams* out, const MseSearch& search = {}) const {
     ClipRange r;
     EIGENQ_RETURN_IF_ERROR(mse_range(&r, search));
-    *out = detail::per_tensor_qparams<Q>(r, range_, symmetry_);
-    return Status::ok();
+    return detail::per_tensor_qparams<Q>(r, range_, symmetry_, out);
   }
   /// The observed [min, max] through choose_qparams (no clipping).
   Status min_max_qparams(QParams* out) const {
     EIGENQ_RETURN_IF_ERROR(check_initialized());
-    *out = detail::per_tensor_qparams<Q>({min_, max_}, range_, symmetry_);
-    return Status::ok();
+    return detail::per_tensor_qparams<Q>({min_, max_}, range_, symmetry_, out);
   }
 
  private:
@@ -444,7 +464,7 @@ class HistogramObserver {
     std::vector<float> combined = detail::torch_histc(x, n, options_.bins, bound(combined_min), bound(combined_max));
     const float point = min_;
     std::vector<float> moved = detail::torch_histc(&point, 1, options_.bins, bound(combined_min), bound(combined_max));
-    for (int b = 0; b < options_.bins; ++b) combined[b] += moved[b] * static_cast<float>(old);
+    for (int b = 0; b < options_.bins; ++b) combined[b] += detail::opaque(moved[b] * static_cast<float>(old));
     hist_ = std::move(combined);
     min_ = combined_min;
     max_ = combined_max;
@@ -476,7 +496,8 @@ class HistogramObserver {
       const std::int64_t covered = std::min(cell - start + 1, bins * up);
       if (covered <= 0) return 0.0;
       const std::int64_t j = covered / up, rest = covered % up;
-      return static_cast<double>(up) * prefix[j] + (j < bins ? static_cast<double>(rest) * hist_[j] : 0.0);
+      return detail::opaque(static_cast<double>(up) * prefix[j]) +
+             (j < bins ? detail::opaque(static_cast<double>(rest) * hist_[j]) : 0.0);
     };
     float previous = 0.0f;  // PyTorch's shifted integral is a float32 tensor
     for (std::int64_t k = 0; k < bins; ++k) {
@@ -487,8 +508,11 @@ class HistogramObserver {
   }
 
   // PyTorch's _compute_quantization_error, float32 where PyTorch uses
-  // float32 tensors; the final sum in double.
+  // float32 tensors; the final sum in double. PyTorch rounds every tensor
+  // operation, so every product that feeds an addition is rounded first
+  // (detail::opaque), whatever the contraction flags.
   double l2_error(int next_start, int next_end, int dst_bins) const {
+    using detail::opaque;
     const int bins = options_.bins;
     const double bin_width = (static_cast<double>(max_) - static_cast<double>(min_)) / bins;
     const double dst_width = bin_width * (next_end - next_start + 1) / dst_bins;
@@ -496,20 +520,20 @@ class HistogramObserver {
     const float width = static_cast<float>(bin_width), dst = static_cast<float>(dst_width);
     const float half = static_cast<float>(dst_width / 2), neg_half = static_cast<float>(-dst_width / 2);
     const float last = static_cast<float>(dst_bins - 1);
-    const float half_cube = half * half * half, neg_half_cube = neg_half * neg_half * neg_half;
+    const float half_cube = opaque(half * half * half), neg_half_cube = opaque(neg_half * neg_half * neg_half);
     const float whole = (half_cube - neg_half_cube) / 3.0f;  // one whole destination bin
     double sum = 0.0;
     for (int i = 0; i < bins; ++i) {
-      const float begin = static_cast<float>(i - next_start) * width;
+      const float begin = opaque(static_cast<float>(i - next_start) * width);
       const float end = begin + width;
       const float dst_of_begin = std::clamp(detail::torch_div_floor(begin, dst), 0.0f, last);
       const float dst_of_end = std::clamp(detail::torch_div_floor(end, dst), 0.0f, last);
       const float density = hist_[i] / width;
-      const float delta_begin = begin - (dst_of_begin + 0.5f) * dst;
-      float norm = density * ((half_cube - delta_begin * delta_begin * delta_begin) / 3.0f);
-      norm += (dst_of_end - dst_of_begin - 1.0f) * (density * whole);
-      const float delta_end = end - (dst_of_end * dst + half);
-      norm += density * ((delta_end * delta_end * delta_end - neg_half_cube) / 3.0f);
+      const float delta_begin = begin - opaque((dst_of_begin + 0.5f) * dst);
+      float norm = opaque(density * ((half_cube - opaque(delta_begin * delta_begin * delta_begin)) / 3.0f));
+      norm += opaque((dst_of_end - dst_of_begin - 1.0f) * (density * whole));
+      const float delta_end = end - (opaque(dst_of_end * dst) + half);
+      norm += opaque(density * ((opaque(delta_end * delta_end * delta_end) - neg_half_cube) / 3.0f));
       sum += norm;
     }
     return static_cast<float>(sum);
@@ -522,7 +546,7 @@ class HistogramObserver {
     for (std::size_t b = 0; b < hist_.size(); ++b) {
       if (below + hist_[b] >= target && hist_[b] > 0.0f) {
         const double fraction = std::clamp((target - below) / hist_[b], 0.0, 1.0);
-        return static_cast<float>(min_ + (static_cast<double>(b) + fraction) * width);
+        return static_cast<float>(min_ + detail::opaque((static_cast<double>(b) + fraction) * width));
       }
       below += hist_[b];
     }
@@ -534,6 +558,7 @@ class HistogramObserver {
   double histogram_error(const AffineParams& a, double norm) const {
     const double s = a.scale, zp = a.zero_point, width = (static_cast<double>(max_) - min_) / options_.bins;
     const double qmin = range_.qmin, qmax = range_.qmax;
+    using detail::opaque;
     auto level = [&](double x) { return std::clamp(std::floor(x / s + 0.5) + zp, qmin, qmax); };
     auto antiderivative = [&](double u) {  // of |u|^norm
       return std::copysign(std::pow(std::fabs(u), norm + 1.0) / (norm + 1.0), u);
@@ -541,17 +566,17 @@ class HistogramObserver {
     double total = 0.0;
     for (std::size_t b = 0; b < hist_.size(); ++b) {
       if (hist_[b] == 0.0f) continue;
-      const double lo = min_ + static_cast<double>(b) * width, hi = lo + width;
+      const double lo = min_ + opaque(static_cast<double>(b) * width), hi = lo + width;
       if (width == 0.0) {
-        total += hist_[b] * std::pow(std::fabs((level(lo) - zp) * s - lo), norm);
+        total += opaque(hist_[b] * std::pow(std::fabs(opaque((level(lo) - zp) * s) - lo), norm));
         continue;
       }
       const double density = hist_[b] / width;
       double x0 = lo;
       for (double k = level(lo), k_end = level(hi); k <= k_end; k += 1.0) {
         const double x1 = k == k_end ? hi : std::min(hi, (k - zp + 0.5) * s);
-        const double v = (k - zp) * s;
-        total += density * (antiderivative(x1 - v) - antiderivative(x0 - v));
+        const double v = opaque((k - zp) * s);
+        total += opaque(density * (antiderivative(x1 - v) - antiderivative(x0 - v)));
         x0 = x1;
       }
     }

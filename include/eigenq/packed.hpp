@@ -102,6 +102,7 @@ template <class T, class N = DefaultNumerics, Path P = kBestPath>
 Status quantize_packed(const float* x, std::uint8_t* packed, const Shape& shape, const QParamsView& params) {
   PackedQuantizer<T, N, P> qz;
   EIGENQ_RETURN_IF_ERROR(PackedQuantizer<T, N, P>::create(shape, params, &qz));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"packed", packed}}));
   qz.quantize(x, packed);
   return Status::ok();
 }
@@ -110,6 +111,7 @@ template <class T, class N = DefaultNumerics, Path P = kBestPath>
 Status dequantize_packed(const std::uint8_t* packed, float* y, const Shape& shape, const QParamsView& params) {
   PackedQuantizer<T, N, P> qz;
   EIGENQ_RETURN_IF_ERROR(PackedQuantizer<T, N, P>::create(shape, params, &qz));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"packed", packed}, {"y", y}}));
   qz.dequantize(packed, y);
   return Status::ok();
 }

@@ -42,7 +42,7 @@ template <class T>
 constexpr bool is_packed4_v = std::is_same_v<T, Int4> || std::is_same_v<T, UInt4>;
 
 /// Bytes needed for n packed 4-bit values.
-constexpr std::size_t packed_size(std::int64_t n) { return n > 0 ? static_cast<std::size_t>((n + 1) / 2) : 0; }
+constexpr std::size_t packed_size(std::int64_t n) { return n > 0 ? static_cast<std::size_t>(n / 2 + (n & 1)) : 0; }
 
 /// Element i of a packed buffer, sign-extended for Int4.
 template <class T>

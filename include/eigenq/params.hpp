@@ -6,11 +6,14 @@
 /// Parameters are validated once, when they meet a shape (see
 /// `Quantizer`); the kernels below that assume valid input.
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "numerics.hpp"
@@ -24,7 +27,34 @@ enum class Layout { kColMajor = 0, kRowMajor = 1 };
 
 constexpr int kMaxRank = 8;
 
+namespace detail {
+
+/// The number of elements of dims[0, rank): their product, or -1 when a
+/// dimension is negative or the product of the non-zero dimensions exceeds
+/// 2^63 - 1 (such a shape describes no tensor, even when another dimension
+/// is 0, and its strides would overflow).
+inline std::int64_t element_count(const std::int64_t* dims, int rank) {
+  std::int64_t nonzero = 1;
+  bool empty = false;
+  for (int d = 0; d < rank; ++d) {
+    if (dims[d] < 0) return -1;
+    if (dims[d] == 0) {
+      empty = true;
+      continue;
+    }
+    if (nonzero > std::numeric_limits<std::int64_t>::max() / dims[d]) return -1;
+    nonzero *= dims[d];
+  }
+  return empty ? 0 : nonzero;
+}
+
+}  // namespace detail
+
 /// Dimensions and memory order of a contiguous tensor.
+///
+/// A shape made with a rank outside [0, kMaxRank] keeps that rank (and at
+/// most kMaxRank dimensions), so that validation (`check_shape`, which every
+/// entry point runs) can name it; nothing is written past `dims`.
 struct Shape {
   std::array<std::int64_t, kMaxRank> dims{};
   int rank = 0;
@@ -33,25 +63,68 @@ struct Shape {
   Shape() = default;
   Shape(std::initializer_list<std::int64_t> d, Layout l = Layout::kRowMajor)
       : rank(static_cast<int>(d.size())), layout(l) {
-    EIGENQ_ASSERT(d.size() <= kMaxRank);
-    int i = 0;
-    for (std::int64_t v : d) dims[i++] = v;
+    std::copy_n(d.begin(), std::min<std::size_t>(d.size(), kMaxRank), dims.begin());
   }
   template <class It>
   static Shape from(It first, int rank, Layout l) {
     Shape s;
     s.rank = rank;
     s.layout = l;
-    for (int i = 0; i < rank; ++i) s.dims[i] = static_cast<std::int64_t>(first[i]);
+    for (int i = 0; i < std::min(rank, kMaxRank); ++i) s.dims[i] = static_cast<std::int64_t>(first[i]);
     return s;
   }
   std::int64_t operator[](int i) const { return dims[i]; }
-  std::int64_t size() const {
-    std::int64_t n = 1;
-    for (int i = 0; i < rank; ++i) n *= dims[i];
-    return n;
-  }
+  bool valid_rank() const { return rank >= 0 && rank <= kMaxRank; }
+  /// The number of elements; -1 for a shape `check_shape` refuses.
+  std::int64_t size() const { return valid_rank() ? detail::element_count(dims.data(), rank) : -1; }
 };
+
+namespace detail {
+/// The dimensions as text, "[2, 3]"; "rank N" when the rank is invalid.
+inline std::string shape_text(const Shape& shape) {
+  if (!shape.valid_rank()) return "rank " + std::to_string(shape.rank);
+  std::string s = "[";
+  for (int d = 0; d < shape.rank; ++d) s += (d ? ", " : "") + std::to_string(shape.dims[d]);
+  return s + "]";
+}
+}  // namespace detail
+
+/// Checks that a shape describes a tensor: rank in [0, kMaxRank], no
+/// negative dimension, and at most 2^63 - 1 elements (counting the non-zero
+/// dimensions, see `detail::element_count`).
+inline Status check_shape(const Shape& shape) {
+  if (!shape.valid_rank())
+    return detail::error(StatusCode::kInvalidArgument, "rank ", shape.rank, " is outside [0, ", kMaxRank, "]");
+  for (int d = 0; d < shape.rank; ++d)
+    if (shape.dims[d] < 0)
+      return detail::error(StatusCode::kInvalidArgument, "dimension ", d, " = ", shape.dims[d], " is negative");
+  if (shape.size() < 0)
+    return detail::error(StatusCode::kInvalidArgument, "shape ", detail::shape_text(shape),
+                         " has more than 2^63 - 1 elements");
+  return Status::ok();
+}
+
+namespace detail {
+
+/// A buffer an entry point reads or writes, named for its messages.
+struct Buffer {
+  const char* name;
+  const void* data;
+};
+
+/// Checks the shape, then that every buffer is given when the tensor has
+/// elements (a null pointer is fine for an empty tensor).
+inline Status check_buffers(const Shape& shape, std::initializer_list<Buffer> buffers) {
+  EIGENQ_RETURN_IF_ERROR(check_shape(shape));
+  if (shape.size() == 0) return Status::ok();
+  for (const Buffer& b : buffers)
+    if (b.data == nullptr)
+      return error(StatusCode::kInvalidArgument, b.name, " is a null pointer, but shape ", shape_text(shape), " has ",
+                   shape.size(), " elements");
+  return Status::ok();
+}
+
+}  // namespace detail
 
 /// How parameters map to elements.
 enum class Granularity {
@@ -168,18 +241,6 @@ inline Status check_pair(float scale, std::int32_t zero_point, Range range, std:
   return Status::ok();
 }
 
-template <class Q>
-constexpr const char* storage_name() {
-  if constexpr (std::is_same_v<Q, std::int8_t>)
-    return "int8";
-  else if constexpr (std::is_same_v<Q, std::uint8_t>)
-    return "uint8";
-  else if constexpr (std::is_same_v<Q, std::int16_t>)
-    return "int16";
-  else
-    return "int32";
-}
-
 /// Checks that a range is non-empty and representable in Q.
 template <class Q>
 Status check_range(Range range) {
@@ -194,9 +255,7 @@ Status check_range(Range range) {
 /// Resolves the axis of `params` on `shape` and the number of parameters the
 /// shape needs; checks the axis and block size but no parameter values.
 inline Status resolve_layout(const QParamsView& params, const Shape& shape, ResolvedParams* out) {
-  for (int d = 0; d < shape.rank; ++d)
-    if (shape.dims[d] < 0)
-      return detail::error(StatusCode::kInvalidArgument, "dimension ", d, " = ", shape.dims[d], " is negative");
+  EIGENQ_RETURN_IF_ERROR(check_shape(shape));  // outer * blocks * inner below cannot overflow after it
   ResolvedParams r;
   r.params = params;
   const std::int64_t size = shape.size();
@@ -226,11 +285,15 @@ inline Status resolve_layout(const QParamsView& params, const Shape& shape, Reso
       if (params.granularity == Granularity::kBlocked) {
         if (params.block_size <= 0)
           return detail::error(StatusCode::kInvalidBlockSize, "block_size = ", params.block_size, " must be >= 1");
-        r.blocks = (r.channels + params.block_size - 1) / params.block_size;
+        // ceil(channels / block_size), which channels + block_size - 1 could overflow.
+        r.blocks = r.channels / params.block_size + (r.channels % params.block_size != 0);
         r.count = static_cast<std::size_t>(r.outer * r.blocks * r.inner);
       }
       break;
     }
+    default:  // a value cast into the enum
+      return detail::error(StatusCode::kInvalidArgument, "granularity = ", static_cast<int>(params.granularity),
+                           " is not a Granularity (expected kPerTensor, kPerAxis, kBlocked or kPerElement)");
   }
   *out = r;
   return Status::ok();

@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <limits>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "params.hpp"
@@ -101,6 +102,7 @@ struct MinMax {
 inline Status compute_min_max(const float* x, const Shape& shape, const QParamsView& layout, MinMax* out) {
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}}));
   out->min.assign(r.count, std::numeric_limits<float>::infinity());
   out->max.assign(r.count, -std::numeric_limits<float>::infinity());
   float* mn = out->min.data();
@@ -128,10 +130,30 @@ inline Status compute_min_max(const float* x, const Shape& shape, const QParamsV
   return Status::ok();
 }
 
+namespace detail {
+
+/// Refuses parameters chosen for [min, max] that no kernel can use (the
+/// scale is inf or NaN), naming parameter k and why: an infinite bound
+/// means the data held an infinity; finite bounds whose width overflows
+/// float32 (max' - min' > 3.4e38) give an infinite scale too, as in PyTorch.
+inline Status check_chosen(float min, float max, const AffineParams& a, Range range, std::size_t k) {
+  if (std::isfinite(a.scale)) return Status::ok();
+  if (std::isinf(min) || std::isinf(max))
+    return error(StatusCode::kInvalidScale, "parameter ", k, ": min = ", min, ", max = ", max,
+                 ": the data holds an infinite value, which no scale can represent (expected finite values)");
+  return error(StatusCode::kInvalidScale, "parameter ", k, ": range [", min, ", ", max, "] over [qmin, qmax] = [",
+               range.qmin, ", ", range.qmax, "] gives scale = ", a.scale,
+               " (expected max(max, 0) - min(min, 0) to fit float32 and qmin < qmax)");
+}
+
+}  // namespace detail
+
 /// Parameters for each (min, max) pair, in the granularity of `layout`
 /// (its axis and block size are copied; scale and zero point filled in).
+/// Fails, naming the parameter, when a scale comes out inf or NaN (see
+/// `detail::check_chosen`); `out` is then unchanged.
 template <class Q>
-QParams qparams_from_min_max(const MinMax& mm, const QParamsView& layout, Range range, Symmetry symmetry) {
+Status qparams_from_min_max(const MinMax& mm, const QParamsView& layout, Range range, Symmetry symmetry, QParams* out) {
   QParams p;
   p.granularity = layout.granularity;
   p.axis = layout.axis;
@@ -141,21 +163,41 @@ QParams qparams_from_min_max(const MinMax& mm, const QParamsView& layout, Range 
   p.zero_point.resize(mm.min.size());
   for (std::size_t k = 0; k < mm.min.size(); ++k) {
     const AffineParams a = choose_qparams<Q>(mm.min[k], mm.max[k], range, symmetry);
+    EIGENQ_RETURN_IF_ERROR(detail::check_chosen(mm.min[k], mm.max[k], a, range, k));
     p.scale[k] = a.scale;
     p.zero_point[k] = a.zero_point;
   }
-  return p;
+  *out = std::move(p);
+  return Status::ok();
 }
 
 /// Chooses parameters of the given granularity directly from data: the
-/// min/max of each group, then `choose_qparams`.
+/// min/max of each group, then `choose_qparams`. Fails on data whose
+/// parameters would be unusable (an infinite element, or a range wider
+/// than float32: see `qparams_from_min_max`).
 template <class Q>
 Status choose_qparams(const float* x, const Shape& shape, const QParamsView& layout, Range range, Symmetry symmetry,
                       QParams* out) {
   EIGENQ_RETURN_IF_ERROR(check_range<Q>(range));
   MinMax mm;
   EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout, &mm));
-  *out = qparams_from_min_max<Q>(mm, layout, range, symmetry);
+  return qparams_from_min_max<Q>(mm, layout, range, symmetry, out);
+}
+
+/// Checks the range an observer or a learnable fake-quant (`what`) works
+/// in, as PyTorch 1.13's observers and _LearnableFakeQuantize do: valid for
+/// Q, at least two levels, and including 0.
+template <class Q>
+Status check_observer_range(Range range, const char* what) {
+  EIGENQ_RETURN_IF_ERROR(check_range<Q>(range));
+  if (range.qmin == range.qmax)
+    return detail::error(StatusCode::kInvalidRange, what, " range [", range.qmin, ", ", range.qmax,
+                         "] has one level; expected qmin < qmax (PyTorch 1.13: \"qmin must be strictly less than "
+                         "qmax for user-specified quantization range.\")");
+  if (range.qmin > 0 || range.qmax < 0)
+    return detail::error(StatusCode::kInvalidRange, what, " range [", range.qmin, ", ", range.qmax,
+                         "] does not include 0; expected qmin <= 0 <= qmax (PyTorch 1.13: \"Used-specified "
+                         "quantization range must include 0.\")");
   return Status::ok();
 }
 

@@ -253,6 +253,7 @@ template <class Rule, class In, class Out, Path P = kBestPath>
 Status requantize(const In* x, Out* y, const Shape& shape, const RequantizeParamsView& params) {
   Requantizer<Out, Rule, In, P> rq;
   EIGENQ_RETURN_IF_ERROR((Requantizer<Out, Rule, In, P>::create(shape, params, &rq)));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"y", y}}));
   rq.requantize(x, y);
   return Status::ok();
 }

@@ -111,6 +111,7 @@ template <class Q, class N = DefaultNumerics, Path P = kBestPath>
 Status quantize(const float* x, Q* q, const Shape& shape, const QParamsView& params) {
   Quantizer<Q, N, P> qz;
   EIGENQ_RETURN_IF_ERROR(Quantizer<Q, N, P>::create(shape, params, &qz));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"q", q}}));
   qz.quantize(x, q);
   return Status::ok();
 }
@@ -119,6 +120,7 @@ template <class Q, class N = DefaultNumerics, Path P = kBestPath>
 Status dequantize(const Q* q, float* y, const Shape& shape, const QParamsView& params) {
   Quantizer<Q, N, P> qz;
   EIGENQ_RETURN_IF_ERROR(Quantizer<Q, N, P>::create(shape, params, &qz));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"q", q}, {"y", y}}));
   qz.dequantize(q, y);
   return Status::ok();
 }
@@ -127,6 +129,7 @@ template <class Q = std::int32_t, class N = DefaultNumerics, Path P = kBestPath>
 Status fake_quantize(const float* x, float* y, const Shape& shape, const QParamsView& params) {
   Quantizer<Q, N, P> qz;
   EIGENQ_RETURN_IF_ERROR(Quantizer<Q, N, P>::create(shape, params, &qz));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"y", y}}));
   qz.fake_quantize(x, y);
   return Status::ok();
 }

@@ -73,6 +73,14 @@ Status error(StatusCode code, const Parts&... parts) {
   return Status(code, "eigenq: " + make_message(parts...));
 }
 
+/// `status` with `context` (a file, a tensor) before its message:
+/// "eigenq: context: message". An ok status stays ok.
+inline Status with_context(const Status& status, const std::string& context) {
+  if (status.is_ok()) return status;
+  const std::string& m = status.message();
+  return Status(status.code(), "eigenq: " + context + ": " + (m.rfind("eigenq: ", 0) == 0 ? m.substr(8) : m));
+}
+
 /// Throws the status as an `Error`; without exceptions, prints it and aborts
 /// (callers who want to recover use the Status-returning entry points).
 inline void raise_if_error(const Status& status) {

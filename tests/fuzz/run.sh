@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined) and
-# runs each for a bounded time; a crash, sanitizer report or SIMD/scalar
-# mismatch exits non-zero and leaves the reproducer in the build directory
-# (replay it with: <build>/tests/fuzz/kernels_fuzz <crash-file>).
+# runs each for a bounded time; a crash, sanitizer report, SIMD/scalar
+# mismatch or broken .npy invariant exits non-zero and leaves the reproducer in
+# the build directory (replay it with: <build>/tests/fuzz/<target> <crash-file>).
+# Targets: every tests/fuzz/*_fuzz.cpp (kernels_fuzz: SIMD against scalar;
+# npy_fuzz: the .npy parser). A target NAME_fuzz is seeded from tests/data/NAME
+# and uses the dictionary tests/fuzz/NAME_fuzz.dict when they exist.
 #
 # usage: tests/fuzz/run.sh [BUILD_DIR]       (default: <repo>/build/fuzz)
-# env:   FUZZ_SECONDS (default 60, per target), JOBS (default 2), CXX (default clang++)
+# env:   FUZZ_SECONDS (default 60: the total, split evenly between the targets),
+#        JOBS (default 2), CXX (default clang++)
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -19,10 +23,16 @@ targets=()
 for source in "$src"/tests/fuzz/*_fuzz.cpp; do targets+=("$(basename "$source" .cpp)"); done
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
 
+each=$((seconds / ${#targets[@]}))
+[ "$each" -ge 1 ] || each=1
 for target in "${targets[@]}"; do
   corpus=$build/corpus/$target
   mkdir -p "$corpus"
-  echo "== $target: fuzzing for ${seconds}s (corpus $corpus)"
-  "$build/tests/fuzz/$target" -max_total_time="$seconds" -max_len=65536 -print_final_stats=1 \
-    -artifact_prefix="$build/" "$corpus"
+  options=(-max_total_time="$each" -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/")
+  [ -f "$src/tests/fuzz/$target.dict" ] && options+=(-dict="$src/tests/fuzz/$target.dict")
+  # New inputs go to the first corpus folder; the seeds are only read.
+  folders=("$corpus")
+  [ -d "$src/tests/data/${target%_fuzz}" ] && folders+=("$src/tests/data/${target%_fuzz}")
+  echo "== $target: fuzzing for ${each}s of ${seconds}s (corpus $corpus)"
+  "$build/tests/fuzz/$target" "${options[@]}" "${folders[@]}"
 done

@@ -55,6 +55,7 @@
 #include <vector>
 
 #include "../eigen.hpp"
+#include "../qparams.hpp"
 #include "../scheme.hpp"
 
 namespace eigenq {
@@ -180,7 +181,8 @@ class LearnableFakeQuant {
 
   /// Checks every scale (finite, > 0, finite reciprocal) and zero point
   /// (finite; any value, then rounded and clamped into the range as PyTorch
-  /// does), the range, axis, block size and parameter count.
+  /// does), the range (qmin < qmax, including 0, as PyTorch's
+  /// _LearnableFakeQuantize requires), axis, block size and parameter count.
   static Status create(const Shape& shape, const LearnableParamsView& params, LearnableFakeQuant* out) {
     LearnableFakeQuant lq;
     EIGENQ_RETURN_IF_ERROR(lq.assign(shape, params));
@@ -275,7 +277,7 @@ class LearnableFakeQuant {
  private:
   // Validates params on shape into q_ and qz_ (q_'s buffers reused).
   Status assign(const Shape& shape, const LearnableParamsView& params) {
-    EIGENQ_RETURN_IF_ERROR(check_range<std::int32_t>(params.range));
+    EIGENQ_RETURN_IF_ERROR(check_observer_range<std::int32_t>(params.range, "learnable fake-quant"));
     ResolvedParams r;
     QParamsView layout;
     layout.granularity = params.granularity;
@@ -335,7 +337,9 @@ class LearnableFakeQuant {
     Grads grads(float x, float dy, float g) const {
       const float r = N::Rounding::round(N::Scaling::apply(x, factor));
       if (in_range(r, zero_point, range)) {
-        const float y = dequantize(saturate(r, zero_point, range), scale, zero_point);
+        // y is rounded before y - x, whatever the contraction flags: fused,
+        // y - x would be the exact (q - z) * scale - x, as PyTorch's build has it.
+        const float y = detail::opaque(dequantize(saturate(r, zero_point, range), scale, zero_point));
         return {dy * 1.0f, N::Scaling::apply(dy * (y - x), factor) * g, 0.0f};
       }
       // Outside, NaN included: NaN quantizes to qmin, so it is "below".

@@ -15,9 +15,16 @@
 /// element), then scale and zero point by `choose_qparams` (PyTorch's
 /// rules, qparams.hpp). Unlike PyTorch, NaN elements are skipped (PyTorch's
 /// aminmax propagates NaN into the running range for good); a group with no
-/// other element counts as [0, 0].
+/// other element counts as [0, 0]. Also unlike PyTorch, which accepts them
+/// and poisons its range: a batch holding +-inf is refused (one infinite
+/// element would make the range inf, then NaN at the next batch, for good),
+/// an empty batch is skipped (as MinMaxObserver does; PyTorch pulls the
+/// range toward 0), and c must be in [0, 1]. Where batch_min - min
+/// overflows float32 the step is computed in double, so the range stays
+/// finite.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -43,12 +50,21 @@ class MovingAverageMinMax {
       : layout_(strip(layout)), range_(range), symmetry_(symmetry), averaging_constant_(averaging_constant) {}
 
   /// Updates the running range with one batch. Fails, changing nothing, on a
-  /// bad range or layout, or when the number of groups differs from the
-  /// previous batches'.
+  /// bad range, layout or averaging constant, an infinite element, or when
+  /// the number of groups differs from the previous batches'. Empty batches
+  /// are skipped.
   Status observe(const float* x, const Shape& shape) {
-    EIGENQ_RETURN_IF_ERROR(check_range<Q>(range_));
+    EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
+    if (!(averaging_constant_ >= 0.0f && averaging_constant_ <= 1.0f))
+      return detail::error(StatusCode::kInvalidArgument, "averaging_constant = ", averaging_constant_,
+                           " must be in [0, 1]");
     MinMax batch;
     EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch));
+    if (shape.size() == 0) return Status::ok();
+    for (std::size_t k = 0; k < batch.min.size(); ++k)
+      if (std::isinf(batch.min[k]) || std::isinf(batch.max[k]))
+        return detail::error(StatusCode::kInvalidArgument, "batch range of parameter ", k, " is [", batch.min[k], ", ",
+                             batch.max[k], "]: a moving average needs finite values");
     if (!initialized_) {
       mm_ = std::move(batch);
       initialized_ = true;
@@ -59,8 +75,8 @@ class MovingAverageMinMax {
                            batch.min.size());
     const float c = averaging_constant_;
     for (std::size_t k = 0; k < mm_.min.size(); ++k) {
-      mm_.min[k] = mm_.min[k] + c * (batch.min[k] - mm_.min[k]);
-      mm_.max[k] = mm_.max[k] + c * (batch.max[k] - mm_.max[k]);
+      mm_.min[k] = average(mm_.min[k], batch.min[k], c);
+      mm_.max[k] = average(mm_.max[k], batch.max[k], c);
     }
     return Status::ok();
   }
@@ -97,8 +113,7 @@ class MovingAverageMinMax {
       *out = QParams::per_tensor(1.0f, 0, range_);
       return Status::ok();
     }
-    *out = qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_);
-    return Status::ok();
+    return qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_, out);
   }
   QParams qparams() const {
     QParams p;
@@ -107,6 +122,18 @@ class MovingAverageMinMax {
   }
 
  private:
+  // running + c * (batch - running) in float32, as PyTorch computes it; the
+  // product is rounded before the addition under any contraction flags
+  // (detail::opaque). When batch - running overflows float32 (a range near
+  // +-3.4e38 meeting the other sign) the step is taken in double: the
+  // result lies between the two, so it is finite.
+  static float average(float running, float batch, float c) {
+    const float difference = batch - running;
+    if (std::isfinite(difference)) return running + detail::opaque(c * difference);
+    return static_cast<float>(running +
+                              detail::opaque(static_cast<double>(c) * (static_cast<double>(batch) - running)));
+  }
+
   static QParamsView strip(QParamsView v) {
     v.scale = nullptr;
     v.zero_point = nullptr;
@@ -151,6 +178,7 @@ class FakeQuantize {
   /// y = fake_quantize(x) (or x), observing x first when enabled. y may
   /// alias x. Nothing changes (observer included) when the status is not ok.
   Status forward(const float* x, float* y, const Shape& shape) {
+    EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"y", y}}));
     if (observe_) {
       MovingAverageMinMax<Q> next = observer_;
       EIGENQ_RETURN_IF_ERROR(next.observe(x, shape));
@@ -173,6 +201,7 @@ class FakeQuantize {
   Status backward(const float* dy, float* dx, const Shape& shape) const {
     if (!passthrough_) return ste_.backward(dy, dx, shape);
     EIGENQ_RETURN_IF_ERROR(detail::check_same_shape(shape_, shape, "dy"));
+    EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"dy", dy}, {"dx", dx}}));
     if (dx != dy) std::copy(dy, dy + shape.size(), dx);
     return Status::ok();
   }

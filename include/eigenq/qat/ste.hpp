@@ -43,10 +43,7 @@ inline bool same_shape(const Shape& a, const Shape& b) {
 
 inline Status check_same_shape(const Shape& expected, const Shape& got, const char* what) {
   if (same_shape(expected, got)) return Status::ok();
-  std::string e = "[", g = "[";
-  for (int d = 0; d < expected.rank; ++d) e += (d ? ", " : "") + std::to_string(expected.dims[d]);
-  for (int d = 0; d < got.rank; ++d) g += (d ? ", " : "") + std::to_string(got.dims[d]);
-  return error(StatusCode::kShapeMismatch, what, " has shape ", g, "], expected ", e, "]",
+  return error(StatusCode::kShapeMismatch, what, " has shape ", shape_text(got), ", expected ", shape_text(expected),
                expected.layout != got.layout ? " (or a different layout)" : "");
 }
 
@@ -192,6 +189,7 @@ class FakeQuantSTE {
   /// y = fake_quantize(x), keeping the mask. y may alias x. Nothing is
   /// written when the status is not ok.
   Status forward(const float* x, float* y, const Shape& shape) {
+    EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"y", y}}));
     EIGENQ_RETURN_IF_ERROR(prepare(shape));
     const std::int64_t n = shape.size();
     switch (storage_) {
@@ -219,6 +217,7 @@ class FakeQuantSTE {
                            storage_ == MaskStorage::kNone ? "no mask is kept (MaskStorage::kNone): call backward(x, dy)"
                                                           : "backward before any forward pass");
     EIGENQ_RETURN_IF_ERROR(detail::check_same_shape(shape_, shape, "dy"));
+    EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"dy", dy}, {"dx", dx}}));
     const std::int64_t n = shape.size();
     if (storage_ == MaskStorage::kBits)
       ste_backward_packed<P>(mask_.data(), dy, dx, n);
@@ -229,6 +228,7 @@ class FakeQuantSTE {
 
   /// dx = dy * mask(x), recomputing the mask from the forward input.
   Status backward(const float* x, const float* dy, float* dx, const Shape& shape) {
+    EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"dy", dy}, {"dx", dx}}));
     EIGENQ_RETURN_IF_ERROR(prepare(shape));
     qz_.ste_backward(x, dy, dx);
     return Status::ok();

@@ -176,6 +176,7 @@ inline Status fake_quant_with_min_max(const float* x, float* y, const Shape& sha
   ResolvedParams r;
   std::vector<Nudged> nudged;
   EIGENQ_RETURN_IF_ERROR(internal::resolve(shape, mm, op, version, &r, &nudged));
+  EIGENQ_RETURN_IF_ERROR(eigenq::detail::check_buffers(shape, {{"x", x}, {"y", y}}));
   eigenq::detail::for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
     if constexpr (std::is_same_v<decltype(index), eigenq::detail::BroadcastIndex>) {
       const Nudged& nd = nudged[index.param];
@@ -194,6 +195,10 @@ inline Status fake_quant_with_min_max_gradient(const float* dy, const float* x, 
   ResolvedParams r;
   std::vector<Nudged> nudged;
   EIGENQ_RETURN_IF_ERROR(internal::resolve(shape, mm, op, version, &r, &nudged));
+  EIGENQ_RETURN_IF_ERROR(eigenq::detail::check_buffers(shape, {{"dy", dy}, {"x", x}, {"dx", dx}}));
+  if (mm.count > 0 && (dmin == nullptr || dmax == nullptr))
+    return eigenq::detail::error(StatusCode::kInvalidArgument, "dmin and dmax must hold ", mm.count,
+                                 " values each, got a null pointer");
   std::vector<double> sum_min(mm.count, 0.0), sum_max(mm.count, 0.0);
   auto element = [&](std::int64_t i, const Nudged& nd, double* lo, double* hi) {
     if (nd.zero_range) {
