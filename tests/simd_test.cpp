@@ -46,9 +46,26 @@ constexpr std::size_t kGuard = 64;         // guard elements after each output
 constexpr unsigned char kSentinel = 0xA5;  // guard and untouched-output byte
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-enum class Source { kBroadcast, kAligned };
+// Parameter sources: broadcast, aligned (the factor computed per lane),
+// aligned with prepared factors, and blocked (prepared, random block sizes
+// and starting offsets within the first block).
+enum class Source { kBroadcast, kAligned, kAlignedPrepared, kBlocked };
 
-void PrintTo(Source s, std::ostream* os) { *os << (s == Source::kBroadcast ? "broadcast" : "aligned"); }
+const char* source_name(Source s) {
+  switch (s) {
+    case Source::kBroadcast:
+      return "broadcast";
+    case Source::kAligned:
+      return "aligned";
+    case Source::kAlignedPrepared:
+      return "aligned_prepared";
+    case Source::kBlocked:
+      return "blocked";
+  }
+  return "";
+}
+
+void PrintTo(Source s, std::ostream* os) { *os << source_name(s); }
 
 // Every rounding with every scaling: the named presets are among them.
 using AllNumerics = std::tuple<Numerics<RoundHalfEven, ScaleByReciprocal>, Numerics<RoundHalfEven, ScaleByDivision>,
@@ -192,6 +209,7 @@ class Input {
   const T* data() const { return buf_.data() + offset_; }
   T& operator[](std::size_t i) { return buf_[offset_ + i]; }
   const T& operator[](std::size_t i) const { return buf_[offset_ + i]; }
+  std::size_t size() const { return buf_.size() - offset_; }
 
  private:
   std::size_t offset_;
@@ -255,55 +273,86 @@ bool same_bits(const std::vector<T>& expected, const Output<T>& actual, const ch
 }
 
 // Scale and zero point per element: all equal for a broadcast source,
-// varied around the configuration for an aligned one. Stored like inputs.
+// varied around the configuration for an aligned one, varied per block for
+// a blocked one. Parameter arrays are stored like inputs (misaligned, ending
+// with their allocation).
 class CaseParams {
  public:
   CaseParams(const Case& c, Source source, std::mt19937& rng)
       : config_(c.config), source_(source), scale_(c.n, c.in_offset), zero_point_(c.n, c.in_offset) {
+    std::size_t count = c.n;
+    if (source == Source::kBlocked) {
+      const std::size_t blocks[] = {1, 3, 8, 16, 17, 32, 64, 128};
+      block_ = blocks[rng() % 8];
+      first_ = rng() % block_;
+      count = c.n == 0 ? 0 : (first_ + c.n - 1) / block_ + 1;
+    }
+    block_scale_ = Input<float>(count, c.in_offset);
+    block_zero_point_ = Input<std::int32_t>(count, c.in_offset);
     const Range r = c.config.range;
     std::uniform_int_distribution<std::int64_t> zp(r.qmin, r.qmax);
     const float factors[] = {1.0f, 0.5f, 2.0f, 3.0f, 1.7067393f, 0.1f};
-    for (std::size_t i = 0; i < c.n; ++i) {
-      scale_[i] = c.config.scale;
-      zero_point_[i] = c.config.zero_point;
+    for (std::size_t k = 0; k < count; ++k) {
+      block_scale_[k] = c.config.scale;
+      block_zero_point_[k] = c.config.zero_point;
       if (source == Source::kBroadcast) continue;
       const float s = c.config.scale * factors[rng() % 6];
-      if (valid_scale(s)) scale_[i] = s;
-      switch (rng() % 4) {
-        case 0:
-          zero_point_[i] = r.qmin;
-          break;
-        case 1:
-          zero_point_[i] = r.qmax;
-          break;
-        case 2:
-          zero_point_[i] = static_cast<std::int32_t>(zp(rng));
-          break;
-      }
+      if (valid_scale(s)) block_scale_[k] = s;
+      const std::int64_t choices[] = {r.qmin, r.qmax, zp(rng), c.config.zero_point};
+      block_zero_point_[k] = static_cast<std::int32_t>(choices[rng() % 4]);
+    }
+    for (std::size_t i = 0; i < c.n; ++i) {
+      const std::size_t k = source == Source::kBlocked ? (first_ + i) / block_ : i;
+      scale_[i] = block_scale_[k];
+      zero_point_[i] = block_zero_point_[k];
     }
   }
   float scale(std::size_t i) const { return scale_[i]; }
   std::int32_t zero_point(std::size_t i) const { return zero_point_[i]; }
   Range range() const { return config_.range; }
 
-  // fn(Broadcast) or fn(Aligned).
-  template <class Fn>
+  // fn(source) for the kind of source under test; prepared values (the
+  // factor, the bounds) as Quantizer computes them for numerics N.
+  template <class N = DefaultNumerics, class Fn>
   void with_source(Fn&& fn) const {
-    if (source_ == Source::kBroadcast)
-      fn(Broadcast{config_.scale, config_.zero_point});
-    else
-      fn(Aligned{scale_.data(), zero_point_.data()});
+    const std::size_t count = block_scale_.size();
+    std::vector<float> factor(count), lo(count), hi(count);
+    for (std::size_t k = 0; k < count; ++k) {
+      factor[k] = N::Scaling::factor(block_scale_[k]);
+      lo[k] = static_cast<float>(std::int64_t{config_.range.qmin} - block_zero_point_[k]);
+      hi[k] = static_cast<float>(std::int64_t{config_.range.qmax} - block_zero_point_[k]);
+    }
+    switch (source_) {
+      case Source::kBroadcast:
+        return fn(Broadcast{config_.scale, config_.zero_point});
+      case Source::kAligned:
+        return fn(Aligned{block_scale_.data(), block_zero_point_.data()});
+      case Source::kAlignedPrepared:
+        return fn(Aligned{block_scale_.data(), block_zero_point_.data(), factor.data()});
+      case Source::kBlocked:
+        return fn(Blocked{block_scale_.data(),
+                          block_zero_point_.data(),
+                          {factor.data(), lo.data(), hi.data()},
+                          static_cast<std::int64_t>(block_),
+                          static_cast<std::int64_t>(first_)});
+    }
   }
 
   std::string describe(std::size_t i) const {
-    return "\n  scale " + show(scale(i)) + ", zero point " + std::to_string(zero_point(i)) + ", range [" +
-           std::to_string(config_.range.qmin) + ", " + std::to_string(config_.range.qmax) + "]";
+    std::string s = "\n  scale " + show(scale(i)) + ", zero point " + std::to_string(zero_point(i)) + ", range [" +
+                    std::to_string(config_.range.qmin) + ", " + std::to_string(config_.range.qmax) + "]";
+    if (source_ == Source::kBlocked)
+      s += ", block " + std::to_string(block_) + " starting " + std::to_string(first_) + " elements in";
+    return s;
   }
 
  private:
   Config config_;
   Source source_;
-  Input<float> scale_;
+  std::size_t block_ = 1, first_ = 0;
+  Input<float> block_scale_{0, 0};  // one per parameter
+  Input<std::int32_t> block_zero_point_{0, 0};
+  Input<float> scale_;  // one per element
   Input<std::int32_t> zero_point_;
 };
 
@@ -409,7 +458,7 @@ class SimdTest : public ::testing::TestWithParam<std::tuple<Path, Source>> {
       using N = decltype(numerics);
       const Input<float> x = float_inputs<N>(c, rng, p);
       std::vector<Q> expected(c.n);
-      p.with_source(
+      p.template with_source<N>(
           [&](auto src) { Kernels<Path::kScalar>::quantize<Q, N>(x.data(), expected.data(), c.n, src, p.range()); });
       auto describe = [&](std::size_t i) { return "\n  x " + show(x[i]) + p.describe(i); };
       for (std::size_t i = 0; i < c.n; ++i)
@@ -419,7 +468,7 @@ class SimdTest : public ::testing::TestWithParam<std::tuple<Path, Source>> {
         }
       Output<Q> q(c.n, c.out_offset);
       for_path(path(), [&](auto kernels) {
-        p.with_source(
+        p.template with_source<N>(
             [&](auto src) { decltype(kernels)::template quantize<Q, N>(x.data(), q.data(), c.n, src, p.range()); });
       });
       return same_bits(expected, q, "q", describe);
@@ -476,7 +525,7 @@ TEST_P(SimdTest, FakeQuantize) {
     using N = decltype(numerics);
     const Input<float> x = float_inputs<N>(c, rng, p);
     std::vector<float> expected(c.n);
-    p.with_source(
+    p.template with_source<N>(
         [&](auto src) { Kernels<Path::kScalar>::fake_quantize<N>(x.data(), expected.data(), c.n, src, p.range()); });
     auto describe = [&](std::size_t i) { return "\n  x " + show(x[i]) + p.describe(i); };
     for (std::size_t i = 0; i < c.n; ++i) {
@@ -488,14 +537,14 @@ TEST_P(SimdTest, FakeQuantize) {
     }
     Output<float> y(c.n, c.out_offset);
     for_path(path(), [&](auto kernels) {
-      p.with_source(
+      p.template with_source<N>(
           [&](auto src) { decltype(kernels)::template fake_quantize<N>(x.data(), y.data(), c.n, src, p.range()); });
     });
     if (!same_bits(expected, y, "y", describe)) return false;
     // In place: y aliases x.
     Input<float> inout = x;
     for_path(path(), [&](auto kernels) {
-      p.with_source([&](auto src) {
+      p.template with_source<N>([&](auto src) {
         decltype(kernels)::template fake_quantize<N>(inout.data(), inout.data(), c.n, src, p.range());
       });
     });
@@ -515,7 +564,7 @@ TEST_P(SimdTest, FakeQuantizeMask) {
     const Input<float> x = float_inputs<N>(c, rng, p);
     std::vector<float> expected(c.n);
     std::vector<std::uint8_t> expected_mask(c.n);
-    p.with_source([&](auto src) {
+    p.template with_source<N>([&](auto src) {
       Kernels<Path::kScalar>::fake_quantize_mask<N>(x.data(), expected.data(), expected_mask.data(), c.n, src,
                                                     p.range());
     });
@@ -531,7 +580,7 @@ TEST_P(SimdTest, FakeQuantizeMask) {
     Output<float> y(c.n, c.out_offset);
     Output<std::uint8_t> mask(c.n, (c.out_offset + 1) % 4);
     for_path(path(), [&](auto kernels) {
-      p.with_source([&](auto src) {
+      p.template with_source<N>([&](auto src) {
         decltype(kernels)::template fake_quantize_mask<N>(x.data(), y.data(), mask.data(), c.n, src, p.range());
       });
     });
@@ -546,7 +595,7 @@ TEST_P(SimdTest, SteBackward) {
     Input<float> dy(c.n, (c.in_offset + 2) % 4);
     for (std::size_t i = 0; i < c.n; ++i) dy[i] = interesting_gradient(rng);
     std::vector<float> expected(c.n);
-    p.with_source([&](auto src) {
+    p.template with_source<N>([&](auto src) {
       Kernels<Path::kScalar>::ste_backward<N>(x.data(), dy.data(), expected.data(), c.n, src, p.range());
     });
     auto describe = [&](std::size_t i) { return "\n  x " + show(x[i]) + ", dy " + show(dy[i]) + p.describe(i); };
@@ -559,7 +608,7 @@ TEST_P(SimdTest, SteBackward) {
     }
     Output<float> dx(c.n, c.out_offset);
     for_path(path(), [&](auto kernels) {
-      p.with_source([&](auto src) {
+      p.template with_source<N>([&](auto src) {
         decltype(kernels)::template ste_backward<N>(x.data(), dy.data(), dx.data(), c.n, src, p.range());
       });
     });
@@ -628,13 +677,13 @@ TEST_P(SimdTest, NamedCases) {
 }
 
 std::string param_name(const ::testing::TestParamInfo<std::tuple<Path, Source>>& info) {
-  return std::string(path_name(std::get<0>(info.param))) +
-         (std::get<1>(info.param) == Source::kBroadcast ? "_broadcast" : "_aligned");
+  return std::string(path_name(std::get<0>(info.param))) + "_" + source_name(std::get<1>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, SimdTest,
                          ::testing::Combine(::testing::Values(Path::kScalar, Path::kAvx2, Path::kAvx512, Path::kNeon),
-                                            ::testing::Values(Source::kBroadcast, Source::kAligned)),
+                                            ::testing::Values(Source::kBroadcast, Source::kAligned,
+                                                              Source::kAlignedPrepared, Source::kBlocked)),
                          param_name);
 
 }  // namespace

@@ -66,10 +66,18 @@
 
 /// For the loops that cut a tensor into runs: inlined into whichever kernel
 /// calls them, so the kernel's instruction set reaches the run bodies.
+/// EIGENQ_INLINE_LAMBDA, after a lambda's parameter list, does the same for a
+/// lambda (a run body passed to those loops). EIGENQ_NOINLINE keeps a large
+/// body that runs long (a requantization run) out of its many callers: one
+/// copy per instantiation instead of one per call site.
 #if defined(__GNUC__) || defined(__clang__)
 #define EIGENQ_ALWAYS_INLINE inline __attribute__((always_inline))
+#define EIGENQ_INLINE_LAMBDA __attribute__((always_inline))
+#define EIGENQ_NOINLINE __attribute__((noinline))
 #else
 #define EIGENQ_ALWAYS_INLINE inline
+#define EIGENQ_INLINE_LAMBDA
+#define EIGENQ_NOINLINE
 #endif
 
 /// Regions of code compiled for an instruction set whatever the compiler

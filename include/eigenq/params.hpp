@@ -211,8 +211,21 @@ inline Status check_lengths(const QParams& params) {
 /// A shape with a parameter set resolved onto it: the tensor seen as
 /// [outer, channels, inner] in memory order, where `channels` is the
 /// parameterized axis (1 for per-tensor, the whole tensor for per-element).
+/// Per-parameter values derived once from a parameter set for one numerics
+/// preset (`Quantizer` computes them), so that no kernel divides per run or
+/// per lane: the scaling factor (1/scale for the reciprocal policy, the scale
+/// itself for division) and qmin - zero_point, qmax - zero_point as floats.
+/// Null when not prepared; lo and hi are also null for per-element sets,
+/// whose kernels derive them from the zero points they stream anyway.
+struct PreparedParams {
+  const float* factor = nullptr;
+  const float* lo = nullptr;
+  const float* hi = nullptr;
+};
+
 struct ResolvedParams {
   QParamsView params;
+  PreparedParams prepared;
   std::int64_t outer = 1;
   std::int64_t channels = 1;  ///< length of the axis
   std::int64_t inner = 1;     ///< elements per step along the axis

@@ -361,14 +361,26 @@ inline RequantAligned requant_source(const RequantizeParamsView& p, AlignedIndex
           p.scale ? p.scale + i.param : nullptr};
 }
 
+/// The run kernels of one requantization (its rule, types and path fixed)
+/// as plain function pointers over the caller's arguments, so that the
+/// scheme walk below is compiled once rather than once per rule, type pair
+/// and path. Requantization runs are long enough for the indirect call.
+struct RequantRuns {
+  const void* context;
+  void (*broadcast)(const void* context, std::int64_t at, std::int64_t n, RequantBroadcast src);
+  void (*aligned)(const void* context, std::int64_t at, std::int64_t n, RequantAligned src);
+
+  void operator()(std::int64_t at, std::int64_t n, RequantBroadcast src) const { broadcast(context, at, n, src); }
+  void operator()(std::int64_t at, std::int64_t n, RequantAligned src) const { aligned(context, at, n, src); }
+};
+
 /// Calls fn(offset, length, source) over the whole tensor, where source is a
 /// `RequantBroadcast` or `RequantAligned`: for_each_run's decomposition for
 /// multipliers. Runs come from `for_each_run_indexed`; per-axis runs too
 /// short for a kernel call each are merged into aligned runs over a stack
 /// buffer, filled from the runs of one [channels, inner] slab. Requantization
 /// is elementwise, so the merged runs need not come in memory order.
-template <class Fn>
-EIGENQ_ALWAYS_INLINE void for_each_requant_run(const ResolvedParams& r, const RequantizeParamsView& p, Fn&& fn) {
+inline void for_each_requant_run(const ResolvedParams& r, const RequantizeParamsView& p, const RequantRuns& fn) {
   const std::int64_t C = r.channels, inner = r.inner, slab = C * inner;
   const bool short_runs = inner < kShortRun && !(inner == 1 && C >= kShortRun);
   if (p.granularity != Granularity::kPerAxis || !short_runs || slab == 0) {

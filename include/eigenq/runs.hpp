@@ -1,15 +1,18 @@
 #pragma once
 /// \file
 /// Schemes as runs. Every scheme on a contiguous tensor is a loop over runs
-/// of contiguous elements whose parameters are either *broadcast* over the
-/// run (one scale and zero point) or *aligned* with it (element i uses
-/// scale[i], zero_point[i]); the kernels (kernels.hpp) take one run and its
-/// parameter source. This header holds the two sources and the loops that
-/// cut a resolved parameter set (params.hpp) into runs.
+/// of contiguous elements whose parameters are *broadcast* over the run (one
+/// scale and zero point), *aligned* with it (element i uses scale[i],
+/// zero_point[i]) or *blocked* (they step every `block` elements); the
+/// kernels (kernels.hpp) take one run and its parameter source. This header
+/// holds the sources and the loops that cut a resolved parameter set
+/// (params.hpp) into runs, so that the number of kernel runs does not grow
+/// with the number of parameters: a per-axis scheme is one blocked run per
+/// outer index, a group-wise one a blocked run per row.
 ///
-/// The loops are always inlined: a kernel compiled for an instruction set
-/// (arch/) calls them with its own run bodies, which must be compiled for
-/// that instruction set too.
+/// The loops that feed kernels (for_each_run and its kin) are in
+/// arch/generic/schemes.inl, compiled with each path's kernels; the one here,
+/// for_each_run_indexed, serves reductions per parameter.
 
 #include <algorithm>
 #include <cstddef>
@@ -32,24 +35,48 @@ struct Broadcast {
 };
 
 /// Parameters aligned with the run: element i uses scale[i], zero_point[i].
+/// `factor`, when given, is each scale's scaling factor (prepared once, see
+/// `PreparedParams`); kernels otherwise compute it per lane.
 struct Aligned {
   const float* scale;
   const std::int32_t* zero_point;
+  const float* factor = nullptr;
 
   float scale_at(std::size_t i) const { return scale[i]; }
   std::int32_t zero_point_at(std::size_t i) const { return zero_point[i]; }
-  Aligned advanced(std::size_t n) const { return {scale + n, zero_point + n}; }
+  Aligned advanced(std::size_t n) const { return {scale + n, zero_point + n, factor ? factor + n : nullptr}; }
+};
+
+/// Parameters that step every `block` elements: element i uses parameter
+/// (first + i) / block of the arrays, prepared once (`PreparedParams`).
+/// Kernels process it block by block inside one call.
+struct Blocked {
+  const float* scale;
+  const std::int32_t* zero_point;
+  PreparedParams prepared;
+  std::int64_t block;
+  std::int64_t first = 0;  ///< elements of the run's first block that lie before the run
+
+  std::int64_t param_at(std::size_t i) const { return (first + static_cast<std::int64_t>(i)) / block; }
+  float scale_at(std::size_t i) const { return scale[param_at(i)]; }
+  std::int32_t zero_point_at(std::size_t i) const { return zero_point[param_at(i)]; }
+  Blocked advanced(std::size_t n) const {
+    Blocked b = *this;
+    b.first += static_cast<std::int64_t>(n);
+    return b;
+  }
 };
 
 template <class Src>
-constexpr bool is_param_source_v = std::is_same_v<Src, Broadcast> || std::is_same_v<Src, Aligned>;
+constexpr bool is_param_source_v =
+    std::is_same_v<Src, Broadcast> || std::is_same_v<Src, Aligned> || std::is_same_v<Src, Blocked>;
 
 namespace detail {
 
 /// Per-axis runs shorter than this are not worth a broadcast kernel call
 /// each; the parameters are expanded into an aligned buffer instead.
 constexpr std::int64_t kShortRun = 16;
-/// Elements of expanded parameters kept on the stack (4 KiB for both arrays).
+/// Elements of expanded parameters kept on the stack (6 KiB for the three arrays).
 constexpr std::int64_t kExpandedLength = 512;
 
 /// Parameter index of a run whose elements all use one parameter.
@@ -97,47 +124,6 @@ EIGENQ_ALWAYS_INLINE void for_each_run_indexed(const ResolvedParams& r, Fn&& fn)
       return;
     }
   }
-}
-
-inline Broadcast source(const QParamsView& p, BroadcastIndex i) { return {p.scale[i.param], p.zero_point[i.param]}; }
-inline Aligned source(const QParamsView& p, AlignedIndex i) { return {p.scale + i.param, p.zero_point + i.param}; }
-
-/// Calls fn(offset, length, source) for every run, where source is the
-/// `Broadcast` or `Aligned` parameters of the run: what elementwise kernels
-/// take. Per-axis runs too short for a kernel call each (a fast axis of
-/// length < kShortRun) are merged into aligned runs over a stack buffer of
-/// parameters expanded to element granularity.
-template <class Fn>
-EIGENQ_ALWAYS_INLINE void for_each_run(const ResolvedParams& r, Fn&& fn) {
-  const QParamsView& p = r.params;
-  const std::int64_t C = r.channels, inner = r.inner, slab = C * inner;
-  const bool short_runs = inner < kShortRun && !(inner == 1 && C >= kShortRun);
-  if (p.granularity != Granularity::kPerAxis || !short_runs || slab == 0) {
-    for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) { fn(at, n, source(p, index)); });
-    return;
-  }
-  float scale[kExpandedLength];
-  std::int32_t zero_point[kExpandedLength];
-  auto fill = [&](std::int64_t from, std::int64_t length) {  // slab positions [from, from + length)
-    for (std::int64_t k = 0; k < length; ++k) {
-      const std::int64_t c = ((from + k) % slab) / inner;
-      scale[k] = p.scale[c];
-      zero_point[k] = p.zero_point[c];
-    }
-  };
-  const Aligned expanded{scale, zero_point};
-  if (slab <= kExpandedLength) {  // whole periods fit: fill once, sweep the tensor
-    const std::int64_t chunk = kExpandedLength / slab * slab, total = r.outer * slab;
-    fill(0, std::min(chunk, total));
-    for (std::int64_t at = 0; at < total; at += chunk) fn(at, std::min(chunk, total - at), expanded);
-    return;
-  }
-  for (std::int64_t o = 0; o < r.outer; ++o)
-    for (std::int64_t j = 0; j < slab; j += kExpandedLength) {
-      const std::int64_t length = std::min(kExpandedLength, slab - j);
-      fill(j, length);
-      fn(o * slab + j, length, expanded);
-    }
 }
 
 }  // namespace detail

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "kernels.hpp"
 #include "params.hpp"
@@ -21,7 +22,9 @@ namespace eigenq {
 ///
 /// Q is the storage type, N the numerics preset, P the kernel path. The
 /// parameters are copied when given as `QParams`, and referenced (the caller
-/// keeps them alive) when given as `QParamsView`.
+/// keeps them alive and unchanged) when given as `QParamsView`: values
+/// derived from them (each scale's reciprocal, each zero point's clamp
+/// bounds) are computed once, here, so no kernel divides per run or lane.
 template <class Q, class N = DefaultNumerics, Path P = kBestPath>
 class Quantizer {
  public:
@@ -36,6 +39,7 @@ class Quantizer {
     Quantizer q;
     q.shape_ = shape;
     EIGENQ_RETURN_IF_ERROR(resolve<Q>(params, shape, &q.resolved_));
+    q.prepare();
     *out = std::move(q);
     return Status::ok();
   }
@@ -45,7 +49,8 @@ class Quantizer {
     q.shape_ = shape;
     q.owned_ = std::move(params);
     EIGENQ_RETURN_IF_ERROR(resolve<Q>(q.owned_.view(), shape, &q.resolved_));
-    *out = std::move(q);  // a moved vector keeps its buffer, so the view stays valid
+    q.prepare();
+    *out = std::move(q);  // a moved vector keeps its buffer, so the views stay valid
     return Status::ok();
   }
 
@@ -59,6 +64,7 @@ class Quantizer {
     resolved_ = other.resolved_;
     owned_ = other.owned_;
     rebind(other);
+    prepare();
     return *this;
   }
   Quantizer(Quantizer&&) = default;
@@ -92,6 +98,27 @@ class Quantizer {
   }
 
  private:
+  // The per-parameter arrays the kernels read (PreparedParams): the scaling
+  // factor under N, and (but per element) the clamp bounds relative to each
+  // zero point. O(parameters), when the parameters meet the shape.
+  void prepare() {
+    const QParamsView& p = resolved_.params;
+    const std::size_t n = p.scale != nullptr ? resolved_.count : 0;  // 0: default-constructed
+    const bool bounds = p.granularity != Granularity::kPerElement;
+    prepared_.resize(bounds ? 3 * n : n);
+    float* factor = prepared_.data();
+    for (std::size_t i = 0; i < n; ++i) factor[i] = N::Scaling::factor(p.scale[i]);
+    resolved_.prepared = {factor, nullptr, nullptr};
+    if (!bounds) return;
+    float* lo = factor + n;
+    float* hi = lo + n;
+    for (std::size_t i = 0; i < n; ++i) {
+      lo[i] = static_cast<float>(std::int64_t{p.range.qmin} - p.zero_point[i]);
+      hi[i] = static_cast<float>(std::int64_t{p.range.qmax} - p.zero_point[i]);
+    }
+    resolved_.prepared.lo = lo;
+    resolved_.prepared.hi = hi;
+  }
   // After a copy, a view of owned parameters must point at our own copy.
   void rebind(const Quantizer& other) {
     if (!owned_.scale.empty() && other.resolved_.params.scale == other.owned_.scale.data()) {
@@ -103,6 +130,7 @@ class Quantizer {
   Shape shape_;
   ResolvedParams resolved_;
   QParams owned_;
+  std::vector<float> prepared_;
 };
 
 /// One-shot raw-pointer entry points: validate, then apply. They return a

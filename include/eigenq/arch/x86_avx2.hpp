@@ -19,7 +19,12 @@
 ///   round_half_even, round_half_away, floor
 ///                     integer-valued floats (half_away: as std::round)
 ///   convert_nearest   float to int32 rounding half to even; convert_exact
-///                     for integer-valued floats; both for |v| < 2^31
+///                     for integer-valued floats; both for v < 2^31, NaN
+///                     and v < -2^31 giving INT_MIN
+///   cap(c, v)         min(v, c), NaN staying NaN
+///   store_quantized   bytes q = clamp(r + z, qmin, qmax) for any int32 r
+///                     and zero points z of a byte type, 4 * kLanes (or n)
+///                     of them: in saturating 16-bit steps
 ///   ge, le, both      ordered comparisons (false for NaN) and their AND
 ///   one_where         1.0f (or 1) where the condition holds, else +0.0f (0)
 ///   widen, narrow, truncate
@@ -65,25 +70,25 @@ struct D {
 // ---------------------------------------------------------------------------
 // Memory
 
-inline F load(const float* p) { return _mm256_loadu_ps(p); }
-inline I load(const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-inline void store(float* p, F v) { _mm256_storeu_ps(p, v); }
-inline void store(std::int32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+EIGENQ_ALWAYS_INLINE F load(const float* p) { return _mm256_loadu_ps(p); }
+EIGENQ_ALWAYS_INLINE I load(const std::int32_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+EIGENQ_ALWAYS_INLINE void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+EIGENQ_ALWAYS_INLINE void store(std::int32_t* p, I v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
 
 // Lanes [0, n) selected, as maskload/maskstore take them; neither touches
 // the memory of an unselected lane.
-inline I first(std::size_t n) {
+EIGENQ_ALWAYS_INLINE I first(std::size_t n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
-inline F load(const float* p, std::size_t n) { return _mm256_maskload_ps(p, first(n)); }
-inline I load(const std::int32_t* p, std::size_t n) { return _mm256_maskload_epi32(p, first(n)); }
-inline void store(float* p, F v, std::size_t n) { _mm256_maskstore_ps(p, first(n), v); }
-inline void store(std::int32_t* p, I v, std::size_t n) { _mm256_maskstore_epi32(p, first(n), v); }
+EIGENQ_ALWAYS_INLINE F load(const float* p, std::size_t n) { return _mm256_maskload_ps(p, first(n)); }
+EIGENQ_ALWAYS_INLINE I load(const std::int32_t* p, std::size_t n) { return _mm256_maskload_epi32(p, first(n)); }
+EIGENQ_ALWAYS_INLINE void store(float* p, F v, std::size_t n) { _mm256_maskstore_ps(p, first(n), v); }
+EIGENQ_ALWAYS_INLINE void store(std::int32_t* p, I v, std::size_t n) { _mm256_maskstore_epi32(p, first(n), v); }
 
-inline __m128i load64(const void* p) { return _mm_loadl_epi64(static_cast<const __m128i*>(p)); }
+EIGENQ_ALWAYS_INLINE __m128i load64(const void* p) { return _mm_loadl_epi64(static_cast<const __m128i*>(p)); }
 
 template <class Q>
-inline I load_widened(const Q* p) {
+EIGENQ_ALWAYS_INLINE I load_widened(const Q* p) {
   if constexpr (std::is_same_v<Q, std::int8_t>)
     return _mm256_cvtepi8_epi32(load64(p));
   else if constexpr (std::is_same_v<Q, std::uint8_t>)
@@ -94,7 +99,7 @@ inline I load_widened(const Q* p) {
     return load(p);
 }
 template <class Q>
-inline I load_widened(const Q* p, std::size_t n) {
+EIGENQ_ALWAYS_INLINE I load_widened(const Q* p, std::size_t n) {
   if constexpr (sizeof(Q) == 4) {
     return load(p, n);
   } else {
@@ -106,10 +111,12 @@ inline I load_widened(const Q* p, std::size_t n) {
 
 // The packs saturate, which changes nothing for values already in range;
 // they interleave 128-bit halves, which the permutes undo.
-inline __m128i narrow16(I v) { return _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); }
+EIGENQ_ALWAYS_INLINE __m128i narrow16(I v) {
+  return _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+}
 
 template <class Q>
-inline void store_narrowed(Q* p, I v) {
+EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I v) {
   if constexpr (sizeof(Q) == 1) {
     const __m128i w = narrow16(v);
     _mm_storel_epi64(reinterpret_cast<__m128i*>(p),
@@ -121,7 +128,7 @@ inline void store_narrowed(Q* p, I v) {
   }
 }
 template <class Q>
-inline void store_narrowed(Q* p, I a, I b, I c, I d) {
+EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I a, I b, I c, I d) {
   if constexpr (sizeof(Q) == 1) {
     const __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);
     const __m256i bytes = std::is_signed_v<Q> ? _mm256_packs_epi16(ab, cd) : _mm256_packus_epi16(ab, cd);
@@ -134,8 +141,39 @@ inline void store_narrowed(Q* p, I a, I b, I c, I d) {
     store(p, a), store(p + 8, b), store(p + 16, c), store(p + 24, d);
   }
 }
+// The packs and adds saturate: an r beyond int16 stays beyond the byte range
+// with any byte zero point added, and lands on the bound it passed.
 template <class Q>
-inline void store_narrowed(Q* p, I v, std::size_t n) {
+EIGENQ_ALWAYS_INLINE __m256i quantized_bytes(I r0, I r1, I r2, I r3, I z0, I z1, I z2, I z3, Range range) {
+  const __m256i ab = _mm256_adds_epi16(_mm256_packs_epi32(r0, r1), _mm256_packs_epi32(z0, z1));
+  const __m256i cd = _mm256_adds_epi16(_mm256_packs_epi32(r2, r3), _mm256_packs_epi32(z2, z3));
+  const __m256i bytes = std::is_signed_v<Q> ? _mm256_packs_epi16(ab, cd) : _mm256_packus_epi16(ab, cd);
+  const __m256i lo = _mm256_set1_epi8(static_cast<char>(range.qmin)),
+                hi = _mm256_set1_epi8(static_cast<char>(range.qmax));
+  return std::is_signed_v<Q> ? _mm256_min_epi8(_mm256_max_epi8(bytes, lo), hi)
+                             : _mm256_min_epu8(_mm256_max_epu8(bytes, lo), hi);
+}
+template <class Q>
+EIGENQ_ALWAYS_INLINE void store_quantized(Q* p, I r0, I r1, I r2, I r3, I z0, I z1, I z2, I z3, Range range) {
+  const __m256i bytes = quantized_bytes<Q>(r0, r1, r2, r3, z0, z1, z2, z3, range);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+template <class Q>
+EIGENQ_ALWAYS_INLINE void store_quantized(Q* p, I r, I z, Range range) {
+  const __m256i bytes = quantized_bytes<Q>(r, r, r, r, z, z, z, z, range);  // lanes 0-3 and 4-7 of r at bytes 0-3, 4-7
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(
+                                                      bytes, _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4))));
+}
+template <class Q>
+EIGENQ_ALWAYS_INLINE void store_quantized(Q* p, I r, I z, Range range, std::size_t n) {
+  Q part[kLanes];
+  store_quantized(part, r, z, range);
+  std::memcpy(p, part, n * sizeof(Q));
+}
+
+template <class Q>
+EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I v, std::size_t n) {
   if constexpr (sizeof(Q) == 4) {
     store(p, v, n);
   } else {
@@ -148,69 +186,73 @@ inline void store_narrowed(Q* p, I v, std::size_t n) {
 // ---------------------------------------------------------------------------
 // Float lanes
 
-inline F splat(float v) { return _mm256_set1_ps(v); }
-inline I splat(std::int32_t v) { return _mm256_set1_epi32(v); }
-inline F zero() { return _mm256_setzero_ps(); }
-inline F add(F a, F b) { return _mm256_add_ps(a, b); }
-inline F mul(F a, F b) { return _mm256_mul_ps(a, b); }
-inline F div(F a, F b) { return _mm256_div_ps(a, b); }
+EIGENQ_ALWAYS_INLINE F splat(float v) { return _mm256_set1_ps(v); }
+EIGENQ_ALWAYS_INLINE I splat(std::int32_t v) { return _mm256_set1_epi32(v); }
+EIGENQ_ALWAYS_INLINE F zero() { return _mm256_setzero_ps(); }
+EIGENQ_ALWAYS_INLINE F add(F a, F b) { return _mm256_add_ps(a, b); }
+EIGENQ_ALWAYS_INLINE F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+EIGENQ_ALWAYS_INLINE F div(F a, F b) { return _mm256_div_ps(a, b); }
 // max_ps returns its second operand when either is NaN.
-inline F clamp(F v, F lo, F hi) { return _mm256_min_ps(_mm256_max_ps(v, lo), hi); }
+EIGENQ_ALWAYS_INLINE F clamp(F v, F lo, F hi) { return _mm256_min_ps(_mm256_max_ps(v, lo), hi); }
 
 // Hazard: GCC contracts a product feeding an addition into one FMA when the
 // target has FMA (even across intrinsics), which rounds once instead of
 // twice and moves ties. Values passed through here are rounded first.
-inline F opaque(F v) {
+EIGENQ_ALWAYS_INLINE F opaque(F v) {
   __asm__("" : "+x"(v));
   return v;
 }
 
-inline F round_half_even(F v) { return _mm256_round_ps(v, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC); }
+EIGENQ_ALWAYS_INLINE F round_half_even(F v) { return _mm256_round_ps(v, _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC); }
 // trunc(v + copysign(0.5f - 2^-25, v)): with the largest float below one
 // half the sum reaches the next integer exactly when |frac(v)| >= 0.5; with
 // 0.5f itself, 0.49999997f would round up (checked on every float).
-inline F round_half_away(F v) {
+EIGENQ_ALWAYS_INLINE F round_half_away(F v) {
   v = opaque(v);
   const F nudge = _mm256_or_ps(_mm256_and_ps(v, splat(-0.0f)), splat(0x1.fffffep-2f));
   return _mm256_round_ps(_mm256_add_ps(v, nudge), _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
 }
-inline F floor(F v) { return _mm256_floor_ps(v); }
-inline I convert_nearest(F v) { return _mm256_cvtps_epi32(v); }
-inline I convert_exact(F v) { return _mm256_cvttps_epi32(v); }
-inline F to_float(I v) { return _mm256_cvtepi32_ps(v); }
+EIGENQ_ALWAYS_INLINE F floor(F v) { return _mm256_floor_ps(v); }
+// Out-of-range lanes and NaN convert to INT_MIN: the contract for NaN and
+// below; lanes at or above 2^31 would too, which callers rule out.
+EIGENQ_ALWAYS_INLINE I convert_nearest(F v) { return _mm256_cvtps_epi32(v); }
+EIGENQ_ALWAYS_INLINE I convert_exact(F v) { return _mm256_cvttps_epi32(v); }
+// min_ps returns its second operand when either is NaN.
+EIGENQ_ALWAYS_INLINE F cap(F c, F v) { return _mm256_min_ps(c, v); }
+EIGENQ_ALWAYS_INLINE F to_float(I v) { return _mm256_cvtepi32_ps(v); }
 
-inline M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
-inline M le(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
-inline M both(M a, M b) { return _mm256_and_ps(a, b); }
-inline F one_where(M m) { return _mm256_and_ps(m, splat(1.0f)); }
-inline I one_where_int(M m) { return _mm256_srli_epi32(_mm256_castps_si256(m), 31); }
+EIGENQ_ALWAYS_INLINE M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
+EIGENQ_ALWAYS_INLINE M le(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
+EIGENQ_ALWAYS_INLINE M both(M a, M b) { return _mm256_and_ps(a, b); }
+EIGENQ_ALWAYS_INLINE F one_where(M m) { return _mm256_and_ps(m, splat(1.0f)); }
+EIGENQ_ALWAYS_INLINE I one_where_int(M m) { return _mm256_srli_epi32(_mm256_castps_si256(m), 31); }
 
 // ---------------------------------------------------------------------------
 // Int32 lanes
 
-inline I add(I a, I b) { return _mm256_add_epi32(a, b); }
-inline I sub(I a, I b) { return _mm256_sub_epi32(a, b); }
-inline I min(I a, I b) { return _mm256_min_epi32(a, b); }
-inline I max(I a, I b) { return _mm256_max_epi32(a, b); }
+EIGENQ_ALWAYS_INLINE I add(I a, I b) { return _mm256_add_epi32(a, b); }
+EIGENQ_ALWAYS_INLINE I sub(I a, I b) { return _mm256_sub_epi32(a, b); }
+EIGENQ_ALWAYS_INLINE I min(I a, I b) { return _mm256_min_epi32(a, b); }
+EIGENQ_ALWAYS_INLINE I max(I a, I b) { return _mm256_max_epi32(a, b); }
 
 // ---------------------------------------------------------------------------
 // Double lanes
 
-inline D splat_wide(double v) { return {_mm256_set1_pd(v), _mm256_set1_pd(v)}; }
-inline D widen(F v) {
+EIGENQ_ALWAYS_INLINE D splat_wide(double v) { return {_mm256_set1_pd(v), _mm256_set1_pd(v)}; }
+EIGENQ_ALWAYS_INLINE D widen(F v) {
   return {_mm256_cvtps_pd(_mm256_castps256_ps128(v)), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))};
 }
-inline D widen(I v) {
+EIGENQ_ALWAYS_INLINE D widen(I v) {
   return {_mm256_cvtepi32_pd(_mm256_castsi256_si128(v)), _mm256_cvtepi32_pd(_mm256_extracti128_si256(v, 1))};
 }
-inline F narrow(D v) { return _mm256_set_m128(_mm256_cvtpd_ps(v.hi), _mm256_cvtpd_ps(v.lo)); }
-inline I truncate(D v) { return _mm256_set_m128i(_mm256_cvttpd_epi32(v.hi), _mm256_cvttpd_epi32(v.lo)); }
-inline D add(D a, D b) { return {_mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi)}; }
-inline D sub(D a, D b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }
-inline D clamp(D v, D lo, D hi) {
+EIGENQ_ALWAYS_INLINE F narrow(D v) { return _mm256_set_m128(_mm256_cvtpd_ps(v.hi), _mm256_cvtpd_ps(v.lo)); }
+EIGENQ_ALWAYS_INLINE I truncate(D v) { return _mm256_set_m128i(_mm256_cvttpd_epi32(v.hi), _mm256_cvttpd_epi32(v.lo)); }
+EIGENQ_ALWAYS_INLINE D add(D a, D b) { return {_mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi)}; }
+EIGENQ_ALWAYS_INLINE D sub(D a, D b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }
+EIGENQ_ALWAYS_INLINE D clamp(D v, D lo, D hi) {
   return {_mm256_min_pd(_mm256_max_pd(v.lo, lo.lo), hi.lo), _mm256_min_pd(_mm256_max_pd(v.hi, lo.hi), hi.hi)};
 }
-inline M in_range(D v, D lo, D hi) {
+EIGENQ_ALWAYS_INLINE M in_range(D v, D lo, D hi) {
   const __m256d a = _mm256_and_pd(_mm256_cmp_pd(v.lo, lo.lo, _CMP_GE_OQ), _mm256_cmp_pd(v.lo, hi.lo, _CMP_LE_OQ));
   const __m256d b = _mm256_and_pd(_mm256_cmp_pd(v.hi, lo.hi, _CMP_GE_OQ), _mm256_cmp_pd(v.hi, hi.hi, _CMP_LE_OQ));
   // Each 64-bit all-ones lane to a 32-bit one.
@@ -221,30 +263,30 @@ inline M in_range(D v, D lo, D hi) {
 // ---------------------------------------------------------------------------
 // Requantization
 
-inline I saturated_toward(I x) { return _mm256_xor_si256(_mm256_srai_epi32(x, 31), splat(0x7fffffff)); }
+EIGENQ_ALWAYS_INLINE I saturated_toward(I x) { return _mm256_xor_si256(_mm256_srai_epi32(x, 31), splat(0x7fffffff)); }
 
 // Overflow iff x and z differ in sign and the difference's sign differs from x's.
-inline I saturating_sub(I x, I z) {
+EIGENQ_ALWAYS_INLINE I saturating_sub(I x, I z) {
   const I d = _mm256_sub_epi32(x, z);
   const I overflow = _mm256_srai_epi32(_mm256_and_si256(_mm256_xor_si256(x, z), _mm256_xor_si256(x, d)), 31);
   return _mm256_blendv_epi8(d, saturated_toward(x), overflow);
 }
 // Where shifting back does not restore x, the shift overflowed.
-inline I saturating_left_shift(I x, I shift) {
+EIGENQ_ALWAYS_INLINE I saturating_left_shift(I x, I shift) {
   const I shifted = _mm256_sllv_epi32(x, shift);
   return _mm256_blendv_epi8(saturated_toward(x), shifted, _mm256_cmpeq_epi32(_mm256_srav_epi32(shifted, shift), x));
 }
 // floor((a * m + 2^30) / 2^31) from the 64-bit products of the even and the
 // odd lanes: the low dword of each is bits 31..62 of the sum, whatever its
 // sign (|result| < 2^31 as m >= 0).
-inline I rounding_doubling_high_mul(I a, I m) {
+EIGENQ_ALWAYS_INLINE I rounding_doubling_high_mul(I a, I m) {
   const I nudge = _mm256_set1_epi64x(std::int64_t{1} << 30);
   const I even = _mm256_add_epi64(_mm256_mul_epi32(a, m), nudge);
   const I odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(m, 32)), nudge);
   return _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
 }
 // Adds one where the remainder exceeds half (half plus one if x < 0).
-inline I rounding_divide_by_pot(I x, I exponent) {
+EIGENQ_ALWAYS_INLINE I rounding_divide_by_pot(I x, I exponent) {
   const I mask = _mm256_sub_epi32(_mm256_sllv_epi32(splat(1), exponent), splat(1));
   const I threshold = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(x, 31));
   return _mm256_sub_epi32(_mm256_srav_epi32(x, exponent), _mm256_cmpgt_epi32(_mm256_and_si256(x, mask), threshold));
@@ -262,10 +304,10 @@ inline I rounding_divide_by_pot(I x, I exponent) {
 // but flipping the sign bit maps v to v + 2^63 >= 0, whose logical shift is
 // floor(v / 2^s) + 2^(63 - s); then a saturating clamp to int32.
 template <bool kTiesAway>
-inline I away(I product) {
+EIGENQ_ALWAYS_INLINE I away(I product) {
   return kTiesAway ? _mm256_add_epi64(product, _mm256_cmpgt_epi64(_mm256_setzero_si256(), product)) : product;
 }
-inline I round_shift_wide(I product, I count) {
+EIGENQ_ALWAYS_INLINE I round_shift_wide(I product, I count) {
   const I one = _mm256_set1_epi64x(1);
   const I bias = _mm256_sllv_epi64(one, _mm256_sub_epi64(count, one));
   const I offset = _mm256_sllv_epi64(one, _mm256_sub_epi64(_mm256_set1_epi64x(63), count));
@@ -276,7 +318,7 @@ inline I round_shift_wide(I product, I count) {
   return _mm256_blendv_epi8(r, hi, _mm256_cmpgt_epi64(r, hi));
 }
 template <bool kTiesAway>
-inline I rounding_multiply_shift(I d, I m, I shift) {
+EIGENQ_ALWAYS_INLINE I rounding_multiply_shift(I d, I m, I shift) {
   const I even = away<kTiesAway>(_mm256_mul_epi32(d, m));
   const I odd = away<kTiesAway>(_mm256_mul_epi32(_mm256_srli_epi64(d, 32), _mm256_srli_epi64(m, 32)));
   const I left = _mm256_cmpgt_epi32(shift, _mm256_setzero_si256());
@@ -299,19 +341,19 @@ constexpr std::size_t kNibbleBytes = 32;
 
 // Byte pairs as 16-bit words w = a | b << 8: the packed byte is
 // (w & 0x0F) | ((w >> 4) & 0xF0), narrowed without saturation.
-inline __m256i nibble_pairs(const std::uint8_t* in) {
+EIGENQ_ALWAYS_INLINE __m256i nibble_pairs(const std::uint8_t* in) {
   const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in));
   return _mm256_or_si256(_mm256_and_si256(w, _mm256_set1_epi16(0x0F)),
                          _mm256_and_si256(_mm256_srli_epi16(w, 4), _mm256_set1_epi16(0xF0)));
 }
-inline void pack_nibble_block(const std::uint8_t* in, std::uint8_t* out) {
+EIGENQ_ALWAYS_INLINE void pack_nibble_block(const std::uint8_t* in, std::uint8_t* out) {
   const __m256i a = nibble_pairs(in), b = nibble_pairs(in + 32);
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_permute4x64_epi64(_mm256_packus_epi16(a, b), 0xD8));
 }
 // Low and high nibbles interleaved back into bytes; int4 sign-extends as
 // (v ^ 8) - 8.
 template <bool kSigned>
-inline void unpack_nibble_block(const std::uint8_t* in, std::uint8_t* out) {
+EIGENQ_ALWAYS_INLINE void unpack_nibble_block(const std::uint8_t* in, std::uint8_t* out) {
   const __m256i packed = _mm256_permute4x64_epi64(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(in)), 0xD8);
   const __m256i nibble = _mm256_set1_epi8(0x0F);
   __m256i lo = _mm256_and_si256(packed, nibble), hi = _mm256_and_si256(_mm256_srli_epi16(packed, 4), nibble);
@@ -325,6 +367,7 @@ inline void unpack_nibble_block(const std::uint8_t* in, std::uint8_t* out) {
 }
 
 #include "generic/runs.inl"
+#include "generic/schemes.inl"
 #include "generic/tensors.inl"
 
 }  // namespace avx2

@@ -19,7 +19,7 @@ constexpr bool kVectorized =
                                                           std::is_same_v<typename N::Scaling, ScaleByDivision>);
 
 template <class Scaling>
-inline F factor_lanes(F scale) {
+EIGENQ_ALWAYS_INLINE F factor_lanes(F scale) {
   if constexpr (std::is_same_v<Scaling, ScaleByReciprocal>)
     return div(splat(1.0f), scale);
   else
@@ -27,7 +27,7 @@ inline F factor_lanes(F scale) {
 }
 
 template <class Scaling>
-inline F scaled(F x, F factor) {
+EIGENQ_ALWAYS_INLINE F scaled(F x, F factor) {
   if constexpr (std::is_same_v<Scaling, ScaleByReciprocal>)
     return mul(x, factor);
   else
@@ -35,7 +35,7 @@ inline F scaled(F x, F factor) {
 }
 
 template <class Rounding>
-inline F rounded(F v) {
+EIGENQ_ALWAYS_INLINE F rounded(F v) {
   if constexpr (std::is_same_v<Rounding, RoundHalfEven>)
     return round_half_even(v);
   else if constexpr (std::is_same_v<Rounding, RoundHalfAway>)
@@ -46,7 +46,7 @@ inline F rounded(F v) {
 
 /// rounded() as int32, for lanes within the int32 range.
 template <class Rounding>
-inline I rounded_int(F v) {
+EIGENQ_ALWAYS_INLINE I rounded_int(F v) {
   if constexpr (std::is_same_v<Rounding, RoundHalfEven>)
     return convert_nearest(v);
   else
@@ -70,20 +70,17 @@ struct Wide {
 };
 
 /// True when a range is too wide for the float bounds of `Lanes`.
-inline bool is_wide(Range range) {
+EIGENQ_ALWAYS_INLINE bool is_wide(Range range) {
   return static_cast<std::int64_t>(range.qmax) - range.qmin > (std::int64_t{1} << 24);
 }
 
-template <class Src, class Scaling>
-class ParamLanes;
-
-template <class Scaling>
-class ParamLanes<Broadcast, Scaling> {
+/// The same lanes for every element of a span: a broadcast run, or one
+/// block of a blocked run (its prepared parameter).
+class SpanLanes {
  public:
-  ParamLanes(Broadcast p, Range range)
-      : lanes_{splat(p.scale), splat(Scaling::factor(p.scale)),
-               splat(static_cast<float>(static_cast<std::int64_t>(range.qmin) - p.zero_point)),
-               splat(static_cast<float>(static_cast<std::int64_t>(range.qmax) - p.zero_point)), splat(p.zero_point)} {}
+  static constexpr bool kUniform = true;  // one zero point for the whole span
+  SpanLanes(float scale, float factor, float lo, float hi, std::int32_t zero_point)
+      : lanes_{splat(scale), splat(factor), splat(lo), splat(hi), splat(zero_point)} {}
   const Lanes& at(std::size_t) const { return lanes_; }
   const Lanes& at(std::size_t, std::size_t) const { return lanes_; }
 
@@ -91,29 +88,96 @@ class ParamLanes<Broadcast, Scaling> {
   Lanes lanes_;
 };
 
-template <class Scaling>
-class ParamLanes<Aligned, Scaling> {
+/// Lanes loaded from aligned parameter arrays; the scaling factor from the
+/// prepared array (kPrepared) or computed per lane.
+template <class Scaling, bool kPrepared>
+class AlignedLanes {
  public:
-  ParamLanes(Aligned p, Range range) : p_(p), qmin_(splat(range.qmin)), qmax_(splat(range.qmax)) {}
-  Lanes at(std::size_t i) const { return make(load(p_.scale + i), load(p_.zero_point + i)); }
+  static constexpr bool kUniform = false;
+  AlignedLanes(Aligned p, Range range) : p_(p), qmin_(splat(range.qmin)), qmax_(splat(range.qmax)) {}
+  EIGENQ_ALWAYS_INLINE Lanes at(std::size_t i) const {
+    const F scale = load(p_.scale + i);
+    return make(scale, kPrepared ? load(p_.factor + i) : factor_lanes<Scaling>(scale), load(p_.zero_point + i));
+  }
   // Lanes past n hold scale 0 and zero point 0; their results are discarded.
-  Lanes at(std::size_t i, std::size_t n) const { return make(load(p_.scale + i, n), load(p_.zero_point + i, n)); }
+  EIGENQ_ALWAYS_INLINE Lanes at(std::size_t i, std::size_t n) const {
+    const F scale = load(p_.scale + i, n);
+    return make(scale, kPrepared ? load(p_.factor + i, n) : factor_lanes<Scaling>(scale), load(p_.zero_point + i, n));
+  }
 
  private:
-  Lanes make(F scale, I zero_point) const {
-    return {scale, factor_lanes<Scaling>(scale), to_float(sub(qmin_, zero_point)), to_float(sub(qmax_, zero_point)),
-            zero_point};
+  EIGENQ_ALWAYS_INLINE Lanes make(F scale, F factor, I zero_point) const {
+    return {scale, factor, to_float(sub(qmin_, zero_point)), to_float(sub(qmax_, zero_point)), zero_point};
   }
   Aligned p_;
   I qmin_, qmax_;
 };
+
+/// Lanes of a blocked run whose blocks are a power of two, at least a vector
+/// long and start on a vector boundary: every vector lies in one block, whose
+/// parameter (prepared) is broadcast from the arrays. The loop then runs
+/// across blocks without stopping at each.
+class VectorBlockLanes {
+ public:
+  static constexpr bool kUniform = false;
+  VectorBlockLanes(const Blocked& b, int shift) : b_(b), shift_(shift) {}
+  EIGENQ_ALWAYS_INLINE Lanes at(std::size_t i) const {
+    const std::size_t k = (static_cast<std::size_t>(b_.first) + i) >> shift_;
+    return {splat(b_.scale[k]), splat(b_.prepared.factor[k]), splat(b_.prepared.lo[k]), splat(b_.prepared.hi[k]),
+            splat(b_.zero_point[k])};
+  }
+  EIGENQ_ALWAYS_INLINE Lanes at(std::size_t i, std::size_t) const { return at(i); }
+
+ private:
+  Blocked b_;
+  int shift_;
+};
+
+/// log2(block) when a blocked run can be walked vector by vector
+/// (VectorBlockLanes), else -1.
+EIGENQ_ALWAYS_INLINE int vector_block_shift(const Blocked& b) {
+  const std::int64_t block = b.block;
+  if (block < static_cast<std::int64_t>(kLanes) || (block & (block - 1)) != 0 ||
+      b.first % static_cast<std::int64_t>(kLanes) != 0)
+    return -1;
+  int shift = 0;
+  while ((std::int64_t{1} << shift) < block) ++shift;
+  return shift;
+}
+
+/// Calls body(at, length, lanes) over a run of n elements in spans whose
+/// lanes come from one source: the whole run for a broadcast or aligned
+/// source, and for a blocked one the whole run vector by vector where
+/// VectorBlockLanes can, else one block at a time. `lanes.at(i)` gives the
+/// parameters of the vector at element i of the span.
+template <class Scaling, class Src, class Body>
+EIGENQ_ALWAYS_INLINE void for_each_span(Src src, std::size_t n, Range range, Body&& body) {
+  if constexpr (std::is_same_v<Src, Broadcast>) {
+    const std::int32_t zp = src.zero_point;
+    body(std::size_t{0}, n,
+         SpanLanes(src.scale, Scaling::factor(src.scale), static_cast<float>(std::int64_t{range.qmin} - zp),
+                   static_cast<float>(std::int64_t{range.qmax} - zp), zp));
+  } else if constexpr (std::is_same_v<Src, Aligned>) {
+    if (src.factor != nullptr)
+      body(std::size_t{0}, n, AlignedLanes<Scaling, true>(src, range));
+    else
+      body(std::size_t{0}, n, AlignedLanes<Scaling, false>(src, range));
+  } else if (const int shift = vector_block_shift(src); shift >= 0) {
+    body(std::size_t{0}, n, VectorBlockLanes(src, shift));
+  } else {
+    const PreparedParams& pp = src.prepared;
+    for_each_block_param(src, n, [&](std::size_t at, std::size_t length, std::size_t k) EIGENQ_INLINE_LAMBDA {
+      body(at, length, SpanLanes(src.scale[k], pp.factor[k], pp.lo[k], pp.hi[k], src.zero_point[k]));
+    });
+  }
+}
 
 // ---------------------------------------------------------------------------
 // The operations on kLanes lanes
 
 /// quantize() as int32 lanes.
 template <class Q, class N>
-inline I quantize_lanes(F x, const Lanes& l, const Wide& w) {
+EIGENQ_ALWAYS_INLINE I quantize_lanes(F x, const Lanes& l, const Wide& w) {
   const F v = scaled<typename N::Scaling>(x, l.factor);
   if constexpr (sizeof(Q) < 4) {
     // Clamping before rounding is exact: rounding is monotonic and keeps the
@@ -125,7 +189,7 @@ inline I quantize_lanes(F x, const Lanes& l, const Wide& w) {
 }
 
 template <class Q>
-inline F dequantize_lanes(I q, const Lanes& l) {
+EIGENQ_ALWAYS_INLINE F dequantize_lanes(I q, const Lanes& l) {
   if constexpr (sizeof(Q) < 4)
     return mul(to_float(sub(q, l.zero_point)), l.scale);
   else  // q - zero_point can leave int32: exact in double, rounded to float once
@@ -139,7 +203,7 @@ struct FakeQuantized {
 };
 
 template <class N, bool kWide>
-inline FakeQuantized fake_quantize_lanes(F x, const Lanes& l, const Wide& w) {
+EIGENQ_ALWAYS_INLINE FakeQuantized fake_quantize_lanes(F x, const Lanes& l, const Wide& w) {
   const F r = rounded<typename N::Rounding>(scaled<typename N::Scaling>(x, l.factor));
   if constexpr (!kWide) {
     // Adding +0.0f turns a clamped -0.0f into +0.0f, as the reference's round
@@ -155,7 +219,7 @@ inline FakeQuantized fake_quantize_lanes(F x, const Lanes& l, const Wide& w) {
 /// Calls fn(std::true_type) for ranges too wide for float bounds, else
 /// fn(std::false_type).
 template <class Fn>
-inline void with_width(Range range, Fn&& fn) {
+EIGENQ_ALWAYS_INLINE void with_width(Range range, Fn&& fn) {
   if (is_wide(range))
     fn(std::true_type{});
   else
@@ -171,7 +235,7 @@ struct DoubleRoundingLanes {
   I multiplier, left, right;
   DoubleRoundingLanes(I m, I shift, F)
       : multiplier(m), left(max(shift, splat(0))), right(max(sub(splat(0), shift), splat(0))) {}
-  I apply(I d) const {
+  EIGENQ_ALWAYS_INLINE I apply(I d) const {
     return rounding_divide_by_pot(rounding_doubling_high_mul(saturating_left_shift(d, left), multiplier), right);
   }
 };
@@ -181,7 +245,7 @@ template <bool kTiesAway>
 struct SingleRoundingLanes {
   I multiplier, shift;
   SingleRoundingLanes(I m, I s, F) : multiplier(m), shift(s) {}
-  I apply(I d) const { return rounding_multiply_shift<kTiesAway>(d, multiplier, shift); }
+  EIGENQ_ALWAYS_INLINE I apply(I d) const { return rounding_multiply_shift<kTiesAway>(d, multiplier, shift); }
 };
 
 /// XNNPACK fp32: the float product; rounded in the kernel after clamping.
@@ -192,10 +256,10 @@ struct Fp32Lanes {
 
 /// The multipliers of kLanes lanes as Rule uses them.
 template <class Rule>
-using RuleLanes = std::conditional_t<
-    Rule::kind == RequantizeKind::kDoubleRounding, DoubleRoundingLanes,
-    std::conditional_t<Rule::kind == RequantizeKind::kFp32, Fp32Lanes,
-                       SingleRoundingLanes<Rule::kind == RequantizeKind::kSingleRoundingAway>>>;
+using RuleLanes =
+    std::conditional_t<Rule::kind == RequantizeKind::kDoubleRounding, DoubleRoundingLanes,
+                       std::conditional_t<Rule::kind == RequantizeKind::kFp32, Fp32Lanes,
+                                          SingleRoundingLanes<Rule::kind == RequantizeKind::kSingleRoundingAway>>>;
 
 template <class Rule, class Src>
 class RequantLanes;
@@ -216,13 +280,13 @@ template <class Rule>
 class RequantLanes<Rule, RequantAligned> {
  public:
   explicit RequantLanes(RequantAligned p) : p_(p) {}
-  RuleLanes<Rule> at(std::size_t i) const {
+  EIGENQ_ALWAYS_INLINE RuleLanes<Rule> at(std::size_t i) const {
     if constexpr (Rule::kFixedPoint)
       return {load(p_.multiplier + i), load(p_.shift + i), zero()};
     else
       return {splat(0), splat(0), load(p_.scale + i)};
   }
-  RuleLanes<Rule> at(std::size_t i, std::size_t n) const {
+  EIGENQ_ALWAYS_INLINE RuleLanes<Rule> at(std::size_t i, std::size_t n) const {
     if constexpr (Rule::kFixedPoint)
       return {load(p_.multiplier + i, n), load(p_.shift + i, n), zero()};
     else
@@ -250,7 +314,7 @@ struct RequantBounds {
 /// clamp(v, qmin - zp, qmax - zp) + zp, the form requantize_rules.hpp shows
 /// equal to clamping v + zp (nothing can wrap).
 template <class Rule>
-inline I requantize_lanes(I d, const RuleLanes<Rule>& l, const RequantBounds& b) {
+EIGENQ_ALWAYS_INLINE I requantize_lanes(I d, const RuleLanes<Rule>& l, const RequantBounds& b) {
   if constexpr (Rule::kFixedPoint) {
     return add(min(max(l.apply(d), b.lo), b.hi), b.zero_point);
   } else {
@@ -263,7 +327,7 @@ inline I requantize_lanes(I d, const RuleLanes<Rule>& l, const RequantBounds& b)
 /// x - zero_point, saturated to int32 for int32 inputs (narrower ones
 /// cannot overflow).
 template <bool kZeroPoint, class In>
-inline I input_lanes(I x, I zero_point) {
+EIGENQ_ALWAYS_INLINE I input_lanes(I x, I zero_point) {
   if constexpr (!kZeroPoint)
     return x;
   else if constexpr (std::is_same_v<In, std::int32_t>)
@@ -275,131 +339,87 @@ inline I input_lanes(I x, I zero_point) {
 // ---------------------------------------------------------------------------
 // The run kernels
 
+// The run bodies. They are inlined into whatever calls them in this path
+// (TensorOps: its loops over runs and its run-level entry points), so that a
+// loop over many short runs makes no call per run.
 struct RunOps {
   using Portable = scalar::RunOps;
 
   template <class Q, class N, class Src>
-  static void quantize(const float* x, Q* q, std::size_t n, Src src, Range range) {
+  EIGENQ_ALWAYS_INLINE static void quantize(const float* x, Q* q, std::size_t n, Src src, Range range) {
     if constexpr (!kVectorized<N>) {
       Portable::quantize<Q, N>(x, q, n, src, range);
     } else {
-      const ParamLanes<Src, typename N::Scaling> p(src, range);
       const Wide w(range);
-      std::size_t i = 0;
-      for (; i + 4 * kLanes <= n; i += 4 * kLanes)
-        store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i), p.at(i), w),
-                       quantize_lanes<Q, N>(load(x + i + kLanes), p.at(i + kLanes), w),
-                       quantize_lanes<Q, N>(load(x + i + 2 * kLanes), p.at(i + 2 * kLanes), w),
-                       quantize_lanes<Q, N>(load(x + i + 3 * kLanes), p.at(i + 3 * kLanes), w));
-      for (; i + kLanes <= n; i += kLanes) store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i), p.at(i), w));
-      if (i < n) store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i, n - i), p.at(i, n - i), w), n - i);
+      for_each_span<typename N::Scaling>(src, n, range,
+                                         [=](std::size_t at, std::size_t length, const auto& p) EIGENQ_INLINE_LAMBDA {
+                                           quantize_span<Q, N>(x + at, q + at, length, p, w, range);
+                                         });
     }
   }
 
   template <class Q, class Src>
-  static void dequantize(const Q* q, float* y, std::size_t n, Src src) {
-    const ParamLanes<Src, ScaleByDivision> p(src, Range{});
-    std::size_t i = 0;
-    for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-      store(y + i, dequantize_lanes<Q>(load_widened(q + i), p.at(i)));
-      store(y + i + kLanes, dequantize_lanes<Q>(load_widened(q + i + kLanes), p.at(i + kLanes)));
-      store(y + i + 2 * kLanes, dequantize_lanes<Q>(load_widened(q + i + 2 * kLanes), p.at(i + 2 * kLanes)));
-      store(y + i + 3 * kLanes, dequantize_lanes<Q>(load_widened(q + i + 3 * kLanes), p.at(i + 3 * kLanes)));
-    }
-    for (; i + kLanes <= n; i += kLanes) store(y + i, dequantize_lanes<Q>(load_widened(q + i), p.at(i)));
-    if (i < n) store(y + i, dequantize_lanes<Q>(load_widened(q + i, n - i), p.at(i, n - i)), n - i);
+  EIGENQ_ALWAYS_INLINE static void dequantize(const Q* q, float* y, std::size_t n, Src src) {
+    for_each_span<ScaleByDivision>(src, n, Range{},
+                                   [=](std::size_t at, std::size_t length, const auto& p)
+                                       EIGENQ_INLINE_LAMBDA { dequantize_span<Q>(q + at, y + at, length, p); });
   }
 
   /// y may alias x: every vector is loaded before its store.
   template <class N, class Src>
-  static void fake_quantize(const float* x, float* y, std::size_t n, Src src, Range range) {
+  EIGENQ_ALWAYS_INLINE static void fake_quantize(const float* x, float* y, std::size_t n, Src src, Range range) {
     if constexpr (!kVectorized<N>) {
       Portable::fake_quantize<N>(x, y, n, src, range);
     } else {
-      with_width(range, [=](auto wide) {
-        constexpr bool kWide = decltype(wide)::value;
-        const ParamLanes<Src, typename N::Scaling> p(src, range);
+      with_width(range, [=](auto wide) EIGENQ_INLINE_LAMBDA {
         const Wide w(range);
-        std::size_t i = 0;
-        for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-          const F a = fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w).y;
-          const F b = fake_quantize_lanes<N, kWide>(load(x + i + kLanes), p.at(i + kLanes), w).y;
-          const F c = fake_quantize_lanes<N, kWide>(load(x + i + 2 * kLanes), p.at(i + 2 * kLanes), w).y;
-          const F d = fake_quantize_lanes<N, kWide>(load(x + i + 3 * kLanes), p.at(i + 3 * kLanes), w).y;
-          store(y + i, a), store(y + i + kLanes, b), store(y + i + 2 * kLanes, c), store(y + i + 3 * kLanes, d);
-        }
-        for (; i + kLanes <= n; i += kLanes) store(y + i, fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w).y);
-        if (i < n) store(y + i, fake_quantize_lanes<N, kWide>(load(x + i, n - i), p.at(i, n - i), w).y, n - i);
+        for_each_span<typename N::Scaling>(src, n, range,
+                                           [=](std::size_t at, std::size_t length, const auto& p) EIGENQ_INLINE_LAMBDA {
+                                             fake_quantize_span<N, decltype(wide)::value>(x + at, y + at, length, p, w);
+                                           });
       });
     }
   }
 
   /// y = fake_quantize(x) and mask = ste_mask(x) as 0/1 bytes; y may alias x.
   template <class N, class Src>
-  static void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, std::size_t n, Src src, Range range) {
+  EIGENQ_ALWAYS_INLINE static void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, std::size_t n,
+                                                      Src src, Range range) {
     if constexpr (!kVectorized<N>) {
       Portable::fake_quantize_mask<N>(x, y, mask, n, src, range);
     } else {
-      with_width(range, [=](auto wide) {
-        constexpr bool kWide = decltype(wide)::value;
-        const ParamLanes<Src, typename N::Scaling> p(src, range);
+      with_width(range, [=](auto wide) EIGENQ_INLINE_LAMBDA {
         const Wide w(range);
-        std::size_t i = 0;
-        for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-          const FakeQuantized a = fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w);
-          const FakeQuantized b = fake_quantize_lanes<N, kWide>(load(x + i + kLanes), p.at(i + kLanes), w);
-          const FakeQuantized c = fake_quantize_lanes<N, kWide>(load(x + i + 2 * kLanes), p.at(i + 2 * kLanes), w);
-          const FakeQuantized d = fake_quantize_lanes<N, kWide>(load(x + i + 3 * kLanes), p.at(i + 3 * kLanes), w);
-          store(y + i, a.y), store(y + i + kLanes, b.y), store(y + i + 2 * kLanes, c.y), store(y + i + 3 * kLanes, d.y);
-          store_narrowed(mask + i, one_where_int(a.mask), one_where_int(b.mask), one_where_int(c.mask),
-                         one_where_int(d.mask));
-        }
-        for (; i + kLanes <= n; i += kLanes) {
-          const FakeQuantized f = fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w);
-          store(y + i, f.y);
-          store_narrowed(mask + i, one_where_int(f.mask));
-        }
-        if (i < n) {
-          const FakeQuantized f = fake_quantize_lanes<N, kWide>(load(x + i, n - i), p.at(i, n - i), w);
-          store(y + i, f.y, n - i);
-          store_narrowed(mask + i, one_where_int(f.mask), n - i);
-        }
+        for_each_span<typename N::Scaling>(
+            src, n, range, [=](std::size_t at, std::size_t length, const auto& p) EIGENQ_INLINE_LAMBDA {
+              fake_quantize_mask_span<N, decltype(wide)::value>(x + at, y + at, mask + at, length, p, w);
+            });
       });
     }
   }
 
   /// dx = dy * ste_mask(x), a multiply as the reference does; dx may alias dy.
   template <class N, class Src>
-  static void ste_backward(const float* x, const float* dy, float* dx, std::size_t n, Src src, Range range) {
+  EIGENQ_ALWAYS_INLINE static void ste_backward(const float* x, const float* dy, float* dx, std::size_t n, Src src,
+                                                Range range) {
     if constexpr (!kVectorized<N>) {
       Portable::ste_backward<N>(x, dy, dx, n, src, range);
     } else {
-      with_width(range, [=](auto wide) {
-        constexpr bool kWide = decltype(wide)::value;
-        const ParamLanes<Src, typename N::Scaling> p(src, range);
+      with_width(range, [=](auto wide) EIGENQ_INLINE_LAMBDA {
         const Wide w(range);
-        auto mask = [&](std::size_t i) {
-          return one_where(fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w).mask);
-        };
-        std::size_t i = 0;
-        for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-          const F a = mul(load(dy + i), mask(i)), b = mul(load(dy + i + kLanes), mask(i + kLanes));
-          const F c = mul(load(dy + i + 2 * kLanes), mask(i + 2 * kLanes));
-          const F d = mul(load(dy + i + 3 * kLanes), mask(i + 3 * kLanes));
-          store(dx + i, a), store(dx + i + kLanes, b), store(dx + i + 2 * kLanes, c), store(dx + i + 3 * kLanes, d);
-        }
-        for (; i + kLanes <= n; i += kLanes) store(dx + i, mul(load(dy + i), mask(i)));
-        if (i < n) {
-          const F m = one_where(fake_quantize_lanes<N, kWide>(load(x + i, n - i), p.at(i, n - i), w).mask);
-          store(dx + i, mul(load(dy + i, n - i), m), n - i);
-        }
+        for_each_span<typename N::Scaling>(
+            src, n, range, [=](std::size_t at, std::size_t length, const auto& p) EIGENQ_INLINE_LAMBDA {
+              ste_backward_span<N, decltype(wide)::value>(x + at, dy + at, dx + at, length, p, w);
+            });
       });
     }
   }
 
   /// dx = dy * mask for mask bytes (any value, normally 0 or 1).
-  static void ste_backward_masked(const std::uint8_t* mask, const float* dy, float* dx, std::size_t n) {
-    auto lanes = [&](std::size_t i) { return mul(load(dy + i), to_float(load_widened(mask + i))); };
+  EIGENQ_ALWAYS_INLINE static void ste_backward_masked(const std::uint8_t* mask, const float* dy, float* dx,
+                                                       std::size_t n) {
+    auto lanes = [&](std::size_t i)
+                     EIGENQ_INLINE_LAMBDA { return mul(load(dy + i), to_float(load_widened(mask + i))); };
     std::size_t i = 0;
     for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
       const F a = lanes(i), b = lanes(i + kLanes), c = lanes(i + 2 * kLanes), d = lanes(i + 3 * kLanes);
@@ -409,6 +429,8 @@ struct RunOps {
     if (i < n) store(dx + i, mul(load(dy + i, n - i), to_float(load_widened(mask + i, n - i))), n - i);
   }
 
+  // Not forced inline: requantization runs are long (a channel or a row of
+  // accumulators), and each rule x type x source is a large body.
   template <class Rule, class In, class Out, class Src>
   static void requantize(const In* x, Out* y, std::size_t n, Src src, const RequantizeArgs& args) {
     if (args.input_zero_point != 0)
@@ -420,7 +442,8 @@ struct RunOps {
   /// Packs n int4/uint4 values into elements [at, at + n) of a packed buffer,
   /// as eigenq::pack does: whole blocks here, the odd ends portably.
   template <class T>
-  static void pack_nibbles(const typename T::Unpacked* v, std::uint8_t* packed, std::int64_t at, std::int64_t n) {
+  EIGENQ_ALWAYS_INLINE static void pack_nibbles(const typename T::Unpacked* v, std::uint8_t* packed, std::int64_t at,
+                                                std::int64_t n) {
     std::int64_t i = 0;
     if (n > 0 && (at & 1)) pack_at<T>(packed, at, v[i++]);  // leading high nibble
     std::uint8_t* out = packed + ((at + i) >> 1);
@@ -432,7 +455,8 @@ struct RunOps {
 
   /// Unpacks elements [at, at + n) of a packed buffer, as eigenq::unpack.
   template <class T>
-  static void unpack_nibbles(const std::uint8_t* packed, std::int64_t at, std::int64_t n, typename T::Unpacked* v) {
+  EIGENQ_ALWAYS_INLINE static void unpack_nibbles(const std::uint8_t* packed, std::int64_t at, std::int64_t n,
+                                                  typename T::Unpacked* v) {
     std::int64_t i = 0;
     if (n > 0 && (at & 1)) v[i++] = unpack_at<T>(packed, at);  // leading high nibble
     const std::uint8_t* in = packed + ((at + i) >> 1);
@@ -443,12 +467,146 @@ struct RunOps {
   }
 
  private:
+  // The spans: a stretch of a run whose lanes come from p (see for_each_span).
+
+  template <class Q, class N, class P>
+  EIGENQ_ALWAYS_INLINE static void quantize_span(const float* x, Q* q, std::size_t n, const P& p, const Wide& w,
+                                                 Range range) {
+    if constexpr (sizeof(Q) == 1) {
+      quantize_bytes_span<Q, N>(x, q, n, p, range);
+      return;
+    }
+    std::size_t i = 0;
+    for (; i + 4 * kLanes <= n; i += 4 * kLanes)
+      store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i), p.at(i), w),
+                     quantize_lanes<Q, N>(load(x + i + kLanes), p.at(i + kLanes), w),
+                     quantize_lanes<Q, N>(load(x + i + 2 * kLanes), p.at(i + 2 * kLanes), w),
+                     quantize_lanes<Q, N>(load(x + i + 3 * kLanes), p.at(i + 3 * kLanes), w));
+    for (; i + kLanes <= n; i += kLanes) store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i), p.at(i), w));
+    if (i < n) store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i, n - i), p.at(i, n - i), w), n - i);
+  }
+
+  // Bytes: rounded first, capped above so the conversion stays in range
+  // (NaN and what lies below the int32 range convert to INT_MIN). With one
+  // zero point for the span, it and the range are applied in saturating
+  // 16-bit steps (store_quantized), the packing of the zero point hoisted out
+  // of the loop; with one per lane, in 32-bit lanes, after raising the rounded
+  // value to -65536 (beyond any byte result) so that adding cannot wrap.
+  template <class Q, class N, class P>
+  EIGENQ_ALWAYS_INLINE static void quantize_bytes_span(const float* x, Q* q, std::size_t n, const P& p, Range range) {
+    const F limit = splat(65536.0f);
+    const I floor_i = splat(std::int32_t{-65536}), qmin = splat(range.qmin), qmax = splat(range.qmax);
+    auto rounded_lanes = [&](F v, const Lanes& l) EIGENQ_INLINE_LAMBDA {
+      return rounded_int<typename N::Rounding>(cap(limit, scaled<typename N::Scaling>(v, l.factor)));
+    };
+    auto shifted = [&](F v, const Lanes& l) EIGENQ_INLINE_LAMBDA {
+      return min(max(add(max(rounded_lanes(v, l), floor_i), l.zero_point), qmin), qmax);
+    };
+    std::size_t i = 0;
+    for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+      const Lanes a = p.at(i), b = p.at(i + kLanes), c = p.at(i + 2 * kLanes), d = p.at(i + 3 * kLanes);
+      const F xa = load(x + i), xb = load(x + i + kLanes), xc = load(x + i + 2 * kLanes), xd = load(x + i + 3 * kLanes);
+      if constexpr (P::kUniform)
+        store_quantized(q + i, rounded_lanes(xa, a), rounded_lanes(xb, b), rounded_lanes(xc, c), rounded_lanes(xd, d),
+                        a.zero_point, b.zero_point, c.zero_point, d.zero_point, range);
+      else
+        store_narrowed(q + i, shifted(xa, a), shifted(xb, b), shifted(xc, c), shifted(xd, d));
+    }
+    for (; i + kLanes <= n; i += kLanes) {
+      const Lanes a = p.at(i);
+      if constexpr (P::kUniform)
+        store_quantized(q + i, rounded_lanes(load(x + i), a), a.zero_point, range);
+      else
+        store_narrowed(q + i, shifted(load(x + i), a));
+    }
+    if (i < n) {
+      const Lanes a = p.at(i, n - i);
+      if constexpr (P::kUniform)
+        store_quantized(q + i, rounded_lanes(load(x + i, n - i), a), a.zero_point, range, n - i);
+      else
+        store_narrowed(q + i, shifted(load(x + i, n - i), a), n - i);
+    }
+  }
+
+  template <class Q, class P>
+  EIGENQ_ALWAYS_INLINE static void dequantize_span(const Q* q, float* y, std::size_t n, const P& p) {
+    std::size_t i = 0;
+    for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+      store(y + i, dequantize_lanes<Q>(load_widened(q + i), p.at(i)));
+      store(y + i + kLanes, dequantize_lanes<Q>(load_widened(q + i + kLanes), p.at(i + kLanes)));
+      store(y + i + 2 * kLanes, dequantize_lanes<Q>(load_widened(q + i + 2 * kLanes), p.at(i + 2 * kLanes)));
+      store(y + i + 3 * kLanes, dequantize_lanes<Q>(load_widened(q + i + 3 * kLanes), p.at(i + 3 * kLanes)));
+    }
+    for (; i + kLanes <= n; i += kLanes) store(y + i, dequantize_lanes<Q>(load_widened(q + i), p.at(i)));
+    if (i < n) store(y + i, dequantize_lanes<Q>(load_widened(q + i, n - i), p.at(i, n - i)), n - i);
+  }
+
+  template <class N, bool kWide, class P>
+  EIGENQ_ALWAYS_INLINE static void fake_quantize_span(const float* x, float* y, std::size_t n, const P& p,
+                                                      const Wide& w) {
+    std::size_t i = 0;
+    for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+      const F a = fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w).y;
+      const F b = fake_quantize_lanes<N, kWide>(load(x + i + kLanes), p.at(i + kLanes), w).y;
+      const F c = fake_quantize_lanes<N, kWide>(load(x + i + 2 * kLanes), p.at(i + 2 * kLanes), w).y;
+      const F d = fake_quantize_lanes<N, kWide>(load(x + i + 3 * kLanes), p.at(i + 3 * kLanes), w).y;
+      store(y + i, a), store(y + i + kLanes, b), store(y + i + 2 * kLanes, c), store(y + i + 3 * kLanes, d);
+    }
+    for (; i + kLanes <= n; i += kLanes) store(y + i, fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w).y);
+    if (i < n) store(y + i, fake_quantize_lanes<N, kWide>(load(x + i, n - i), p.at(i, n - i), w).y, n - i);
+  }
+
+  template <class N, bool kWide, class P>
+  EIGENQ_ALWAYS_INLINE static void fake_quantize_mask_span(const float* x, float* y, std::uint8_t* mask, std::size_t n,
+                                                           const P& p, const Wide& w) {
+    std::size_t i = 0;
+    for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+      const FakeQuantized a = fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w);
+      const FakeQuantized b = fake_quantize_lanes<N, kWide>(load(x + i + kLanes), p.at(i + kLanes), w);
+      const FakeQuantized c = fake_quantize_lanes<N, kWide>(load(x + i + 2 * kLanes), p.at(i + 2 * kLanes), w);
+      const FakeQuantized d = fake_quantize_lanes<N, kWide>(load(x + i + 3 * kLanes), p.at(i + 3 * kLanes), w);
+      store(y + i, a.y), store(y + i + kLanes, b.y), store(y + i + 2 * kLanes, c.y), store(y + i + 3 * kLanes, d.y);
+      store_narrowed(mask + i, one_where_int(a.mask), one_where_int(b.mask), one_where_int(c.mask),
+                     one_where_int(d.mask));
+    }
+    for (; i + kLanes <= n; i += kLanes) {
+      const FakeQuantized f = fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w);
+      store(y + i, f.y);
+      store_narrowed(mask + i, one_where_int(f.mask));
+    }
+    if (i < n) {
+      const FakeQuantized f = fake_quantize_lanes<N, kWide>(load(x + i, n - i), p.at(i, n - i), w);
+      store(y + i, f.y, n - i);
+      store_narrowed(mask + i, one_where_int(f.mask), n - i);
+    }
+  }
+
+  template <class N, bool kWide, class P>
+  EIGENQ_ALWAYS_INLINE static void ste_backward_span(const float* x, const float* dy, float* dx, std::size_t n,
+                                                     const P& p, const Wide& w) {
+    auto mask = [&](std::size_t i) EIGENQ_INLINE_LAMBDA {
+      return one_where(fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w).mask);
+    };
+    std::size_t i = 0;
+    for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
+      const F a = mul(load(dy + i), mask(i)), b = mul(load(dy + i + kLanes), mask(i + kLanes));
+      const F c = mul(load(dy + i + 2 * kLanes), mask(i + 2 * kLanes));
+      const F d = mul(load(dy + i + 3 * kLanes), mask(i + 3 * kLanes));
+      store(dx + i, a), store(dx + i + kLanes, b), store(dx + i + 2 * kLanes, c), store(dx + i + 3 * kLanes, d);
+    }
+    for (; i + kLanes <= n; i += kLanes) store(dx + i, mul(load(dy + i), mask(i)));
+    if (i < n) {
+      const F m = one_where(fake_quantize_lanes<N, kWide>(load(x + i, n - i), p.at(i, n - i), w).mask);
+      store(dx + i, mul(load(dy + i, n - i), m), n - i);
+    }
+  }
+
   template <class Rule, bool kZeroPoint, class In, class Out, class Src>
-  static void requantize_run(const In* x, Out* y, std::size_t n, Src src, const RequantizeArgs& args) {
+  EIGENQ_NOINLINE static void requantize_run(const In* x, Out* y, std::size_t n, Src src, const RequantizeArgs& args) {
     const RequantLanes<Rule, Src> m(src);
     const RequantBounds b(args);
     const I zi = splat(args.input_zero_point);
-    auto lanes = [&](std::size_t i) {
+    auto lanes = [&](std::size_t i) EIGENQ_INLINE_LAMBDA {
       return requantize_lanes<Rule>(input_lanes<kZeroPoint, In>(load_widened(x + i), zi), m.at(i), b);
     };
     std::size_t i = 0;

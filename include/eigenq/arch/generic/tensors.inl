@@ -5,29 +5,67 @@
 // set: the run-time choice of a path (with_kernels) is made once per call
 // here, never per run.
 //
-// Lambdas capture by value: a byte store in a run could otherwise alias
-// anything reached through a reference.
+// Lambdas capture by value (a byte store in a run could otherwise alias
+// anything reached through a reference) and are inlined, with the run bodies
+// they call: no call per run.
 
-struct TensorOps : RunOps {
-  using RunOps::dequantize;
-  using RunOps::fake_quantize;
-  using RunOps::fake_quantize_mask;
-  using RunOps::quantize;
-  using RunOps::requantize;
-  using RunOps::ste_backward;
+struct TensorOps {
+  // -------------------------------------------------------------------------
+  // Runs: one run of n elements and its parameter source (runs.hpp), for
+  // callers outside this path (tests, fuzzers, engines driving runs
+  // themselves).
+
+  template <class Q, class N, class Src>
+  static void quantize(const float* x, Q* q, std::size_t n, Src src, Range range) {
+    RunOps::quantize<Q, N>(x, q, n, src, range);
+  }
+  template <class Q, class Src>
+  static void dequantize(const Q* q, float* y, std::size_t n, Src src) {
+    RunOps::dequantize<Q>(q, y, n, src);
+  }
+  template <class N, class Src>
+  static void fake_quantize(const float* x, float* y, std::size_t n, Src src, Range range) {
+    RunOps::fake_quantize<N>(x, y, n, src, range);
+  }
+  template <class N, class Src>
+  static void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, std::size_t n, Src src, Range range) {
+    RunOps::fake_quantize_mask<N>(x, y, mask, n, src, range);
+  }
+  template <class N, class Src>
+  static void ste_backward(const float* x, const float* dy, float* dx, std::size_t n, Src src, Range range) {
+    RunOps::ste_backward<N>(x, dy, dx, n, src, range);
+  }
+  static void ste_backward_masked(const std::uint8_t* mask, const float* dy, float* dx, std::size_t n) {
+    RunOps::ste_backward_masked(mask, dy, dx, n);
+  }
+  template <class Rule, class In, class Out, class Src>
+  static void requantize(const In* x, Out* y, std::size_t n, Src src, const RequantizeArgs& args) {
+    RunOps::requantize<Rule>(x, y, n, src, args);
+  }
+  template <class T>
+  static void pack_nibbles(const typename T::Unpacked* v, std::uint8_t* packed, std::int64_t at, std::int64_t n) {
+    RunOps::pack_nibbles<T>(v, packed, at, n);
+  }
+  template <class T>
+  static void unpack_nibbles(const std::uint8_t* packed, std::int64_t at, std::int64_t n, typename T::Unpacked* v) {
+    RunOps::unpack_nibbles<T>(packed, at, n, v);
+  }
+
+  // -------------------------------------------------------------------------
+  // Whole tensors: the scheme's runs, their bodies inlined here.
 
   /// q = quantize(x) over the whole scheme.
   template <class Q, class N>
   static void quantize(const ResolvedParams& r, const float* x, Q* q) {
     const Range range = r.params.range;
-    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       RunOps::quantize<Q, N>(x + at, q + at, static_cast<std::size_t>(n), src, range);
     });
   }
 
   template <class Q>
   static void dequantize(const ResolvedParams& r, const Q* q, float* y) {
-    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       RunOps::dequantize<Q>(q + at, y + at, static_cast<std::size_t>(n), src);
     });
   }
@@ -35,7 +73,7 @@ struct TensorOps : RunOps {
   template <class N>
   static void fake_quantize(const ResolvedParams& r, const float* x, float* y) {
     const Range range = r.params.range;
-    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       RunOps::fake_quantize<N>(x + at, y + at, static_cast<std::size_t>(n), src, range);
     });
   }
@@ -43,7 +81,7 @@ struct TensorOps : RunOps {
   template <class N>
   static void fake_quantize_mask(const ResolvedParams& r, const float* x, float* y, std::uint8_t* mask) {
     const Range range = r.params.range;
-    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       RunOps::fake_quantize_mask<N>(x + at, y + at, mask + at, static_cast<std::size_t>(n), src, range);
     });
   }
@@ -51,18 +89,31 @@ struct TensorOps : RunOps {
   template <class N>
   static void ste_backward(const ResolvedParams& r, const float* x, const float* dy, float* dx) {
     const Range range = r.params.range;
-    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       RunOps::ste_backward<N>(x + at, dy + at, dx + at, static_cast<std::size_t>(n), src, range);
     });
   }
 
+  /// A requantization's arguments and its run kernels, as for_each_requant_run
+  /// calls them (through plain function pointers).
+  template <class Rule, class In, class Out>
+  struct RequantCall {
+    const In* x;
+    Out* y;
+    RequantizeArgs args;
+    template <class Src>
+    static void run(const void* context, std::int64_t at, std::int64_t n, Src src) {
+      const RequantCall& c = *static_cast<const RequantCall*>(context);
+      RunOps::requantize<Rule>(c.x + at, c.y + at, static_cast<std::size_t>(n), src, c.args);
+    }
+  };
+
   /// y = requantize(x) over the whole scheme.
   template <class Rule, class In, class Out>
   static void requantize(const ResolvedParams& r, const RequantizeParamsView& p, const In* x, Out* y) {
-    const RequantizeArgs args = p.args();
-    for_each_requant_run(r, p, [=](std::int64_t at, std::int64_t n, auto src) {
-      RunOps::requantize<Rule>(x + at, y + at, static_cast<std::size_t>(n), src, args);
-    });
+    using Call = RequantCall<Rule, In, Out>;
+    const Call call{x, y, p.args()};
+    for_each_requant_run(r, p, {&call, &Call::template run<RequantBroadcast>, &Call::template run<RequantAligned>});
   }
 
   // -------------------------------------------------------------------------
@@ -78,7 +129,7 @@ struct TensorOps : RunOps {
   static void quantize_packed(const ResolvedParams& r, const float* x, std::uint8_t* packed) {
     using U = typename T::Unpacked;
     const Range range = r.params.range;
-    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       U chunk[kPackChunk];
       for (std::int64_t k = 0; k < n; k += kPackChunk) {
         const std::int64_t m = n - k < kPackChunk ? n - k : kPackChunk;
@@ -94,7 +145,7 @@ struct TensorOps : RunOps {
   template <class T>
   static void dequantize_packed(const ResolvedParams& r, const std::uint8_t* packed, float* y) {
     using U = typename T::Unpacked;
-    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       U chunk[kPackChunk];
       for (std::int64_t k = 0; k < n; k += kPackChunk) {
         const std::int64_t m = n - k < kPackChunk ? n - k : kPackChunk;
@@ -114,7 +165,7 @@ struct TensorOps : RunOps {
     const std::int64_t size = r.size();
     for (std::int64_t b = 0; b < packed_mask_bytes(size); ++b) bits[b] = 0;
     const Range range = r.params.range;
-    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_run(r, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       std::uint8_t chunk[kMaskChunk];
       for (std::int64_t k = 0; k < n; k += kMaskChunk) {
         const std::int64_t m = n - k < kMaskChunk ? n - k : kMaskChunk;
