@@ -14,6 +14,7 @@
 #include "../params.hpp"
 #include "../requantize_rules.hpp"
 #include "../runs.hpp"
+#include "lsq_scalar.hpp"
 
 namespace eigenq {
 
@@ -98,6 +99,6 @@ struct RunOps {
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kScalar> : detail::scalar::TensorOps {};
+struct Kernels<Path::kScalar> : detail::scalar::TensorOps, detail::scalar::LsqOps {};
 
 }  // namespace eigenq
