@@ -47,7 +47,8 @@ inline LsqGradientLanes lsq_gradient_lanes(F x, F dy, const Lanes& l, const Wide
   }
   const F y = opaque(mul(level, l.scale));  // rounded before y - x, as the reference
   const F dscale = select(inside, scaled<Scaling>(mul(dy, sub(y, x)), l.factor), mul(dy, level));
-  const F dzero_point = mul(mul(mul(dy, splat(-1.0f)), l.scale), g);
+  // dy * -scale is the reference's (dy * -1) * scale: negating is exact and rounding symmetric.
+  const F dzero_point = mul(mul(dy, mul(l.scale, splat(-1.0f))), g);
   return {mul(dy, one_where(inside)), mul(dscale, g), select(inside, zero(), dzero_point)};
 }
 
