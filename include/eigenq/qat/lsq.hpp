@@ -255,8 +255,15 @@ class LearnableFakeQuant {
                            params.count == ~std::size_t{0} ? std::string("scale and zero_point of different lengths")
                                                            : detail::make_message(params.count),
                            ", expected ", r.count, " for this shape");
-    // Everything is checked before q_ (whose buffers qz_ may view) changes.
+    // Everything is checked before q_ (whose buffers qz_ may view) changes:
+    // first in one pass without messages (a rounded zero point is always in
+    // the range), then, if something is wrong, again to say what.
+    bool valid = true;
     for (std::size_t k = 0; k < params.count; ++k) {
+      const float s = params.scale[k];
+      valid = valid && std::isfinite(params.zero_point[k]) && std::isfinite(s) && s > 0.0f && std::isfinite(1.0f / s);
+    }
+    for (std::size_t k = 0; !valid && k < params.count; ++k) {
       if (!std::isfinite(params.zero_point[k]))
         return detail::error(StatusCode::kInvalidZeroPoint, "zero_point[", k, "] = ", params.zero_point[k],
                              " must be finite");
