@@ -229,7 +229,8 @@ inline M first_lanes(std::size_t n) {
 
 inline D load(const double* p) { return {vld1q_f64(p), vld1q_f64(p + 2)}; }
 inline void store(double* p, D v) { vst1q_f64(p, v.lo), vst1q_f64(p + 2, v.hi); }
-// Not the templates above: their unqualified calls cannot find these overloads.
+// Not through the templates above: their unqualified load(part) and
+// store(part, v) cannot find overloads declared after them for double.
 inline D load(const double* p, std::size_t n) {
   double part[kLanes] = {};
   std::memcpy(part, p, n * sizeof(double));
