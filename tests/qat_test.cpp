@@ -480,7 +480,7 @@ Grads lsq(const Resolved& r, const LearnableParams& p, const std::vector<float>&
 TEST(Qat, LearnableGradientsEverySchemeAgainstAReference) {
   std::mt19937 rng(12);
   std::vector<Scheme> all = schemes();
-  // More parameters than LearnableFakeQuant caches constants for.
+  // Many parameters: per element, and per axis on the fast axis of a long tensor.
   all.push_back({{300, 250}, Layout::kRowMajor, Granularity::kPerElement, 0, 0});
   all.push_back({{3, 70000}, Layout::kColMajor, Granularity::kPerAxis, 1, 0});
   for (const Scheme& s : all) {

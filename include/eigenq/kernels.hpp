@@ -12,7 +12,9 @@
 /// - **tensors**: the same operations over a whole resolved scheme
 ///   (`ResolvedParams`), the loop over runs included, plus packed 4-bit
 ///   storage and bit-packed masks. This is what `Quantizer`,
-///   `PackedQuantizer`, `Requantizer` and the QAT layers call.
+///   `PackedQuantizer`, `Requantizer` and the QAT layers call; and LSQ's
+///   backward pass with its per-parameter sums (`lsq_backward`, whose
+///   reference and summation order are in arch/lsq_scalar.hpp).
 ///
 /// The portable path (arch/scalar.hpp) applies the reference numerics
 /// (numerics.hpp, requantize_rules.hpp, packing.hpp) element by element. The

@@ -262,15 +262,44 @@ EIGENQ_ALWAYS_INLINE void unpack_nibble_block(const std::uint8_t* in, std::uint8
   vst2q_u8(out, v);
 }
 
+// ---------------------------------------------------------------------------
+// Selection and sums of doubles
+
+EIGENQ_ALWAYS_INLINE F sub(F a, F b) { return vsubq_f32(a, b); }
+EIGENQ_ALWAYS_INLINE F select(M m, F a, F b) { return vbslq_f32(m, a, b); }
+EIGENQ_ALWAYS_INLINE M first_lanes(std::size_t n) {
+  const std::uint32_t index[kLanes] = {0, 1, 2, 3};
+  return vcltq_u32(vld1q_u32(index), vdupq_n_u32(static_cast<std::uint32_t>(n)));
+}
+
+EIGENQ_ALWAYS_INLINE D load(const double* p) { return {vld1q_f64(p), vld1q_f64(p + 2)}; }
+EIGENQ_ALWAYS_INLINE void store(double* p, D v) { vst1q_f64(p, v.lo), vst1q_f64(p + 2, v.hi); }
+// Not through the templates above: their unqualified load(part) and
+// store(part, v) cannot find overloads declared after them for double.
+EIGENQ_ALWAYS_INLINE D load(const double* p, std::size_t n) {
+  double part[kLanes] = {};
+  std::memcpy(part, p, n * sizeof(double));
+  return load(part);
+}
+EIGENQ_ALWAYS_INLINE void store(double* p, D v, std::size_t n) {
+  double part[kLanes];
+  store(part, v);
+  std::memcpy(p, part, n * sizeof(double));
+}
+EIGENQ_ALWAYS_INLINE double halving_sum(D v) { return vaddvq_f64(vaddq_f64(v.lo, v.hi)); }
+
 #include "generic/runs.inl"
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
+
+#include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
+#include "generic/lsq_tensors.inl"
 
 }  // namespace neon
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kNeon> : detail::neon::TensorOps {};
+struct Kernels<Path::kNeon> : detail::neon::TensorOps, detail::neon::LsqOps {};
 
 }  // namespace eigenq
 

@@ -15,6 +15,7 @@
 #include "../params.hpp"
 #include "../requantize_rules.hpp"
 #include "../runs.hpp"
+#include "lsq_scalar.hpp"
 
 namespace eigenq {
 
@@ -118,6 +119,6 @@ struct RunOps {
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kScalar> : detail::scalar::TensorOps {};
+struct Kernels<Path::kScalar> : detail::scalar::TensorOps, detail::scalar::LsqOps {};
 
 }  // namespace eigenq

@@ -39,6 +39,13 @@
 ///   once, half up (or away from zero), saturated to int32.
 /// Packing: pack_nibble_block / unpack_nibble_block<kSigned> move
 ///   kNibbleBytes packed bytes to or from 2 * kNibbleBytes values.
+/// Selection and sums of doubles (LSQ's gradients):
+///   sub(a, b)         a - b of float lanes
+///   select(m, a, b)   a where m holds, else b
+///   first_lanes(n)    the condition "lane index < n"
+///   load/store of D   kLanes doubles, whole or the first n (as for floats)
+///   halving_sum       the sum of D's lanes in a fixed order: lane j plus
+///                     lane j + h for h = kLanes / 2, ..., 1, then lane 0
 
 #include "../kernels.hpp"
 #include "scalar.hpp"
@@ -366,9 +373,39 @@ EIGENQ_ALWAYS_INLINE void unpack_nibble_block(const std::uint8_t* in, std::uint8
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32), _mm256_unpackhi_epi8(lo, hi));
 }
 
+// ---------------------------------------------------------------------------
+// Selection and sums of doubles
+
+EIGENQ_ALWAYS_INLINE F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+EIGENQ_ALWAYS_INLINE F select(M m, F a, F b) { return _mm256_blendv_ps(b, a, m); }
+EIGENQ_ALWAYS_INLINE M first_lanes(std::size_t n) { return _mm256_castsi256_ps(first(n)); }
+
+EIGENQ_ALWAYS_INLINE D load(const double* p) { return {_mm256_loadu_pd(p), _mm256_loadu_pd(p + 4)}; }
+EIGENQ_ALWAYS_INLINE void store(double* p, D v) { _mm256_storeu_pd(p, v.lo), _mm256_storeu_pd(p + 4, v.hi); }
+// 64-bit lanes [0, n) of four selected; the second half only touched when n > 4.
+EIGENQ_ALWAYS_INLINE __m256i first_wide(std::size_t n) {
+  return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<std::int64_t>(n)), _mm256_setr_epi64x(0, 1, 2, 3));
+}
+EIGENQ_ALWAYS_INLINE D load(const double* p, std::size_t n) {
+  return {_mm256_maskload_pd(p, first_wide(n)),
+          n > 4 ? _mm256_maskload_pd(p + 4, first_wide(n - 4)) : _mm256_setzero_pd()};
+}
+EIGENQ_ALWAYS_INLINE void store(double* p, D v, std::size_t n) {
+  _mm256_maskstore_pd(p, first_wide(n), v.lo);
+  if (n > 4) _mm256_maskstore_pd(p + 4, first_wide(n - 4), v.hi);
+}
+EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
+  const __m256d s = _mm256_add_pd(v.lo, v.hi);
+  const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
 #include "generic/runs.inl"
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
+
+#include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
+#include "generic/lsq_tensors.inl"
 
 }  // namespace avx2
 }  // namespace detail
@@ -378,7 +415,7 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx2> : detail::avx2::TensorOps {};
+struct Kernels<Path::kAvx2> : detail::avx2::TensorOps, detail::avx2::LsqOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX2

@@ -274,9 +274,39 @@ EIGENQ_ALWAYS_INLINE void unpack_nibble_block(const std::uint8_t* in, std::uint8
   _mm512_storeu_si512(out + 64, _mm512_unpackhi_epi8(lo, hi));
 }
 
+// ---------------------------------------------------------------------------
+// Selection and sums of doubles
+
+EIGENQ_ALWAYS_INLINE F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+EIGENQ_ALWAYS_INLINE F select(M m, F a, F b) { return _mm512_mask_blend_ps(m, b, a); }
+EIGENQ_ALWAYS_INLINE M first_lanes(std::size_t n) { return first(n); }
+
+EIGENQ_ALWAYS_INLINE D load(const double* p) { return {_mm512_loadu_pd(p), _mm512_loadu_pd(p + 8)}; }
+EIGENQ_ALWAYS_INLINE void store(double* p, D v) { _mm512_storeu_pd(p, v.lo), _mm512_storeu_pd(p + 8, v.hi); }
+// The second half only touched when n > 8.
+EIGENQ_ALWAYS_INLINE D load(const double* p, std::size_t n) {
+  const M m = first(n);
+  return {_mm512_maskz_loadu_pd(static_cast<__mmask8>(m), p),
+          n > 8 ? _mm512_maskz_loadu_pd(static_cast<__mmask8>(m >> 8), p + 8) : _mm512_setzero_pd()};
+}
+EIGENQ_ALWAYS_INLINE void store(double* p, D v, std::size_t n) {
+  const M m = first(n);
+  _mm512_mask_storeu_pd(p, static_cast<__mmask8>(m), v.lo);
+  if (n > 8) _mm512_mask_storeu_pd(p + 8, static_cast<__mmask8>(m >> 8), v.hi);
+}
+EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
+  const __m512d s = _mm512_add_pd(v.lo, v.hi);
+  const __m256d q = _mm256_add_pd(_mm512_castpd512_pd256(s), _mm512_extractf64x4_pd(s, 1));
+  const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(q), _mm256_extractf128_pd(q, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+}
+
 #include "generic/runs.inl"
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
+
+#include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
+#include "generic/lsq_tensors.inl"
 
 }  // namespace avx512
 }  // namespace detail
@@ -286,7 +316,7 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx512> : detail::avx512::TensorOps {};
+struct Kernels<Path::kAvx512> : detail::avx512::TensorOps, detail::avx512::LsqOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX512

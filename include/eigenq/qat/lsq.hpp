@@ -15,9 +15,14 @@
 ///                         dzero_point = -dy * scale * g
 ///
 /// with dscale and dzero_point summed over the elements of each parameter
-/// (in double, then rounded to float). NaN counts as below the range (it
-/// quantizes to qmin), +inf as above. g is the gradient factor: LSQ's
-/// 1 / sqrt(N * qmax) by default (`lsq_grad_factor`), any value accepted.
+/// in double, then rounded to float. The order of the sums is fixed
+/// (arch/lsq_scalar.hpp): the terms of a run of elements sharing a parameter
+/// go to 16 partial sums by element index, added pairwise at the end of the
+/// run; runs, and terms of parameters aligned with the elements, are added
+/// in memory order. So every kernel path (scalar, AVX2, AVX-512, NEON)
+/// gives the same bits. NaN counts as below the range (it quantizes to
+/// qmin), +inf as above. g is the gradient factor: LSQ's 1 / sqrt(N * qmax)
+/// by default (`lsq_grad_factor`), any value accepted.
 ///
 /// This matches PyTorch 1.13's `_fake_quantize_learnable_per_tensor_affine`
 /// and `_fake_quantize_learnable_per_channel_affine` and their backward: the
@@ -173,7 +178,6 @@ class LearnableFakeQuant {
   LearnableFakeQuant(const LearnableFakeQuant& other) { *this = other; }
   LearnableFakeQuant& operator=(const LearnableFakeQuant& other) {
     q_ = other.q_;
-    elements_ = other.elements_;
     if (Quantizer<std::int32_t, N, P>::create(other.shape(), q_.view(), &qz_).is_ok()) return *this;
     qz_ = Quantizer<std::int32_t, N, P>();  // other was empty
     return *this;
@@ -204,10 +208,7 @@ class LearnableFakeQuant {
       q_ = std::move(next.q_);
       return s;
     }
-    next.elements_ = std::move(elements_);
-    next.rebuild_elements();
-    next.ds_ = std::move(ds_);
-    next.dz_ = std::move(dz_);
+    next.sums_ = std::move(sums_);
     *this = std::move(next);
     return Status::ok();
   }
@@ -228,46 +229,10 @@ class LearnableFakeQuant {
   /// dx (size() elements), dscale and dzero_point (count() each, overwritten)
   /// for upstream gradient dy at input x. dx may alias dy.
   void backward(const float* x, const float* dy, float* dx, float* dscale, float* dzero_point, float grad_factor) {
-    if (qz_.params().granularity == Granularity::kPerElement) {  // one term per parameter: nothing to sum
-      for (std::int64_t i = 0; i < size(); ++i) {
-        const Grads g = element(i).grads(x[i], dy[i], grad_factor);
-        dx[i] = g.dx;
-        dscale[i] = g.dscale;
-        dzero_point[i] = g.dzero_point;
-      }
-      return;
-    }
-    ds_.assign(count(), 0.0);
-    dz_.assign(count(), 0.0);
-    detail::for_each_run_indexed(qz_.resolved(), [&](std::int64_t at, std::int64_t n, auto index) {
-      const float* xs = x + at;
-      const float* dys = dy + at;
-      float* dxs = dx + at;
-      if constexpr (std::is_same_v<decltype(index), detail::BroadcastIndex>) {
-        const Element e = element(index.param);
-        double ds = 0.0, dz = 0.0;
-        for (std::int64_t i = 0; i < n; ++i) {
-          const Grads g = e.grads(xs[i], dys[i], grad_factor);
-          dxs[i] = g.dx;
-          ds += g.dscale;
-          dz += g.dzero_point;
-        }
-        ds_[index.param] += ds;
-        dz_[index.param] += dz;
-      } else {
-        for (std::int64_t i = 0; i < n; ++i) {
-          const std::int64_t k = index.param + i;
-          const Grads g = element(k).grads(xs[i], dys[i], grad_factor);
-          dxs[i] = g.dx;
-          ds_[k] += g.dscale;
-          dz_[k] += g.dzero_point;
-        }
-      }
+    if (qz_.params().granularity != Granularity::kPerElement) sums_.resize(2 * count());
+    with_kernels<P>([&](auto k) {
+      decltype(k)::template lsq_backward<N>(qz_.resolved(), x, dy, dx, dscale, dzero_point, grad_factor, sums_.data());
     });
-    for (std::size_t k = 0; k < count(); ++k) {
-      dscale[k] = static_cast<float>(ds_[k]);
-      dzero_point[k] = static_cast<float>(dz_[k]);
-    }
   }
   /// With LSQ's default factor lsq_grad_factor(size(), range()).
   void backward(const float* x, const float* dy, float* dx, float* dscale, float* dzero_point) {
@@ -290,8 +255,15 @@ class LearnableFakeQuant {
                            params.count == ~std::size_t{0} ? std::string("scale and zero_point of different lengths")
                                                            : detail::make_message(params.count),
                            ", expected ", r.count, " for this shape");
-    // Everything is checked before q_ (whose buffers qz_ may view) changes.
+    // Everything is checked before q_ (whose buffers qz_ may view) changes:
+    // first in one pass without messages (a rounded zero point is always in
+    // the range), then, if something is wrong, again to say what.
+    bool valid = true;
     for (std::size_t k = 0; k < params.count; ++k) {
+      const float s = params.scale[k];
+      valid = valid && std::isfinite(params.zero_point[k]) && std::isfinite(s) && s > 0.0f && std::isfinite(1.0f / s);
+    }
+    for (std::size_t k = 0; !valid && k < params.count; ++k) {
       if (!std::isfinite(params.zero_point[k]))
         return detail::error(StatusCode::kInvalidZeroPoint, "zero_point[", k, "] = ", params.zero_point[k],
                              " must be finite");
@@ -306,60 +278,11 @@ class LearnableFakeQuant {
     q_.zero_point.resize(params.count);
     for (std::size_t k = 0; k < params.count; ++k)
       q_.zero_point[k] = round_zero_point(params.zero_point[k], params.range);
-    EIGENQ_RETURN_IF_ERROR(Quantizer<std::int32_t, N, P>::create(shape, q_.view(), &qz_));
-    rebuild_elements();
-    return Status::ok();
+    return Quantizer<std::int32_t, N, P>::create(shape, q_.view(), &qz_);
   }
-  void rebuild_elements() {
-    elements_.clear();
-    if (q_.scale.size() > kMaxCachedElements) return;
-    for (std::size_t k = 0; k < q_.scale.size(); ++k) elements_.emplace_back(qz_.params(), k);
-  }
-
-  struct Grads {
-    float dx, dscale, dzero_point;
-  };
-  // One parameter's constants, and the per-element gradient (the reference
-  // for every path: the loop above is plain scalar code).
-  struct Element {
-    float scale, factor, below, above;
-    std::int32_t zero_point;
-    Range range;
-
-    Element(const QParamsView& p, std::size_t k)
-        : scale(p.scale[k]),
-          factor(N::Scaling::factor(p.scale[k])),
-          below(static_cast<float>(static_cast<std::int64_t>(p.range.qmin) - p.zero_point[k])),
-          above(static_cast<float>(static_cast<std::int64_t>(p.range.qmax) - p.zero_point[k])),
-          zero_point(p.zero_point[k]),
-          range(p.range) {}
-
-    Grads grads(float x, float dy, float g) const {
-      const float r = N::Rounding::round(N::Scaling::apply(x, factor));
-      if (in_range(r, zero_point, range)) {
-        // y is rounded before y - x, whatever the contraction flags: fused,
-        // y - x would be the exact (q - z) * scale - x, as PyTorch's build has it.
-        const float y = detail::opaque(dequantize(saturate(r, zero_point, range), scale, zero_point));
-        return {dy * 1.0f, N::Scaling::apply(dy * (y - x), factor) * g, 0.0f};
-      }
-      // Outside, NaN included: NaN quantizes to qmin, so it is "below".
-      const bool is_above = static_cast<double>(r) + zero_point > range.qmax;
-      return {dy * 0.0f, (dy * (is_above ? above : below)) * g, ((dy * -1.0f) * scale) * g};
-    }
-  };
-
-  // Each parameter's constants are computed once per pass when there are not
-  // too many of them (per-element parameters of a large tensor would double
-  // its memory), else for each element.
-  static constexpr std::size_t kMaxCachedElements = std::size_t{1} << 16;
-  Element element(std::int64_t k) const {
-    return elements_.empty() ? Element(qz_.params(), static_cast<std::size_t>(k)) : elements_[k];
-  }
-
   QParams q_;                         // the integer parameters (zero points rounded)
   Quantizer<std::int32_t, N, P> qz_;  // a view of q_
-  std::vector<Element> elements_;
-  std::vector<double> ds_, dz_;
+  std::vector<double> sums_;          // per-parameter sums in backward
 };
 
 // ---------------------------------------------------------------------------
