@@ -283,7 +283,7 @@ void check_observer_sequence(const std::vector<const golden::Case*>& steps, bool
   const golden::Case& first = *steps.at(0);
   const int axis = static_cast<int>(first.integer("axis"));
   const Range range{static_cast<std::int32_t>(first.integer("qmin")), static_cast<std::int32_t>(first.integer("qmax"))};
-  const QParamsView layout = axis < 0 ? per_tensor_layout() : per_axis_layout(axis);
+  const ParamLayout layout = axis < 0 ? per_tensor_layout() : per_axis_layout(axis);
   const Symmetry sym = first.integer("symmetric") ? Symmetry::kSymmetric : Symmetry::kAffine;
   MovingAverageMinMax<Q> obs(layout, range, sym);
   FakeQuantize<Q> fq(MovingAverageMinMax<Q>(layout, range, sym));

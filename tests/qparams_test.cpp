@@ -181,7 +181,7 @@ std::int64_t offset_of(const std::vector<std::int64_t>& idx, const std::vector<s
 
 // The parameter of the element at idx, from the definition of each scheme.
 std::int64_t param_of(const std::vector<std::int64_t>& idx, const std::vector<std::int64_t>& dims, Layout layout,
-                      const QParamsView& layout_params) {
+                      const ParamLayout& layout_params) {
   const int rank = static_cast<int>(dims.size());
   const int axis = layout_params.axis < 0 ? layout_params.axis + rank : layout_params.axis;
   switch (layout_params.granularity) {
@@ -203,7 +203,7 @@ std::int64_t param_of(const std::vector<std::int64_t>& idx, const std::vector<st
 }
 
 MinMax naive_min_max(const std::vector<float>& x, const std::vector<std::int64_t>& dims, Layout layout,
-                     const QParamsView& lp, std::size_t count) {
+                     const ParamLayout& lp, std::size_t count) {
   MinMax mm;
   mm.min.assign(count, kInf);
   mm.max.assign(count, -kInf);
@@ -228,7 +228,7 @@ MinMax naive_min_max(const std::vector<float>& x, const std::vector<std::int64_t
   return mm;
 }
 
-void check_min_max(const std::vector<std::int64_t>& dims, Layout layout, const QParamsView& lp, std::mt19937& rng) {
+void check_min_max(const std::vector<std::int64_t>& dims, Layout layout, const ParamLayout& lp, std::mt19937& rng) {
   const Shape shape = Shape::from(dims.data(), static_cast<int>(dims.size()), layout);
   std::vector<float> x(static_cast<std::size_t>(shape.size()));
   std::uniform_real_distribution<float> value(-50.0f, 50.0f);

@@ -171,7 +171,7 @@ auto fake_quantize(const In& x, const QParams& params) -> typename detail::Trait
 
 /// Parameters chosen from an Eigen tensor's data (see qparams.hpp).
 template <class Q, class In>
-QParams choose_qparams(const In& x, const QParamsView& layout, Range range = Range::full<Q>(),
+QParams choose_qparams(const In& x, const ParamLayout& layout, Range range = Range::full<Q>(),
                        Symmetry symmetry = Symmetry::kAffine) {
   static_assert(detail::Traits<In>::supported, "not an Eigen tensor, map or matrix");
   QParams p;

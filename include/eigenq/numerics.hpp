@@ -42,47 +42,53 @@ template <class Q>
 constexpr bool is_storage_type_v = std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t> ||
                                    std::is_same_v<Q, std::int16_t> || std::is_same_v<Q, std::int32_t>;
 
-/// The integer interval [qmin, qmax] quantized values are clamped to. It may
-/// be narrower than the storage type: narrow range ([-127, 127]), PyTorch's
-/// reduce_range (one bit less), or any bit width that fits the type.
-struct Range {
+/// The integer interval [qmin, qmax] quantized values are clamped to
+/// (PyTorch's quant_min / quant_max). It may be narrower than the storage
+/// type: narrow range ([-127, 127]), PyTorch's reduce_range (one bit less),
+/// or any bit width that fits the type. `Range` is the same type; a float
+/// interval is a `FloatRange`.
+struct QuantRange {
   std::int32_t qmin = 0;
   std::int32_t qmax = 0;
 
   /// The whole storage type: int8 [-128, 127], uint8 [0, 255], ...
   template <class Q>
-  static constexpr Range full() {
+  static constexpr QuantRange full() {
     static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
     return {std::numeric_limits<Q>::lowest(), std::numeric_limits<Q>::max()};
   }
   /// Symmetric around zero for signed types ([-127, 127]), [1, 255] for
   /// uint8, as TensorFlow's narrow_range does.
   template <class Q>
-  static constexpr Range narrow() {
+  static constexpr QuantRange narrow() {
     return {full<Q>().qmin + 1, full<Q>().qmax};
   }
   /// PyTorch's reduce_range: one bit less than the type ([-64, 63], [0, 127]).
   template <class Q>
-  static constexpr Range reduced() {
+  static constexpr QuantRange reduced() {
     return bits<Q>(static_cast<int>(8 * sizeof(Q)) - 1);
   }
   /// A `bits`-wide range inside Q: signed Q gives [-2^(bits-1), 2^(bits-1)-1],
   /// unsigned Q gives [0, 2^bits - 1]. bits must be in [1, 8 * sizeof(Q)].
   template <class Q>
-  static constexpr Range bits(int bits) {
+  static constexpr QuantRange bits(int bits) {
     static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
     const std::int64_t span = std::int64_t{1} << bits;
-    return std::is_signed_v<Q> ? Range{static_cast<std::int32_t>(-span / 2), static_cast<std::int32_t>(span / 2 - 1)}
-                               : Range{0, static_cast<std::int32_t>(span - 1)};
+    return std::is_signed_v<Q>
+               ? QuantRange{static_cast<std::int32_t>(-span / 2), static_cast<std::int32_t>(span / 2 - 1)}
+               : QuantRange{0, static_cast<std::int32_t>(span - 1)};
   }
   /// True when the range is non-empty and representable in Q.
   template <class Q>
   constexpr bool fits() const {
     return qmin <= qmax && qmin >= full<Q>().qmin && qmax <= full<Q>().qmax;
   }
-  friend constexpr bool operator==(Range a, Range b) { return a.qmin == b.qmin && a.qmax == b.qmax; }
-  friend constexpr bool operator!=(Range a, Range b) { return !(a == b); }
+  friend constexpr bool operator==(QuantRange a, QuantRange b) { return a.qmin == b.qmin && a.qmax == b.qmax; }
+  friend constexpr bool operator!=(QuantRange a, QuantRange b) { return !(a == b); }
 };
+
+/// The name the kernels and most code use for `QuantRange`.
+using Range = QuantRange;
 
 // ---------------------------------------------------------------------------
 // Rounding and scaling policies

@@ -55,24 +55,21 @@
 
 namespace eigenq {
 
-/// A clipping range chosen by an observer.
-struct ClipRange {
+/// A float interval [min, max]: the clipping range an observer chooses.
+/// (`QuantRange`, alias `Range`, is the integer range [qmin, qmax].)
+struct FloatRange {
   float min = 0.0f;
   float max = 0.0f;
 };
 
+using ClipRange [[deprecated("renamed eigenq::FloatRange (a float [min, max]; QuantRange is the integer one)")]] =
+    FloatRange;
+
 namespace detail {
 
-inline QParamsView layout_only(QParamsView v) {
-  v.scale = nullptr;
-  v.zero_point = nullptr;
-  v.count = 0;
-  return v;
-}
-
 template <class Q>
-QParams per_tensor_qparams(ClipRange r, Range range, Symmetry symmetry) {
-  const AffineParams a = choose_qparams<Q>(r.min, r.max, range, symmetry);
+QParams per_tensor_qparams(FloatRange r, Range range, Symmetry symmetry, float eps) {
+  const AffineParams a = choose_qparams<Q>(r.min, r.max, range, symmetry, eps);
   return QParams::per_tensor(a.scale, a.zero_point, range);
 }
 
@@ -85,18 +82,19 @@ QParams per_tensor_qparams(ClipRange r, Range range, Symmetry symmetry) {
 template <class Q>
 class MinMaxObserver {
  public:
-  /// `layout` gives the granularity, axis and block size (per_tensor_layout(),
-  /// per_axis_layout(a), blocked_layout(a, b), per_element_layout()); its
-  /// values are ignored.
-  explicit MinMaxObserver(QParamsView layout = per_tensor_layout(), Range range = Range::full<Q>(),
-                          Symmetry symmetry = Symmetry::kAffine)
-      : layout_(detail::layout_only(layout)), range_(range), symmetry_(symmetry) {}
+  /// `layout` groups the elements (per_tensor_layout(), per_axis_layout(a),
+  /// blocked_layout(a, b), per_element_layout()); `eps` is the smallest
+  /// scale chosen (PyTorch's `eps`).
+  explicit MinMaxObserver(ParamLayout layout = per_tensor_layout(), Range range = Range::full<Q>(),
+                          Symmetry symmetry = Symmetry::kAffine, float eps = kScaleEpsilon)
+      : layout_(layout), range_(range), symmetry_(symmetry), eps_(eps) {}
 
   /// Widens the running range with one batch. Fails, changing nothing, on a
-  /// bad layout or range, or when the number of groups differs from the
+  /// bad layout, range or eps, or when the number of groups differs from the
   /// previous batches'. Empty batches are skipped.
   Status observe(const float* x, const Shape& shape) {
     EIGENQ_RETURN_IF_ERROR(check_range<Q>(range_));
+    EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     if (shape.size() == 0) return Status::ok();
     MinMax batch;
     EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch));
@@ -130,14 +128,16 @@ class MinMaxObserver {
   }
   const std::vector<float>& min() const { return mm_.min; }
   const std::vector<float>& max() const { return mm_.max; }
+  const ParamLayout& layout() const { return layout_; }
   Range range() const { return range_; }
   Symmetry symmetry() const { return symmetry_; }
+  float eps() const { return eps_; }
 
   /// Scale and zero point of every group. An error before the first batch.
   Status qparams(QParams* out) const {
     if (!initialized_)
       return detail::error(StatusCode::kInvalidArgument, "observer has seen no data yet, so it has no parameters");
-    *out = qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_);
+    *out = qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_, eps_);
     return Status::ok();
   }
   QParams qparams() const {
@@ -147,9 +147,10 @@ class MinMaxObserver {
   }
 
  private:
-  QParamsView layout_;
+  ParamLayout layout_;
   Range range_;
   Symmetry symmetry_;
+  float eps_;
   bool initialized_ = false;
   MinMax mm_;
 };
@@ -237,14 +238,16 @@ inline std::vector<float> torch_histc(const float* x, std::size_t n, int bins, d
 template <class Q>
 class HistogramObserver {
  public:
+  /// `eps` is the smallest scale chosen (PyTorch's `eps`).
   explicit HistogramObserver(Range range = Range::full<Q>(), Symmetry symmetry = Symmetry::kAffine,
-                             HistogramOptions options = {})
-      : range_(range), symmetry_(symmetry), options_(options) {}
+                             HistogramOptions options = {}, float eps = kScaleEpsilon)
+      : range_(range), symmetry_(symmetry), options_(options), eps_(eps) {}
 
   /// Adds one batch (any shape: the histogram is per tensor). Empty batches
   /// and NaN elements are skipped.
   Status observe(const float* x, std::size_t n) {
     EIGENQ_RETURN_IF_ERROR(check_range<Q>(range_));
+    EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     if (options_.bins < 1 || options_.upsample_rate < 1)
       return detail::error(StatusCode::kInvalidArgument, "histogram bins = ", options_.bins,
                            " and upsample_rate = ", options_.upsample_rate, " must be >= 1");
@@ -312,12 +315,13 @@ class HistogramObserver {
   const HistogramOptions& options() const { return options_; }
   Range range() const { return range_; }
   Symmetry symmetry() const { return symmetry_; }
+  float eps() const { return eps_; }
 
   /// PyTorch's _non_linear_param_search: moves the lower or upper bound in
   /// by one quantile step (1e-5) at a time, whichever cuts more bins, while
   /// the L2 error of quantizing the histogram to 2^(8 sizeof(Q)) levels over
   /// the shrunk range keeps decreasing.
-  Status l2_range(ClipRange* out) const {
+  Status l2_range(FloatRange* out) const {
     EIGENQ_RETURN_IF_ERROR(check_initialized());
     const int bins = options_.bins;
     const int dst_bins = 1 << (8 * sizeof(Q) > 16 ? 16 : 8 * sizeof(Q));
@@ -362,7 +366,7 @@ class HistogramObserver {
   /// [value at (100 - percentile)%, value at percentile%] of the observed
   /// distribution, interpolated linearly inside a bin: both tails lose
   /// (100 - percentile)% of the elements. percentile in [50, 100].
-  Status percentile_range(double percentile, ClipRange* out) const {
+  Status percentile_range(double percentile, FloatRange* out) const {
     EIGENQ_RETURN_IF_ERROR(check_initialized());
     EIGENQ_RETURN_IF_ERROR(check_exact_bounds("percentile"));
     if (!(percentile >= 50.0 && percentile <= 100.0))
@@ -378,7 +382,7 @@ class HistogramObserver {
   /// The GPTQ-style grid search (see `MseSearch`), with this observer's
   /// range and symmetry; the error of each candidate is integrated over the
   /// histogram, elements spread uniformly inside each bin.
-  Status mse_range(ClipRange* out, const MseSearch& search = {}) const {
+  Status mse_range(FloatRange* out, const MseSearch& search = {}) const {
     EIGENQ_RETURN_IF_ERROR(check_initialized());
     EIGENQ_RETURN_IF_ERROR(check_exact_bounds("MSE"));
     if (search.grid < 1 || !(search.max_shrink > 0.0 && search.max_shrink <= 1.0) || !(search.norm > 0.0))
@@ -391,8 +395,8 @@ class HistogramObserver {
     *out = {lo, hi};
     for (int i = 0; i < std::max(candidates, 1); ++i) {
       const double p = 1.0 - static_cast<double>(i) / search.grid;
-      const ClipRange c{static_cast<float>(p * lo), static_cast<float>(p * hi)};
-      const AffineParams a = choose_qparams<Q>(c.min, c.max, range_, symmetry_);
+      const FloatRange c{static_cast<float>(p * lo), static_cast<float>(p * hi)};
+      const AffineParams a = choose_qparams<Q>(c.min, c.max, range_, symmetry_, eps_);
       const double err = histogram_error(a, search.norm);
       if (err < best) {
         best = err;
@@ -405,27 +409,27 @@ class HistogramObserver {
   /// PyTorch's calculate_qparams: the L2 range through choose_qparams. An
   /// error before the first batch (PyTorch returns scale 1, zero point 0).
   Status qparams(QParams* out) const {
-    ClipRange r;
+    FloatRange r;
     EIGENQ_RETURN_IF_ERROR(l2_range(&r));
-    *out = detail::per_tensor_qparams<Q>(r, range_, symmetry_);
+    *out = detail::per_tensor_qparams<Q>(r, range_, symmetry_, eps_);
     return Status::ok();
   }
   Status percentile_qparams(double percentile, QParams* out) const {
-    ClipRange r;
+    FloatRange r;
     EIGENQ_RETURN_IF_ERROR(percentile_range(percentile, &r));
-    *out = detail::per_tensor_qparams<Q>(r, range_, symmetry_);
+    *out = detail::per_tensor_qparams<Q>(r, range_, symmetry_, eps_);
     return Status::ok();
   }
   Status mse_qparams(QParams* out, const MseSearch& search = {}) const {
-    ClipRange r;
+    FloatRange r;
     EIGENQ_RETURN_IF_ERROR(mse_range(&r, search));
-    *out = detail::per_tensor_qparams<Q>(r, range_, symmetry_);
+    *out = detail::per_tensor_qparams<Q>(r, range_, symmetry_, eps_);
     return Status::ok();
   }
   /// The observed [min, max] through choose_qparams (no clipping).
   Status min_max_qparams(QParams* out) const {
     EIGENQ_RETURN_IF_ERROR(check_initialized());
-    *out = detail::per_tensor_qparams<Q>({min_, max_}, range_, symmetry_);
+    *out = detail::per_tensor_qparams<Q>({min_, max_}, range_, symmetry_, eps_);
     return Status::ok();
   }
 
@@ -561,6 +565,7 @@ class HistogramObserver {
   Range range_;
   Symmetry symmetry_;
   HistogramOptions options_;
+  float eps_;
   bool initialized_ = false;
   float min_ = 0.0f, max_ = 0.0f;
   std::vector<float> hist_;

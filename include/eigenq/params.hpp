@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 #include "numerics.hpp"
@@ -19,12 +20,21 @@
 namespace eigenq {
 
 /// Memory order of a tensor. ColMajor (Eigen's default) makes dimension 0
-/// the fastest-varying; RowMajor (NumPy, PyTorch, ONNX) the last.
+/// the fastest-varying; RowMajor (NumPy, PyTorch, ONNX) the last. A raw
+/// pointer does not say which it is, so every `Shape` built from dimensions
+/// states it: `Shape::row_major({n, c})`, `Shape::col_major({rows, cols})`.
 enum class Layout { kColMajor = 0, kRowMajor = 1 };
+
+constexpr const char* layout_name(Layout l) { return l == Layout::kRowMajor ? "RowMajor" : "ColMajor"; }
 
 constexpr int kMaxRank = 8;
 
 /// Dimensions and memory order of a contiguous tensor.
+///
+///     Shape::row_major({64, 196})   // NumPy / PyTorch / ONNX order: the last dimension is contiguous
+///     Shape::col_major({4, 64})     // an Eigen::MatrixXf(4, 64): the first dimension is contiguous
+///
+/// Eigen objects carry their own (`shape_of(x)` in eigen_core.hpp).
 struct Shape {
   std::array<std::int64_t, kMaxRank> dims{};
   int rank = 0;
@@ -34,24 +44,39 @@ struct Shape {
   Shape(std::initializer_list<std::int64_t> d, Layout l = Layout::kRowMajor)
       : rank(static_cast<int>(d.size())), layout(l) {
     EIGENQ_ASSERT(d.size() <= kMaxRank);
-    int i = 0;
+    std::size_t i = 0;
     for (std::int64_t v : d) dims[i++] = v;
   }
+  /// Dimensions in NumPy's (C) order: the last one is contiguous.
+  static Shape row_major(std::initializer_list<std::int64_t> d) { return Shape(d, Layout::kRowMajor); }
+  /// Dimensions in Eigen's default (Fortran) order: the first one is contiguous.
+  static Shape col_major(std::initializer_list<std::int64_t> d) { return Shape(d, Layout::kColMajor); }
   template <class It>
   static Shape from(It first, int rank, Layout l) {
     Shape s;
     s.rank = rank;
     s.layout = l;
-    for (int i = 0; i < rank; ++i) s.dims[i] = static_cast<std::int64_t>(first[i]);
+    for (int i = 0; i < rank; ++i) s.dims[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(first[i]);
     return s;
   }
-  std::int64_t operator[](int i) const { return dims[i]; }
+  std::int64_t operator[](int i) const { return dims[static_cast<std::size_t>(i)]; }
   std::int64_t size() const {
     std::int64_t n = 1;
-    for (int i = 0; i < rank; ++i) n *= dims[i];
+    for (int i = 0; i < rank; ++i) n *= (*this)[i];
     return n;
   }
 };
+
+namespace detail {
+
+/// "[196, 32] RowMajor": how error messages name a shape.
+inline std::string shape_text(const Shape& s) {
+  std::string t = "[";
+  for (int d = 0; d < s.rank; ++d) t += (d ? ", " : "") + std::to_string(s[d]);
+  return t + "] " + layout_name(s.layout);
+}
+
+}  // namespace detail
 
 /// How parameters map to elements.
 enum class Granularity {
@@ -68,6 +93,33 @@ constexpr const char* granularity_name(Granularity g) {
                                       : "per-element";
 }
 
+struct QParamsView;
+
+/// Which elements share a parameter, without the parameters: granularity,
+/// axis and block size. What calibration takes (choose_qparams, observers)
+/// to say how to group the data; build one with per_tensor_layout(),
+/// per_axis_layout(axis), blocked_layout(axis, block_size) or
+/// per_element_layout().
+struct ParamLayout {
+  Granularity granularity = Granularity::kPerTensor;
+  int axis = 0;                 ///< per-axis and blocked; negative counts from the end
+  std::int64_t block_size = 0;  ///< blocked only
+
+  constexpr ParamLayout() = default;
+  constexpr explicit ParamLayout(Granularity g, int a = 0, std::int64_t block = 0)
+      : granularity(g), axis(a), block_size(block) {}
+  /// A parameter set passed where only its layout is read.
+  [[deprecated("a QParamsView used as a layout: pass params.layout() or per_axis_layout(axis)")]] ParamLayout(
+      const QParamsView& params);
+  /// A view with this layout and no values (what the raw resolve functions take).
+  operator QParamsView() const;
+
+  friend constexpr bool operator==(const ParamLayout& a, const ParamLayout& b) {
+    return a.granularity == b.granularity && a.axis == b.axis && a.block_size == b.block_size;
+  }
+  friend constexpr bool operator!=(const ParamLayout& a, const ParamLayout& b) { return !(a == b); }
+};
+
 /// A non-owning view of a parameter set: what the raw-pointer API takes.
 ///
 /// Blocked parameters are laid out like the tensor itself (same layout),
@@ -82,7 +134,26 @@ struct QParamsView {
   const std::int32_t* zero_point = nullptr;
   std::size_t count = 0;  ///< number of (scale, zero_point) pairs
   Range range;
+
+  ParamLayout layout() const { return ParamLayout(granularity, axis, block_size); }
 };
+
+inline ParamLayout::ParamLayout(const QParamsView& params) : ParamLayout(params.layout()) {}
+inline ParamLayout::operator QParamsView() const {
+  QParamsView v;
+  v.granularity = granularity;
+  v.axis = axis;
+  v.block_size = block_size;
+  return v;
+}
+
+/// Layouts for calibration: granularity without values.
+constexpr ParamLayout per_tensor_layout() { return ParamLayout(); }
+constexpr ParamLayout per_axis_layout(int axis) { return ParamLayout(Granularity::kPerAxis, axis); }
+constexpr ParamLayout blocked_layout(int axis, std::int64_t block_size) {
+  return ParamLayout(Granularity::kBlocked, axis, block_size);
+}
+constexpr ParamLayout per_element_layout() { return ParamLayout(Granularity::kPerElement); }
 
 /// An owning parameter set, as returned by the calibration functions.
 struct QParams {
@@ -108,6 +179,7 @@ struct QParams {
     return with_zeros({Granularity::kPerElement, 0, 0, std::move(scale), std::move(zero_point), range});
   }
 
+  ParamLayout layout() const { return ParamLayout(granularity, axis, block_size); }
   QParamsView view() const {
     return {granularity,
             axis,
@@ -146,6 +218,26 @@ struct ResolvedParams {
   std::int64_t blocks = 1;    ///< parameters along the axis (blocked), else channels
   std::size_t count = 1;      ///< parameters the shape needs
 };
+
+namespace detail {
+
+/// The error for `got` parameters where a resolved layout needs r.count
+/// (`got` == ~0: two arrays of different lengths, named by `mismatch`):
+/// "per-axis scales on axis 1: got 64, expected 32 for shape [196, 32] RowMajor".
+inline Status count_mismatch(const char* what, const ResolvedParams& r, std::size_t got, const Shape& shape,
+                             const char* mismatch) {
+  std::string where = granularity_name(r.params.granularity);
+  if (r.params.granularity == Granularity::kPerAxis || r.params.granularity == Granularity::kBlocked)
+    where += make_message(" ", what, " on axis ", r.params.axis);
+  else
+    where += make_message(" ", what);
+  if (r.params.granularity == Granularity::kBlocked) where += make_message(" (block_size ", r.params.block_size, ")");
+  return error(StatusCode::kShapeMismatch, where, ": got ",
+               got == ~std::size_t{0} ? std::string(mismatch) : make_message(got), ", expected ", r.count,
+               " for shape ", detail::shape_text(shape));
+}
+
+}  // namespace detail
 
 /// Maps a possibly negative axis into [0, rank); -1 if out of range.
 inline int normalize_axis(int axis, int rank) {
@@ -193,8 +285,8 @@ Status check_range(Range range) {
 /// shape needs; checks the axis and block size but no parameter values.
 inline Status resolve_layout(const QParamsView& params, const Shape& shape, ResolvedParams* out) {
   for (int d = 0; d < shape.rank; ++d)
-    if (shape.dims[d] < 0)
-      return detail::error(StatusCode::kInvalidArgument, "dimension ", d, " = ", shape.dims[d], " is negative");
+    if (shape[d] < 0)
+      return detail::error(StatusCode::kInvalidArgument, "dimension ", d, " = ", shape[d], " is negative");
   ResolvedParams r;
   r.params = params;
   const std::int64_t size = shape.size();
@@ -211,15 +303,15 @@ inline Status resolve_layout(const QParamsView& params, const Shape& shape, Reso
       const int axis = normalize_axis(params.axis, shape.rank);
       if (axis < 0)
         return detail::error(StatusCode::kInvalidAxis, "axis = ", params.axis, " is out of range for rank ", shape.rank,
-                             " (expected ", -shape.rank, " <= axis < ", shape.rank, ")");
+                             " (expected ", -shape.rank, " <= axis < ", shape.rank, "; shape ", detail::shape_text(shape), ")");
       r.params.axis = axis;
       // ColMajor: dimensions before the axis are faster; RowMajor: after.
       for (int d = 0; d < shape.rank; ++d) {
         if (d == axis) continue;
         const bool faster = shape.layout == Layout::kColMajor ? d < axis : d > axis;
-        (faster ? r.inner : r.outer) *= shape.dims[d];
+        (faster ? r.inner : r.outer) *= shape[d];
       }
-      r.channels = r.blocks = shape.dims[axis];
+      r.channels = r.blocks = shape[axis];
       r.count = static_cast<std::size_t>(r.channels);
       if (params.granularity == Granularity::kBlocked) {
         if (params.block_size <= 0)
@@ -244,10 +336,7 @@ Status resolve(const QParamsView& params, const Shape& shape, ResolvedParams* ou
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(resolve_layout(params, shape, &r));
   if (params.count != r.count || (r.count > 0 && (params.scale == nullptr || params.zero_point == nullptr)))
-    return detail::error(StatusCode::kShapeMismatch, granularity_name(params.granularity), " parameters: got ",
-                         params.count == ~std::size_t{0} ? std::string("scale and zero_point of different lengths")
-                                                         : detail::make_message(params.count),
-                         ", expected ", r.count, " for this shape");
+    return detail::count_mismatch("parameters", r, params.count, shape, "scale and zero_point of different lengths");
   for (std::size_t i = 0; i < r.count; ++i)
     EIGENQ_RETURN_IF_ERROR(check_pair(params.scale[i], params.zero_point[i], params.range, i));
   *out = r;

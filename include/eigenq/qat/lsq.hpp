@@ -277,17 +277,10 @@ class LearnableFakeQuant {
   Status assign(const Shape& shape, const LearnableParamsView& params) {
     EIGENQ_RETURN_IF_ERROR(check_range<std::int32_t>(params.range));
     ResolvedParams r;
-    QParamsView layout;
-    layout.granularity = params.granularity;
-    layout.axis = params.axis;
-    layout.block_size = params.block_size;
-    EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
+    EIGENQ_RETURN_IF_ERROR(resolve_layout(ParamLayout(params.granularity, params.axis, params.block_size), shape, &r));
     if (params.count != r.count || (r.count > 0 && (params.scale == nullptr || params.zero_point == nullptr)))
-      return detail::error(StatusCode::kShapeMismatch, "learnable ", granularity_name(params.granularity),
-                           " parameters: got ",
-                           params.count == ~std::size_t{0} ? std::string("scale and zero_point of different lengths")
-                                                           : detail::make_message(params.count),
-                           ", expected ", r.count, " for this shape");
+      return detail::count_mismatch("learnable parameters", r, params.count, shape,
+                                    "scale and zero_point of different lengths");
     // Everything is checked before q_ (whose buffers qz_ may view) changes.
     for (std::size_t k = 0; k < params.count; ++k) {
       if (!std::isfinite(params.zero_point[k]))

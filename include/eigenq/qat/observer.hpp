@@ -35,18 +35,19 @@ class MovingAverageMinMax {
  public:
   static constexpr float kDefaultAveragingConstant = 0.01f;
 
-  /// `layout` gives the granularity, axis and block size (see
-  /// per_tensor_layout(), per_axis_layout(a), ...); its values are ignored.
-  explicit MovingAverageMinMax(QParamsView layout = per_tensor_layout(), Range range = Range::full<Q>(),
+  /// `layout` groups the elements (per_tensor_layout(), per_axis_layout(a),
+  /// ...); `eps` is the smallest scale chosen (PyTorch's `eps`).
+  explicit MovingAverageMinMax(ParamLayout layout = per_tensor_layout(), Range range = Range::full<Q>(),
                                Symmetry symmetry = Symmetry::kAffine,
-                               float averaging_constant = kDefaultAveragingConstant)
-      : layout_(strip(layout)), range_(range), symmetry_(symmetry), averaging_constant_(averaging_constant) {}
+                               float averaging_constant = kDefaultAveragingConstant, float eps = kScaleEpsilon)
+      : layout_(layout), range_(range), symmetry_(symmetry), averaging_constant_(averaging_constant), eps_(eps) {}
 
   /// Updates the running range with one batch. Fails, changing nothing, on a
-  /// bad range or layout, or when the number of groups differs from the
+  /// bad range, layout or eps, or when the number of groups differs from the
   /// previous batches'.
   Status observe(const float* x, const Shape& shape) {
     EIGENQ_RETURN_IF_ERROR(check_range<Q>(range_));
+    EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     MinMax batch;
     EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch));
     if (!initialized_) {
@@ -81,10 +82,11 @@ class MovingAverageMinMax {
   /// The running range (empty before the first batch).
   const std::vector<float>& min() const { return mm_.min; }
   const std::vector<float>& max() const { return mm_.max; }
-  const QParamsView& layout() const { return layout_; }
+  const ParamLayout& layout() const { return layout_; }
   Range range() const { return range_; }
   Symmetry symmetry() const { return symmetry_; }
   float averaging_constant() const { return averaging_constant_; }
+  float eps() const { return eps_; }
 
   /// Scale and zero point from the running range. Before the first batch:
   /// per tensor, PyTorch's defaults (scale 1, zero point 0); other
@@ -97,7 +99,7 @@ class MovingAverageMinMax {
       *out = QParams::per_tensor(1.0f, 0, range_);
       return Status::ok();
     }
-    *out = qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_);
+    *out = qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_, eps_);
     return Status::ok();
   }
   QParams qparams() const {
@@ -107,17 +109,11 @@ class MovingAverageMinMax {
   }
 
  private:
-  static QParamsView strip(QParamsView v) {
-    v.scale = nullptr;
-    v.zero_point = nullptr;
-    v.count = 0;
-    return v;
-  }
-
-  QParamsView layout_;
+  ParamLayout layout_;
   Range range_;
   Symmetry symmetry_;
   float averaging_constant_;
+  float eps_;
   bool initialized_ = false;
   MinMax mm_;
 };

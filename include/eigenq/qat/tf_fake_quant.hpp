@@ -149,16 +149,9 @@ namespace internal {
 inline Status resolve(const Shape& shape, const MinMaxView& mm, Op op, Version version, ResolvedParams* r,
                       std::vector<Nudged>* nudged) {
   EIGENQ_RETURN_IF_ERROR(check_num_bits(mm.num_bits));
-  QParamsView layout;
-  layout.granularity = mm.granularity;
-  layout.axis = mm.axis;
-  layout.block_size = mm.block_size;
-  EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, r));
-  if (mm.count == ~std::size_t{0})
-    return eigenq::detail::error(StatusCode::kShapeMismatch, "min and max have different lengths");
+  EIGENQ_RETURN_IF_ERROR(resolve_layout(ParamLayout(mm.granularity, mm.axis, mm.block_size), shape, r));
   if (mm.count != r->count || (r->count > 0 && (mm.min == nullptr || mm.max == nullptr)))
-    return eigenq::detail::error(StatusCode::kShapeMismatch, granularity_name(mm.granularity), " min/max: got ",
-                                 mm.count, ", expected ", r->count, " for this shape");
+    return eigenq::detail::count_mismatch("min/max", *r, mm.count, shape, "min and max of different lengths");
   nudged->resize(mm.count);
   for (std::size_t k = 0; k < mm.count; ++k) {
     EIGENQ_RETURN_IF_ERROR(check_min_max(mm.min[k], mm.max[k], op, k));
