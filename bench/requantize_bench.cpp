@@ -147,7 +147,7 @@ void register_path() {
   add("baseline/narrow/" + path, bm_narrow<P>);
   for (Scheme s : kSchemes) {
     const std::string tail = std::string("/") + scheme_name(s) + "/" + path;
-    add("requantize/double" + tail, [s](benchmark::State& st) { bm_requantize<DoubleRounding, P>(st, s); });
+    add("requantize/double" + tail, [s](benchmark::State& st) { bm_requantize<GemmlowpRounding, P>(st, s); });
     add("requantize/single" + tail, [s](benchmark::State& st) { bm_requantize<SingleRounding, P>(st, s); });
     add("requantize/upward" + tail, [s](benchmark::State& st) { bm_requantize<TvmUpward, P>(st, s); });
     add("requantize/tonearest" + tail, [s](benchmark::State& st) { bm_requantize<TvmToNearest, P>(st, s); });
