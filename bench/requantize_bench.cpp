@@ -71,9 +71,9 @@ Shape shape_of(Scheme scheme, std::int64_t n) {
   while (rows * rows < n) rows *= 2;
   if (scheme == Scheme::kPerAxisInner4) {
     const std::int64_t channels = std::min<std::int64_t>(64, n / 4);
-    return Shape({n / (4 * channels), channels, 4});
+    return Shape::row_major({n / (4 * channels), channels, 4});
   }
-  return Shape({rows, n / rows});
+  return Shape::row_major({rows, n / rows});
 }
 
 RequantizeParamsView params_of(Scheme scheme, const Shape& shape) {

@@ -105,8 +105,8 @@ std::vector<Bad> bad_values() {
   // A range narrower than the type, so that a zero point can lie outside it
   // for every type (int32's full range leaves nothing outside).
   const Range r{std::is_signed_v<Q> ? -100 : 0, 100};
-  const Shape v4({4});
-  const Shape m({2, 3, 4});
+  const Shape v4 = Shape::row_major({4});
+  const Shape m = Shape::row_major({2, 3, 4});
   auto per_axis = [&](std::vector<float> s, std::vector<std::int32_t> z, StatusCode code,
                       std::vector<std::string> parts,
                       std::string what) { return Bad{what, m, Granularity::kPerAxis, 1, 0, s, z, r, code, parts}; };
@@ -193,7 +193,7 @@ std::vector<Bad> bad_ranges() {
     for (const Range r : {below, above})
       all.push_back(
           Bad{"range outside " + type,
-              Shape({3}),
+              Shape::row_major({3}),
               Granularity::kPerTensor,
               0,
               0,
@@ -204,7 +204,7 @@ std::vector<Bad> bad_ranges() {
               {"range [" + std::to_string(r.qmin) + ", " + std::to_string(r.qmax) + "]", "outside " + full_text}});
   }
   all.push_back(Bad{"qmin > qmax at the type's limits",
-                    Shape({3}),
+                    Shape::row_major({3}),
                     Granularity::kPerTensor,
                     0,
                     0,
@@ -218,7 +218,7 @@ std::vector<Bad> bad_ranges() {
 
 std::vector<Bad> bad_layouts() {
   const Range r = Range::full<std::int8_t>();
-  const Shape m({2, 3, 4});
+  const Shape m = Shape::row_major({2, 3, 4});
   const std::vector<float> s1{1.0f}, s2(2, 1.0f), s3(3, 1.0f), s4(4, 1.0f), s5(5, 1.0f), s24(24, 1.0f);
   auto zeros = [](const std::vector<float>& s) { return std::vector<std::int32_t>(s.size(), 0); };
   return {
@@ -371,7 +371,7 @@ std::vector<Bad> bad_layouts() {
        3},
       // a negative dimension
       {"negative dimension",
-       Shape({2, -3}),
+       Shape::row_major({2, -3}),
        Granularity::kPerTensor,
        0,
        0,
@@ -402,7 +402,7 @@ TEST(Errors, Int32) { check_all<std::int32_t>(); }
 TEST(Errors, BoundariesThatAreAccepted) {
   // The smallest scale whose reciprocal is finite, zero points at qmin and
   // qmax, axes -rank and rank - 1, block size larger than the axis.
-  const Shape m({2, 3, 4});
+  const Shape m = Shape::row_major({2, 3, 4});
   const float tiny = 0x1.000008p-128f;  // the smallest scale whose reciprocal is finite (0x1.fffffp+127)
   EXPECT_TRUE(std::isfinite(1.0f / tiny));
   EXPECT_FALSE(std::isfinite(1.0f / std::nextafter(tiny, 0.0f)));
@@ -429,7 +429,7 @@ TEST(Errors, BoundariesThatAreAccepted) {
 }
 
 TEST(Errors, ScaleAndZeroPointOfDifferentLengths) {
-  const Shape m({3, 2});
+  const Shape m = Shape::row_major({3, 2});
   const QParams p = QParams::per_axis(0, {1.0f, 2.0f, 3.0f}, {0, 0}, Range::full<std::int8_t>());
   Quantizer<std::int8_t> qz;
   const Status status = Quantizer<std::int8_t>::create(m, p, &qz);
@@ -527,7 +527,7 @@ TEST(Errors, EigenOutputShapeMismatch) {
 
 TEST(Errors, ChooseQParamsRefusesBadRangesAndAxes) {
   const std::vector<float> x(24, 1.0f);
-  const Shape m({2, 3, 4});
+  const Shape m = Shape::row_major({2, 3, 4});
   QParams out = QParams::per_tensor(9.0f, 9, Range{9, 9});
   expect_error(choose_qparams<std::int8_t>(x.data(), m, per_tensor_layout(), Range{-200, 0}, Symmetry::kAffine, &out),
                StatusCode::kInvalidRange, {"range [-200, 0]", "outside int8 [-128, 127]"});

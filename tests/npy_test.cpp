@@ -138,7 +138,7 @@ TEST(Npy, RoundTripsEveryDtypeOrderAndRank) {
 
 TEST(Npy, FloatSpecialValuesRoundTripBitExactly) {
   const std::vector<float> v = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-45f, 3.4028235e38f};
-  const std::vector<unsigned char> bytes = npy::serialize(npy::Array::from(v.data(), Shape{7}));
+  const std::vector<unsigned char> bytes = npy::serialize(npy::Array::from(v.data(), Shape::row_major({7})));
   npy::Array a;
   ASSERT_TRUE(npy::parse(bytes.data(), bytes.size(), "mem", &a).is_ok());
   const std::vector<float> back = a.values<float>();
@@ -154,7 +154,7 @@ TEST(Npy, MissingFileNamesThePath) {
 // A valid file's bytes, to break in each test.
 std::vector<unsigned char> valid_bytes() {
   const std::vector<float> v = {1, 2, 3, 4, 5, 6};
-  return npy::serialize(npy::Array::from(v.data(), Shape{2, 3}));
+  return npy::serialize(npy::Array::from(v.data(), Shape::row_major({2, 3})));
 }
 
 Status parse_bytes(const std::vector<unsigned char>& b, npy::Array* a) {
@@ -244,9 +244,9 @@ TEST(Npy, ToleratesHeaderVariants) {
 
 TEST(Npy, WriteFailuresLeaveNoFile) {
   const std::vector<float> v = {1, 2};
-  const Status s = npy::write("/nonexistent/dir/out.npy", v.data(), Shape{2});
+  const Status s = npy::write("/nonexistent/dir/out.npy", v.data(), Shape::row_major({2}));
   expect_error(s, StatusCode::kIoError, "/nonexistent/dir/out.npy", "cannot create");
-  npy::Array bad = npy::Array::from(v.data(), Shape{2});
+  npy::Array bad = npy::Array::from(v.data(), Shape::row_major({2}));
   bad.dims = {3};
   const std::string path = temp_path("bad.npy");
   expect_error(npy::write(path, bad), StatusCode::kShapeMismatch, path, "needs 12 bytes");

@@ -343,19 +343,19 @@ TEST(MinMaxObserver, PerChannelStreamingAndErrors) {
   QParams q;
   EXPECT_EQ(o.qparams(&q).code(), StatusCode::kInvalidArgument);
   const std::vector<float> a = {1, -2, 3, 4, 5, -6}, b = {-10, 0, 0, 0, 20, 0};
-  ASSERT_TRUE(o.observe(a.data(), Shape({2, 3})));
-  ASSERT_TRUE(o.observe(b.data(), Shape({2, 3})));
+  ASSERT_TRUE(o.observe(a.data(), Shape::row_major({2, 3})));
+  ASSERT_TRUE(o.observe(b.data(), Shape::row_major({2, 3})));
   EXPECT_EQ(o.min(), (std::vector<float>{-10, -2, -6}));
   EXPECT_EQ(o.max(), (std::vector<float>{4, 20, 3}));
   ASSERT_TRUE(o.qparams(&q));
   EXPECT_FLOAT_EQ(q.scale[1], 20.0f / 127.0f);
-  const Status s = o.observe(a.data(), Shape({3, 2}));
+  const Status s = o.observe(a.data(), Shape::row_major({3, 2}));
   EXPECT_EQ(s.code(), StatusCode::kShapeMismatch) << s.message();
   EXPECT_EQ(o.max(), (std::vector<float>{4, 20, 3}));  // unchanged
-  const Status axis = o.observe(a.data(), Shape({6}));
+  const Status axis = o.observe(a.data(), Shape::row_major({6}));
   EXPECT_EQ(axis.code(), StatusCode::kShapeMismatch);
   MinMaxObserver<std::int8_t> bad(per_axis_layout(3));
-  EXPECT_EQ(bad.observe(a.data(), Shape({2, 3})).code(), StatusCode::kInvalidAxis);
+  EXPECT_EQ(bad.observe(a.data(), Shape::row_major({2, 3})).code(), StatusCode::kInvalidAxis);
 }
 
 // eps is the smallest scale every observer chooses (PyTorch's `eps`): a dead
@@ -364,14 +364,14 @@ TEST(Observers, EpsIsAParameter) {
   const std::vector<float> x = {0, 0, 0, 0, 1, -1};
   const float eps = 0x1p-10f;
   MinMaxObserver<std::int8_t> mm(per_axis_layout(0), Range::full<std::int8_t>(), Symmetry::kAffine, eps);
-  ASSERT_TRUE(mm.observe(x.data(), Shape({3, 2})));
+  ASSERT_TRUE(mm.observe(x.data(), Shape::row_major({3, 2})));
   QParams q = mm.qparams();
   EXPECT_EQ(q.scale[0], eps);
   EXPECT_EQ(q.scale[1], eps);
   EXPECT_EQ(q.scale[2], 2.0f / 255.0f);
   MovingAverageMinMaxObserver<std::uint8_t> ma(per_tensor_layout(), Range::full<std::uint8_t>(), Symmetry::kAffine,
                                                0.01f, eps);
-  ASSERT_TRUE(ma.observe(x.data(), Shape({4})));  // the first four: all zero
+  ASSERT_TRUE(ma.observe(x.data(), Shape::row_major({4})));  // the first four: all zero
   EXPECT_EQ(ma.qparams().scale[0], eps);
   HistogramObserver<std::int8_t> h(Range::full<std::int8_t>(), Symmetry::kSymmetric, {}, eps);
   ASSERT_TRUE(h.observe(x.data(), 4));
@@ -380,7 +380,7 @@ TEST(Observers, EpsIsAParameter) {
   EXPECT_EQ(choose_qparams<std::int8_t>(0.0f, 0.0f, Range::full<std::int8_t>(), Symmetry::kAffine, eps).scale, eps);
 
   MinMaxObserver<std::int8_t> bad(per_tensor_layout(), Range::full<std::int8_t>(), Symmetry::kAffine, 0.0f);
-  const Status s = bad.observe(x.data(), Shape({6}));
+  const Status s = bad.observe(x.data(), Shape::row_major({6}));
   EXPECT_EQ(s.code(), StatusCode::kInvalidScale);
   EXPECT_NE(s.message().find("eps = 0 must be finite and > 0"), std::string::npos) << s.message();
   EXPECT_FALSE(bad.initialized());

@@ -144,7 +144,7 @@ std::vector<std::int64_t> run_golden(const golden::Case& c) {
   p.input_zero_point = static_cast<std::int32_t>(c.integer("izp"));
   p.output_zero_point = static_cast<std::int32_t>(c.integer("zp"));
   p.range = {static_cast<std::int32_t>(c.integer("qmin")), static_cast<std::int32_t>(c.integer("qmax"))};
-  const Shape shape({static_cast<std::int64_t>(x.size())});
+  const Shape shape = Shape::row_major({static_cast<std::int64_t>(x.size())});
   const Status s = requantize<Rule, In, Out, P>(x.data(), y.data(), shape, p);
   EXPECT_TRUE(s.is_ok()) << c.name << ": " << s.message();
   // The one-element reference agrees as well.
@@ -464,7 +464,7 @@ TEST(RequantizeScheme, EveryAxisBothLayoutsShortAndLongRuns) {
 // From float scales
 
 TEST(RequantizeFromScales, TvmStyleMultipliersPerChannel) {
-  const Shape shape({2, 3, 4});  // channel axis 1, NCHW-like
+  const Shape shape = Shape::row_major({2, 3, 4});  // channel axis 1, NCHW-like
   const std::vector<float> in_scale = {0.0123f, 2.5e-5f, 0.5f};
   const std::vector<std::int32_t> in_zp = {0, 0, 0};
   QParamsView input{Granularity::kPerAxis, 1, 0, in_scale.data(), in_zp.data(), 3, Range::full<std::int32_t>()};
@@ -489,7 +489,7 @@ TEST(RequantizeFromScales, TvmStyleMultipliersPerChannel) {
 }
 
 TEST(RequantizeFromScales, ConvScalesAsTfliteAndXnnpackComputeThem) {
-  const Shape shape({5, 3});  // [pixels, output channels]: channel axis last
+  const Shape shape = Shape::row_major({5, 3});  // [pixels, output channels]: channel axis last
   const std::vector<float> w_scale = {0.002f, 0.0031f, 0.00007f};
   const QParams weights = QParams::per_axis(1, w_scale, {}, Range::narrow<std::int8_t>());
   const float in_scale = 0.021f, out_scale = 0.11f;
@@ -546,7 +546,7 @@ TEST(RequantizeFromScales, ConvScalesTakeTheAccumulatorsChannelAxis) {
 }
 
 TEST(RequantizeFromScales, TinyMultipliersFlushToZeroAndHugeOnesAreRefused) {
-  const Shape shape({4});
+  const Shape shape = Shape::row_major({4});
   const float tiny = 1e-12f, one = 1.0f;
   QParamsView input{Granularity::kPerTensor, 0, 0, &tiny, nullptr, 1, Range::full<std::int32_t>()};
   Requantizer<std::int8_t, TvmUpward> rq;
@@ -565,7 +565,7 @@ TEST(RequantizeFromScales, TinyMultipliersFlushToZeroAndHugeOnesAreRefused) {
 // Errors
 
 TEST(RequantizeErrors, NameTheBadValueAndWriteNothing) {
-  const Shape shape({2, 3});
+  const Shape shape = Shape::row_major({2, 3});
   std::vector<std::int32_t> x(6, 1000), m = {1 << 30, 1 << 30, 1 << 30}, shift = {-3, -3, -3};
   std::vector<float> scale = {0.1f, 0.1f, 0.1f};
   std::vector<std::int8_t> y(6, 42);

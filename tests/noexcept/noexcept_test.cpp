@@ -32,7 +32,7 @@ void quantizer_create_refuses_bad_parameters() {
   using eigenq::QParams;
   using eigenq::Range;
   using eigenq::StatusCode;
-  const eigenq::Shape shape{2, 3};
+  const eigenq::Shape shape = eigenq::Shape::row_major({2, 3});
   eigenq::Quantizer<std::int8_t> qz;
 
   const eigenq::Status zero_scale =
@@ -62,7 +62,7 @@ void quantizer_create_refuses_bad_parameters() {
 }
 
 void raw_quantize_writes_nothing_on_error() {
-  const eigenq::Shape shape{2, 3};
+  const eigenq::Shape shape = eigenq::Shape::row_major({2, 3});
   const std::vector<float> x = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f};
   std::vector<std::uint8_t> q(6, 0xAB);
 
