@@ -38,11 +38,12 @@ constexpr int kMaxRank = 8;
 struct Shape {
   std::array<std::int64_t, kMaxRank> dims{};
   int rank = 0;
-  Layout layout = Layout::kRowMajor;
+  Layout layout = Layout::kColMajor;  ///< as Eigen's; a shape built from dimensions always names its own
 
   Shape() = default;
-  Shape(std::initializer_list<std::int64_t> d, Layout l = Layout::kRowMajor)
-      : rank(static_cast<int>(d.size())), layout(l) {
+  /// The layout has no default: a raw pointer does not say which it is, and
+  /// a RowMajor default read Eigen's ColMajor matrices the wrong way round.
+  Shape(std::initializer_list<std::int64_t> d, Layout l) : rank(static_cast<int>(d.size())), layout(l) {
     EIGENQ_ASSERT(d.size() <= kMaxRank);
     std::size_t i = 0;
     for (std::int64_t v : d) dims[i++] = v;
