@@ -42,11 +42,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "eigen.hpp"
+#include "eigen_matrix.hpp"
 #include "params.hpp"
 #include "qat/observer.hpp"
 #include "qat/tf_fake_quant.hpp"
@@ -112,13 +113,15 @@ class MinMaxObserver {
     }
     return Status::ok();
   }
-  /// Eigen tensors, maps and matrices; throws `eigenq::Error`.
+  /// Eigen objects and expressions: throws `eigenq::Error`; with
+  /// `std::nothrow`, returns the Status instead.
   template <class In>
   void observe(const In& x) {
-    static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "observers take float input");
-    if (!detail::Traits<In>::contiguous(x))
-      detail::raise_if_error(detail::error(StatusCode::kInvalidArgument, "input must be contiguous"));
-    detail::raise_if_error(observe(x.data(), shape_of(x)));
+    detail::raise_if_error(detail::observe_eigen(*this, x));
+  }
+  template <class In>
+  Status observe(const In& x, std::nothrow_t) {
+    return detail::observe_eigen(*this, x);
   }
 
   bool initialized() const { return initialized_; }
@@ -283,7 +286,7 @@ class HistogramObserver {
 
     std::vector<float> combined = detail::torch_histc(x, n, bins, bound(combined_min), bound(combined_max));
     if (combined_min == min_ && combined_max == max_) {
-      for (int b = 0; b < bins; ++b) combined[b] += hist_[b];
+      for (std::size_t b = 0; b < combined.size(); ++b) combined[b] += hist_[b];
     } else {
       merge(&combined, up, downsample, start);
     }
@@ -295,13 +298,15 @@ class HistogramObserver {
   Status observe(const float* x, const Shape& shape) {
     return observe(x, static_cast<std::size_t>(std::max<std::int64_t>(shape.size(), 0)));
   }
-  /// Eigen tensors, maps and matrices; throws `eigenq::Error`.
+  /// Eigen objects and expressions: throws `eigenq::Error`; with
+  /// `std::nothrow`, returns the Status instead.
   template <class In>
   void observe(const In& x) {
-    static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "observers take float input");
-    if (!detail::Traits<In>::contiguous(x))
-      detail::raise_if_error(detail::error(StatusCode::kInvalidArgument, "input must be contiguous"));
-    detail::raise_if_error(observe(x.data(), shape_of(x)));
+    detail::raise_if_error(detail::observe_eigen(*this, x));
+  }
+  template <class In>
+  Status observe(const In& x, std::nothrow_t) {
+    return detail::observe_eigen(*this, x);
   }
 
   bool initialized() const { return initialized_; }
@@ -341,8 +346,8 @@ class HistogramObserver {
       // cSum[l] < next_alpha * total compares in float32.
       const float lo_target = static_cast<float>(next_alpha * total), hi_target = static_cast<float>(next_beta * total);
       int l = start, r = end;
-      while (l < end && cumulative[l] < lo_target) ++l;
-      while (r > start && cumulative[r] > hi_target) --r;
+      while (l < end && cumulative[static_cast<std::size_t>(l)] < lo_target) ++l;
+      while (r > start && cumulative[static_cast<std::size_t>(r)] > hi_target) --r;
       int next_start = start, next_end = end;
       if (l - start > end - r) {
         next_start = l;
@@ -448,7 +453,7 @@ class HistogramObserver {
     std::vector<float> combined = detail::torch_histc(x, n, options_.bins, bound(combined_min), bound(combined_max));
     const float point = min_;
     std::vector<float> moved = detail::torch_histc(&point, 1, options_.bins, bound(combined_min), bound(combined_max));
-    for (int b = 0; b < options_.bins; ++b) combined[b] += moved[b] * static_cast<float>(old);
+    for (std::size_t b = 0; b < combined.size(); ++b) combined[b] += moved[b] * static_cast<float>(old);
     hist_ = std::move(combined);
     min_ = combined_min;
     max_ = combined_max;
@@ -480,12 +485,13 @@ class HistogramObserver {
       const std::int64_t covered = std::min(cell - start + 1, bins * up);
       if (covered <= 0) return 0.0;
       const std::int64_t j = covered / up, rest = covered % up;
-      return static_cast<double>(up) * prefix[j] + (j < bins ? static_cast<double>(rest) * hist_[j] : 0.0);
+      const auto b = static_cast<std::size_t>(j);
+      return static_cast<double>(up) * prefix[b] + (j < bins ? static_cast<double>(rest) * hist_[b] : 0.0);
     };
     float previous = 0.0f;  // PyTorch's shifted integral is a float32 tensor
     for (std::int64_t k = 0; k < bins; ++k) {
       const double integral = cumulative((k + 1) * downsample - 1);
-      (*combined)[k] += static_cast<float>((integral - previous) / static_cast<double>(up));
+      (*combined)[static_cast<std::size_t>(k)] += static_cast<float>((integral - previous) / static_cast<double>(up));
       previous = static_cast<float>(integral);
     }
   }
@@ -508,7 +514,7 @@ class HistogramObserver {
       const float end = begin + width;
       const float dst_of_begin = std::clamp(detail::torch_div_floor(begin, dst), 0.0f, last);
       const float dst_of_end = std::clamp(detail::torch_div_floor(end, dst), 0.0f, last);
-      const float density = hist_[i] / width;
+      const float density = hist_[static_cast<std::size_t>(i)] / width;
       const float delta_begin = begin - (dst_of_begin + 0.5f) * dst;
       float norm = density * ((half_cube - delta_begin * delta_begin * delta_begin) / 3.0f);
       norm += (dst_of_end - dst_of_begin - 1.0f) * (density * whole);

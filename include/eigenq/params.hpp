@@ -70,6 +70,28 @@ struct Shape {
 
 namespace detail {
 
+/// True when the dimensions are equal.
+inline bool same_dims(const Shape& a, const Shape& b) {
+  if (a.rank != b.rank) return false;
+  for (int d = 0; d < a.rank; ++d)
+    if (a[d] != b[d]) return false;
+  return true;
+}
+
+/// True when at most one dimension exceeds 1: every layout gives the same
+/// memory order.
+inline bool is_vector_like(const Shape& s) {
+  int long_dims = 0;
+  for (int d = 0; d < s.rank; ++d) long_dims += s[d] > 1;
+  return long_dims <= 1;
+}
+
+/// True when a buffer of shape a can be read as shape b: the same dimensions
+/// in the same memory order.
+inline bool same_memory(const Shape& a, const Shape& b) {
+  return same_dims(a, b) && (a.layout == b.layout || is_vector_like(a));
+}
+
 /// "[196, 32] RowMajor": how error messages name a shape.
 inline std::string shape_text(const Shape& s) {
   std::string t = "[";
@@ -238,6 +260,14 @@ inline Status count_mismatch(const char* what, const ResolvedParams& r, std::siz
                " for shape ", detail::shape_text(shape));
 }
 
+/// ok when `got` can be read as `expected` (same dimensions and memory
+/// order); else an error naming both, `what` being the object checked.
+inline Status check_same_shape(const Shape& expected, const Shape& got, const char* what) {
+  if (same_memory(expected, got)) return Status::ok();
+  return error(StatusCode::kShapeMismatch, what, " has shape ", detail::shape_text(got), ", expected ",
+               detail::shape_text(expected));
+}
+
 }  // namespace detail
 
 /// Maps a possibly negative axis into [0, rank); -1 if out of range.
@@ -304,7 +334,8 @@ inline Status resolve_layout(const QParamsView& params, const Shape& shape, Reso
       const int axis = normalize_axis(params.axis, shape.rank);
       if (axis < 0)
         return detail::error(StatusCode::kInvalidAxis, "axis = ", params.axis, " is out of range for rank ", shape.rank,
-                             " (expected ", -shape.rank, " <= axis < ", shape.rank, "; shape ", detail::shape_text(shape), ")");
+                             " (expected ", -shape.rank, " <= axis < ", shape.rank, "; shape ",
+                             detail::shape_text(shape), ")");
       r.params.axis = axis;
       // ColMajor: dimensions before the axis are faster; RowMajor: after.
       for (int d = 0; d < shape.rank; ++d) {

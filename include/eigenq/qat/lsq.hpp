@@ -54,7 +54,7 @@
 #include <utility>
 #include <vector>
 
-#include "../eigen.hpp"
+#include "../eigen_matrix.hpp"
 #include "../scheme.hpp"
 
 namespace eigenq {
@@ -79,7 +79,8 @@ inline float lsq_initial_scale(const float* x, std::int64_t n, Range range) {
       ++counted;
     }
   const double qmax = range.qmax > 0 ? range.qmax : range.qmax - static_cast<double>(range.qmin);
-  const float s = counted > 0 && qmax > 0 ? static_cast<float>(2.0 * sum / counted / std::sqrt(qmax)) : 1.0f;
+  const float s =
+      counted > 0 && qmax > 0 ? static_cast<float>(2.0 * sum / static_cast<double>(counted) / std::sqrt(qmax)) : 1.0f;
   return std::isfinite(s) && s > 0.0f && std::isfinite(1.0f / s) ? s : 1.0f;
 }
 
@@ -228,7 +229,7 @@ class LearnableFakeQuant {
   void backward(const float* x, const float* dy, float* dx, float* dscale, float* dzero_point, float grad_factor) {
     if (qz_.params().granularity == Granularity::kPerElement) {  // one term per parameter: nothing to sum
       for (std::int64_t i = 0; i < size(); ++i) {
-        const Grads g = element(i).grads(x[i], dy[i], grad_factor);
+        const Grads g = element(static_cast<std::size_t>(i)).grads(x[i], dy[i], grad_factor);
         dx[i] = g.dx;
         dscale[i] = g.dscale;
         dzero_point[i] = g.dzero_point;
@@ -242,7 +243,8 @@ class LearnableFakeQuant {
       const float* dys = dy + at;
       float* dxs = dx + at;
       if constexpr (std::is_same_v<decltype(index), detail::BroadcastIndex>) {
-        const Element e = element(index.param);
+        const auto k = static_cast<std::size_t>(index.param);
+        const Element e = element(k);
         double ds = 0.0, dz = 0.0;
         for (std::int64_t i = 0; i < n; ++i) {
           const Grads g = e.grads(xs[i], dys[i], grad_factor);
@@ -250,11 +252,11 @@ class LearnableFakeQuant {
           ds += g.dscale;
           dz += g.dzero_point;
         }
-        ds_[index.param] += ds;
-        dz_[index.param] += dz;
+        ds_[k] += ds;
+        dz_[k] += dz;
       } else {
         for (std::int64_t i = 0; i < n; ++i) {
-          const std::int64_t k = index.param + i;
+          const auto k = static_cast<std::size_t>(index.param + i);
           const Grads g = element(k).grads(xs[i], dys[i], grad_factor);
           dxs[i] = g.dx;
           ds_[k] += g.dscale;
@@ -341,9 +343,7 @@ class LearnableFakeQuant {
   // too many of them (per-element parameters of a large tensor would double
   // its memory), else for each element.
   static constexpr std::size_t kMaxCachedElements = std::size_t{1} << 16;
-  Element element(std::int64_t k) const {
-    return elements_.empty() ? Element(qz_.params(), static_cast<std::size_t>(k)) : elements_[k];
-  }
+  Element element(std::size_t k) const { return elements_.empty() ? Element(qz_.params(), k) : elements_[k]; }
 
   QParams q_;                         // the integer parameters (zero points rounded)
   Quantizer<std::int32_t, N, P> qz_;  // a view of q_
@@ -352,40 +352,73 @@ class LearnableFakeQuant {
 };
 
 // ---------------------------------------------------------------------------
-// Eigen front end
+// Eigen front end: any float object or expression
 
 template <class In>
 struct LearnableGradients {
-  typename detail::Traits<In>::template Plain<float> dx;
+  detail::PlainOf<In, float> dx;
   std::vector<float> dscale;       ///< one per learnable parameter
   std::vector<float> dzero_point;  ///< one per learnable parameter
 };
 
-/// y = fake_quantize(x) with learnable parameters. Throws `eigenq::Error`.
+/// y = fake_quantize(x) with learnable parameters, x of y's dimensions.
+/// Nothing is written when the status is not ok.
+template <class N = DefaultNumerics, Path P = kBestPath, class In, class Out>
+Status learnable_fake_quantize_into(const In& x, const LearnableParams& params, Out&& y) {
+  detail::check_scalar<In, float>();
+  detail::check_scalar<Out, float>();
+  return detail::map_into(x, y, [&](const float* in, float* out, const Shape& shape) {
+    LearnableFakeQuant<N, P> lq;
+    EIGENQ_RETURN_IF_ERROR(LearnableFakeQuant<N, P>::create(shape, params.view(), &lq));
+    lq.forward(in, out);
+    return Status::ok();
+  });
+}
+
+/// Throws `eigenq::Error`.
 template <class N = DefaultNumerics, Path P = kBestPath, class In>
-auto learnable_fake_quantize(const In& x, const LearnableParams& params) ->
-    typename detail::Traits<In>::template Plain<float> {
-  static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "fake-quant takes float input");
-  if (!detail::Traits<In>::contiguous(x))
-    detail::raise_if_error(detail::error(StatusCode::kInvalidArgument, "input must be contiguous"));
-  const LearnableFakeQuant<N, P> lq(shape_of(x), params.view());
-  auto y = detail::Traits<In>::template make<float>(x);
-  lq.forward(x.data(), y.data());
+auto learnable_fake_quantize(const In& x, const LearnableParams& params) {
+  detail::check_scalar<In, float>();
+  auto y = detail::make_plain<In, float>(shape_of(x));
+  detail::raise_if_error(learnable_fake_quantize_into<N, P>(x, params, y));
   return y;
 }
 
-/// dx, dscale and dzero_point for upstream gradient dy. grad_factor < 0
-/// (the default) means LSQ's lsq_grad_factor(x.size(), range).
+/// dx (x's dimensions), dscale and dzero_point (resized to one per learnable
+/// parameter) for upstream gradient dy. grad_factor < 0 (the default)
+/// means LSQ's lsq_grad_factor(x.size(), range). Nothing is written when
+/// the status is not ok.
+template <class N = DefaultNumerics, Path P = kBestPath, class In, class DY, class DX>
+Status learnable_fake_quantize_backward_into(const In& x, const DY& dy, const LearnableParams& params, DX&& dx,
+                                             std::vector<float>* dscale, std::vector<float>* dzero_point,
+                                             float grad_factor = -1.0f) {
+  detail::check_scalar<In, float>();
+  detail::check_scalar<DY, float>();
+  detail::check_scalar<DX, float>();
+  using G = std::remove_reference_t<DX>;
+  detail::OutputView<G> out(dx);
+  const detail::InputView<In, G> xs(x, out.shape(), "x");
+  EIGENQ_RETURN_IF_ERROR(xs.status());
+  const detail::InputView<DY, G> g(dy, out.shape(), "dy");
+  EIGENQ_RETURN_IF_ERROR(g.status());
+  LearnableFakeQuant<N, P> lq;
+  EIGENQ_RETURN_IF_ERROR(LearnableFakeQuant<N, P>::create(out.shape(), params.view(), &lq));
+  dscale->resize(lq.count());
+  dzero_point->resize(lq.count());
+  const float factor = grad_factor < 0.0f ? lsq_grad_factor(lq.size(), lq.range()) : grad_factor;
+  lq.backward(xs.data(), g.data(), out.data(), dscale->data(), dzero_point->data(), factor);
+  out.commit();
+  return Status::ok();
+}
+
+/// Throws `eigenq::Error`.
 template <class N = DefaultNumerics, Path P = kBestPath, class In, class DY>
 LearnableGradients<In> learnable_fake_quantize_backward(const In& x, const DY& dy, const LearnableParams& params,
                                                         float grad_factor = -1.0f) {
-  static_assert(std::is_same_v<typename detail::Traits<DY>::Scalar, float>, "gradients are float");
-  detail::raise_if_error(detail::check_output(x, dy));
-  LearnableFakeQuant<N, P> lq(shape_of(x), params.view());
-  LearnableGradients<In> g{detail::Traits<In>::template make<float>(x), std::vector<float>(lq.count()),
-                           std::vector<float>(lq.count())};
-  const float factor = grad_factor < 0.0f ? lsq_grad_factor(lq.size(), lq.range()) : grad_factor;
-  lq.backward(x.data(), dy.data(), g.dx.data(), g.dscale.data(), g.dzero_point.data(), factor);
+  detail::check_scalar<In, float>();
+  LearnableGradients<In> g{detail::make_plain<In, float>(shape_of(x)), {}, {}};
+  detail::raise_if_error(
+      learnable_fake_quantize_backward_into<N, P>(x, dy, params, g.dx, &g.dscale, &g.dzero_point, grad_factor));
   return g;
 }
 

@@ -19,10 +19,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <new>
 #include <utility>
 #include <vector>
 
-#include "../eigen.hpp"
+#include "../eigen_matrix.hpp"
 #include "../qparams.hpp"
 #include "ste.hpp"
 
@@ -65,13 +66,15 @@ class MovingAverageMinMax {
     }
     return Status::ok();
   }
-  /// Eigen tensors, maps and matrices; throws `eigenq::Error`.
+  /// Eigen objects and expressions: throws `eigenq::Error`; with
+  /// `std::nothrow`, returns the Status instead.
   template <class In>
   void observe(const In& x) {
-    static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "observers take float input");
-    if (!detail::Traits<In>::contiguous(x))
-      detail::raise_if_error(detail::error(StatusCode::kInvalidArgument, "input must be contiguous"));
-    detail::raise_if_error(observe(x.data(), shape_of(x)));
+    detail::raise_if_error(detail::observe_eigen(*this, x));
+  }
+  template <class In>
+  Status observe(const In& x, std::nothrow_t) {
+    return detail::observe_eigen(*this, x);
   }
 
   bool initialized() const { return initialized_; }
@@ -129,7 +132,7 @@ class MovingAverageMinMax {
 ///     auto dx = act.backward(dy);       // straight-through estimator
 ///     act.enable_observer(false);       // freeze the parameters
 template <class Q, class N = DefaultNumerics, Path P = kBestPath>
-class FakeQuantize {
+class FakeQuantize : public detail::EigenPasses<FakeQuantize<Q, N, P>> {
  public:
   explicit FakeQuantize(MovingAverageMinMax<Q> observer = MovingAverageMinMax<Q>(),
                         MaskStorage storage = MaskStorage::kBytes)
@@ -173,23 +176,15 @@ class FakeQuantize {
     return Status::ok();
   }
 
-  /// Eigen tensors, maps and matrices; throw `eigenq::Error`.
-  template <class In>
-  auto forward(const In& x) -> typename detail::Traits<In>::template Plain<float> {
-    static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "fake-quant takes float input");
-    auto y = detail::Traits<In>::template make<float>(x);
-    detail::raise_if_error(detail::check_output(x, y));
-    detail::raise_if_error(forward(x.data(), y.data(), shape_of(x)));
-    return y;
-  }
-  template <class DY>
-  auto backward(const DY& dy) const -> typename detail::Traits<DY>::template Plain<float> {
-    static_assert(std::is_same_v<typename detail::Traits<DY>::Scalar, float>, "gradients are float");
-    auto dx = detail::Traits<DY>::template make<float>(dy);
-    detail::raise_if_error(detail::check_output(dy, dx));
-    detail::raise_if_error(backward(dy.data(), dx.data(), shape_of(dy)));
-    return dx;
-  }
+  /// Shape of the last forward pass.
+  const Shape& shape() const { return shape_; }
+
+  /// Eigen objects and expressions (from detail::EigenPasses):
+  /// forward_into(x, y) and backward_into(dy, dx) return a Status and write
+  /// nothing on an error; forward(x) and backward(dy) return new tensors or
+  /// matrices and throw `eigenq::Error`.
+  using detail::EigenPasses<FakeQuantize>::forward;
+  using detail::EigenPasses<FakeQuantize>::backward;
 
  private:
   MovingAverageMinMax<Q> observer_;
