@@ -436,7 +436,7 @@ TEST(Qat, ElementFunctorsFuseIntoEigenExpressions) {
   FakeQuantOp<> op;
   const Status s = FakeQuantOp<>::create(kNaN, 0, Range{0, 1}, &op);
   EXPECT_EQ(s.code(), StatusCode::kInvalidScale);
-  EXPECT_EQ(op(0.3f), 0.0f);  // unchanged default: range [0, 0]
+  EXPECT_TRUE(std::isnan(op(0.3f)));  // still unset: NaN, never a silent 0
 }
 
 // ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include <unsupported/Eigen/CXX11/Tensor>
 
 #include "eigen_core.hpp"
+#include "qat/functors.hpp"
 
 namespace eigenq {
 namespace detail {
@@ -110,5 +111,49 @@ struct EigenTraits<T, std::enable_if_t<std::is_base_of_v<Eigen::TensorBase<T, Ei
   }
 };
 
+/// The index along `axis` of each element, as a float: the second operand
+/// of the per-axis functors.
+template <int Rank, class Index>
+struct ChannelIndexGenerator {
+  std::size_t axis;
+  float operator()(const Eigen::array<Index, static_cast<std::size_t>(Rank)>& coords) const {
+    return static_cast<float>(coords[axis]);
+  }
+};
+
+template <class Derived>
+auto channel_indices(const Derived& x, int axis) {
+  using T = EigenTraits<Derived>;
+  static_assert(std::is_same_v<typename T::Scalar, float>, "eigenq: the functors take float expressions");
+  const int a = normalize_axis(axis, T::rank);
+  EIGENQ_ASSERT(a >= 0);
+  return x.generate(ChannelIndexGenerator<T::rank, typename T::Index>{static_cast<std::size_t>(a)});
+}
+
 }  // namespace detail
+
+// The element functors (qat/functors.hpp) paired with tensor expressions.
+
+/// fake_quantize(x) as a tensor expression, nothing evaluated.
+template <class Derived, class N>
+auto fake_quantize_expr(const Eigen::TensorBase<Derived, Eigen::ReadOnlyAccessors>& x, const FakeQuantOp<N>& op) {
+  return static_cast<const Derived&>(x).unaryExpr(op);
+}
+/// Per axis: x paired with the channel index of each element.
+template <class Derived, class N>
+auto fake_quantize_expr(const Eigen::TensorBase<Derived, Eigen::ReadOnlyAccessors>& x, const FakeQuantAxisOp<N>& op) {
+  const Derived& e = static_cast<const Derived&>(x);
+  return e.binaryExpr(detail::channel_indices(e, op.axis()), op);
+}
+/// The STE mask (1.0f or 0.0f) of x as a tensor expression: dx = dy * mask.
+template <class Derived, class N>
+auto ste_mask_expr(const Eigen::TensorBase<Derived, Eigen::ReadOnlyAccessors>& x, const FakeQuantOp<N>& op) {
+  return static_cast<const Derived&>(x).unaryExpr(SteMaskOp<N>(op));
+}
+template <class Derived, class N>
+auto ste_mask_expr(const Eigen::TensorBase<Derived, Eigen::ReadOnlyAccessors>& x, const FakeQuantAxisOp<N>& op) {
+  const Derived& e = static_cast<const Derived&>(x);
+  return e.binaryExpr(detail::channel_indices(e, op.axis()), SteMaskAxisOp<N>(op));
+}
+
 }  // namespace eigenq

@@ -129,6 +129,7 @@ void eigen_status_forms_on_expressions() {
   eigenq::FakeQuantOp<> op;
   CHECK(eigenq::FakeQuantOp<>::create(-1.0f, 0, eigenq::Range::full<std::int8_t>(), &op).code() ==
         StatusCode::kInvalidScale);
+  CHECK(!op.valid());
   for (Eigen::Index i = 0; i < y.size(); ++i) CHECK(y(i) == 9.0f);
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 /// \file
 /// Fake-quantization for training: the forward pass that also records the
-/// straight-through estimator's mask, the backward pass from that mask, a
-/// functor object holding parameters and mask between the two passes, and
-/// element functors that fuse fake-quant into Eigen expressions.
+/// straight-through estimator's mask, the backward pass from that mask, and
+/// a layer holding parameters and mask between the two passes. The element
+/// functors that fuse fake-quant into Eigen expressions are in functors.hpp.
 ///
 /// The mask is on the rounded, unclamped value (numerics.hpp):
 ///
@@ -29,6 +29,7 @@
 
 #include "../eigen_matrix.hpp"
 #include "../scheme.hpp"
+#include "functors.hpp"  // IWYU pragma: export
 
 namespace eigenq {
 
@@ -361,74 +362,6 @@ class FakeQuantSTE : public detail::EigenPasses<FakeQuantSTE<N, P>> {
   bool ready_ = false;
   bool has_mask_ = false;
   std::vector<std::uint8_t> mask_;
-};
-
-// ---------------------------------------------------------------------------
-// Element functors for Eigen expressions
-
-/// Fake-quantizes one value with per-tensor parameters, for use inside an
-/// Eigen expression, so fake-quant fuses with the surrounding arithmetic:
-///
-///     eigenq::FakeQuantOp<> fq(scale, zero_point, range);
-///     Eigen::Tensor<float, 2> y = (x * gain + bias).unaryExpr(fq);
-///
-/// Gives exactly the bits of `fake_quantize` (numerics.hpp); the reciprocal
-/// of the scale is computed once, at construction. Scalar code: Eigen does
-/// not vectorize custom functors, so for a plain tensor the kernels
-/// (`fake_quantize`, `FakeQuantSTE`) are faster.
-template <class N = DefaultNumerics>
-class FakeQuantOp {
- public:
-  /// scale 1, zero point 0, range [0, 0]: fake-quantizes everything to 0.
-  FakeQuantOp() = default;
-  /// Throws `eigenq::Error` on a bad scale, zero point or range.
-  FakeQuantOp(float scale, std::int32_t zero_point, Range range) {
-    detail::raise_if_error(create(scale, zero_point, range, this));
-  }
-  static Status create(float scale, std::int32_t zero_point, Range range, FakeQuantOp* out) {
-    EIGENQ_RETURN_IF_ERROR(check_range<std::int32_t>(range));
-    EIGENQ_RETURN_IF_ERROR(check_pair(scale, zero_point, range, 0));
-    out->scale_ = scale;
-    out->factor_ = N::Scaling::factor(scale);
-    out->zero_point_ = zero_point;
-    out->range_ = range;
-    return Status::ok();
-  }
-
-  float operator()(float x) const { return dequantize(saturate(rounded(x), zero_point_, range_), scale_, zero_point_); }
-  /// The STE mask of x.
-  bool mask(float x) const { return in_range(rounded(x), zero_point_, range_); }
-
-  float scale() const { return scale_; }
-  std::int32_t zero_point() const { return zero_point_; }
-  Range range() const { return range_; }
-
- private:
-  // N::rounded(x, scale) with the factor hoisted out of the element loop.
-  float rounded(float x) const { return N::Rounding::round(N::Scaling::apply(x, factor_)); }
-
-  float scale_ = 1.0f;
-  float factor_ = 1.0f;
-  std::int32_t zero_point_ = 0;
-  Range range_;
-};
-
-/// The straight-through estimator as a binary functor on (x, dy):
-///
-///     Eigen::Tensor<float, 2> dx = x.binaryExpr(dy, eigenq::SteOp<>(scale, zero_point, range));
-///
-/// gives dy * mask(x), the bits of `Kernels<P>::ste_backward`.
-template <class N = DefaultNumerics>
-class SteOp {
- public:
-  SteOp() = default;
-  SteOp(float scale, std::int32_t zero_point, Range range) : fq_(scale, zero_point, range) {}
-  explicit SteOp(const FakeQuantOp<N>& fq) : fq_(fq) {}
-
-  float operator()(float x, float dy) const { return dy * static_cast<float>(fq_.mask(x)); }
-
- private:
-  FakeQuantOp<N> fq_;
 };
 
 }  // namespace eigenq
