@@ -475,9 +475,9 @@ void for_each_requant_run(const ResolvedParams& r, const RequantizeParamsView& p
     const std::int64_t total = r.outer * slab, chunk = std::min(kExpandedLength / slab * slab, total);
     fill(0, slab);
     for (std::int64_t k = slab; k < chunk; k += slab) {
-      if (p.multiplier) std::memcpy(multiplier + k, multiplier, sizeof(std::int32_t) * slab);
-      if (p.shift) std::memcpy(shift + k, shift, sizeof(std::int32_t) * slab);
-      if (p.scale) std::memcpy(scale + k, scale, sizeof(float) * slab);
+      if (p.multiplier) std::memcpy(multiplier + k, multiplier, sizeof(std::int32_t) * static_cast<std::size_t>(slab));
+      if (p.shift) std::memcpy(shift + k, shift, sizeof(std::int32_t) * static_cast<std::size_t>(slab));
+      if (p.scale) std::memcpy(scale + k, scale, sizeof(float) * static_cast<std::size_t>(slab));
     }
     for (std::int64_t at = 0; at < total; at += chunk) fn(at, std::min(chunk, total - at), expanded);
     return;
