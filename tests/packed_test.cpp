@@ -206,7 +206,8 @@ TEST(PackedQuantizer, NarrowerRangesAreAllowed) {
 
 TEST(PackedQuantizer, RefusesRangesAndZeroPointsOutsideFourBits) {
   PackedQuantizer<Int4> qz;
-  Status st = PackedQuantizer<Int4>::create(Shape::row_major({4}), QParams::per_tensor(1.0f, 0, Range::full<std::int8_t>()), &qz);
+  Status st = PackedQuantizer<Int4>::create(Shape::row_major({4}),
+                                            QParams::per_tensor(1.0f, 0, Range::full<std::int8_t>()), &qz);
   EXPECT_EQ(st.code(), StatusCode::kInvalidRange);
   EXPECT_NE(st.message().find("outside int4 [-8, 7]"), std::string::npos) << st.message();
   PackedQuantizer<UInt4> uq;

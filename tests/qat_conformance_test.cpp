@@ -261,7 +261,8 @@ TEST(PytorchQat, HugePositiveValuesDifferFromPytorch) {
   const std::vector<float> x = c.floats("x"), want = c.floats("y");
   const std::vector<std::uint8_t> want_mask = bytes(c.ints("mask"));
   const std::size_t n = x.size(), overflow = static_cast<std::size_t>(c.integer("overflow"));
-  const Quantizer<std::int32_t> qz(Shape::row_major({static_cast<std::int64_t>(n)}), QParams::per_tensor(0.5f, 3, Range{0, 255}));
+  const Quantizer<std::int32_t> qz(Shape::row_major({static_cast<std::int64_t>(n)}),
+                                   QParams::per_tensor(0.5f, 3, Range{0, 255}));
   std::vector<float> y(n);
   std::vector<std::uint8_t> mask(n);
   qz.fake_quantize_mask(x.data(), y.data(), mask.data());

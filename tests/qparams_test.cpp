@@ -92,7 +92,8 @@ TEST(ChooseQParams, DegenerateRanges) {
     p = choose_qparams<std::int8_t>(-kInf, 1.0f, kInt8, sym);
     EXPECT_EQ(p.scale, kInf);
     Quantizer<std::int8_t> qz;
-    const Status s = Quantizer<std::int8_t>::create(Shape::row_major({4}), QParams::per_tensor(p.scale, p.zero_point, kInt8), &qz);
+    const Status s =
+        Quantizer<std::int8_t>::create(Shape::row_major({4}), QParams::per_tensor(p.scale, p.zero_point, kInt8), &qz);
     EXPECT_EQ(s.code(), StatusCode::kInvalidScale);
     EXPECT_NE(s.message().find("scale[0] = inf"), std::string::npos) << s.message();
   }
@@ -362,11 +363,13 @@ TEST(ChooseQParamsFromData, PerTensorOfTheBlogExample) {
   const std::vector<float> x = {1, 2, 3, 4, 5, 6};
   QParams p;
   ASSERT_TRUE(
-      choose_qparams<std::int8_t>(x.data(), Shape::row_major({2, 3}), per_tensor_layout(), kInt8, Symmetry::kAffine, &p).is_ok());
+      choose_qparams<std::int8_t>(x.data(), Shape::row_major({2, 3}), per_tensor_layout(), kInt8, Symmetry::kAffine, &p)
+          .is_ok());
   EXPECT_EQ(p.scale, std::vector<float>{6.0f / 255.0f});
   EXPECT_EQ(p.zero_point, std::vector<std::int32_t>{-128});
   ASSERT_TRUE(
-      choose_qparams<std::int8_t>(x.data(), Shape::row_major({2, 3}), per_axis_layout(0), kInt8, Symmetry::kAffine, &p).is_ok());
+      choose_qparams<std::int8_t>(x.data(), Shape::row_major({2, 3}), per_axis_layout(0), kInt8, Symmetry::kAffine, &p)
+          .is_ok());
   EXPECT_EQ(p.scale, (std::vector<float>{3.0f / 255.0f, 6.0f / 255.0f}));
   EXPECT_EQ(p.zero_point, (std::vector<std::int32_t>{-128, -128}));
 }
