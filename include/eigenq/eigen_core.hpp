@@ -263,6 +263,20 @@ Status map_into(const In& x, Out& y, Fn&& fn) {
   return Status::ok();
 }
 
+/// The same with two inputs, a and b (named in errors): fn(a_data, b_data,
+/// y_data, shape). What the backward passes share.
+template <class A, class B, class Out, class Fn>
+Status map_into(const A& a, const char* a_name, const B& b, const char* b_name, Out& y, Fn&& fn) {
+  OutputView<Out> out(y);
+  const InputView<A, Out> av(a, out.shape(), a_name);
+  EIGENQ_RETURN_IF_ERROR(av.status());
+  const InputView<B, Out> bv(b, out.shape(), b_name);
+  EIGENQ_RETURN_IF_ERROR(bv.status());
+  EIGENQ_RETURN_IF_ERROR(fn(av.data(), bv.data(), out.data(), out.shape()));
+  out.commit();
+  return Status::ok();
+}
+
 /// obs.observe(data, shape) on any float object or expression: what the
 /// observers' Eigen overloads share.
 template <class Observer, class In>

@@ -395,20 +395,15 @@ Status learnable_fake_quantize_backward_into(const In& x, const DY& dy, const Le
   detail::check_scalar<In, float>();
   detail::check_scalar<DY, float>();
   detail::check_scalar<DX, float>();
-  using G = std::remove_reference_t<DX>;
-  detail::OutputView<G> out(dx);
-  const detail::InputView<In, G> xs(x, out.shape(), "x");
-  EIGENQ_RETURN_IF_ERROR(xs.status());
-  const detail::InputView<DY, G> g(dy, out.shape(), "dy");
-  EIGENQ_RETURN_IF_ERROR(g.status());
-  LearnableFakeQuant<N, P> lq;
-  EIGENQ_RETURN_IF_ERROR(LearnableFakeQuant<N, P>::create(out.shape(), params.view(), &lq));
-  dscale->resize(lq.count());
-  dzero_point->resize(lq.count());
-  const float factor = grad_factor < 0.0f ? lsq_grad_factor(lq.size(), lq.range()) : grad_factor;
-  lq.backward(xs.data(), g.data(), out.data(), dscale->data(), dzero_point->data(), factor);
-  out.commit();
-  return Status::ok();
+  return detail::map_into(x, "x", dy, "dy", dx, [&](const float* xs, const float* g, float* out, const Shape& shape) {
+    LearnableFakeQuant<N, P> lq;
+    EIGENQ_RETURN_IF_ERROR(LearnableFakeQuant<N, P>::create(shape, params.view(), &lq));
+    dscale->resize(lq.count());
+    dzero_point->resize(lq.count());
+    const float factor = grad_factor < 0.0f ? lsq_grad_factor(lq.size(), lq.range()) : grad_factor;
+    lq.backward(xs, g, out, dscale->data(), dzero_point->data(), factor);
+    return Status::ok();
+  });
 }
 
 /// Throws `eigenq::Error`.

@@ -180,15 +180,11 @@ Status ste_backward_into(const Mask& mask, const DY& dy, DX&& dx) {
   detail::check_scalar<Mask, std::uint8_t>();
   detail::check_scalar<DY, float>();
   detail::check_scalar<DX, float>();
-  using G = std::remove_reference_t<DX>;
-  detail::OutputView<G> out(dx);
-  const detail::InputView<Mask, G> m(mask, out.shape(), "the mask");
-  EIGENQ_RETURN_IF_ERROR(m.status());
-  const detail::InputView<DY, G> g(dy, out.shape(), "dy");
-  EIGENQ_RETURN_IF_ERROR(g.status());
-  Kernels<P>::ste_backward_masked(m.data(), g.data(), out.data(), static_cast<std::size_t>(out.shape().size()));
-  out.commit();
-  return Status::ok();
+  return detail::map_into(mask, "the mask", dy, "dy", dx,
+                          [](const std::uint8_t* m, const float* g, float* out, const Shape& shape) {
+                            Kernels<P>::ste_backward_masked(m, g, out, static_cast<std::size_t>(shape.size()));
+                            return Status::ok();
+                          });
 }
 
 template <Path P = kBestPath, class Mask, class DY>
@@ -206,17 +202,13 @@ Status ste_backward_into(const In& x, const QParamsView& params, const DY& dy, D
   detail::check_scalar<In, float>();
   detail::check_scalar<DY, float>();
   detail::check_scalar<DX, float>();
-  using G = std::remove_reference_t<DX>;
-  detail::OutputView<G> out(dx);
-  const detail::InputView<In, G> xs(x, out.shape(), "the input");
-  EIGENQ_RETURN_IF_ERROR(xs.status());
-  const detail::InputView<DY, G> g(dy, out.shape(), "dy");
-  EIGENQ_RETURN_IF_ERROR(g.status());
-  Quantizer<std::int32_t, N, P> qz;
-  EIGENQ_RETURN_IF_ERROR(Quantizer<std::int32_t, N, P>::create(out.shape(), params, &qz));
-  qz.ste_backward(xs.data(), g.data(), out.data());
-  out.commit();
-  return Status::ok();
+  return detail::map_into(x, "the input", dy, "dy", dx,
+                          [&](const float* xs, const float* g, float* out, const Shape& shape) {
+                            Quantizer<std::int32_t, N, P> qz;
+                            EIGENQ_RETURN_IF_ERROR(Quantizer<std::int32_t, N, P>::create(shape, params, &qz));
+                            qz.ste_backward(xs, g, out);
+                            return Status::ok();
+                          });
 }
 
 template <class N = DefaultNumerics, Path P = kBestPath, class In, class DY>
@@ -324,15 +316,9 @@ class FakeQuantSTE : public detail::EigenPasses<FakeQuantSTE<N, P>> {
     detail::check_scalar<In, float>();
     detail::check_scalar<DY, float>();
     detail::check_scalar<DX, float>();
-    using G = std::remove_reference_t<DX>;
-    detail::OutputView<G> out(dx);
-    const detail::InputView<In, G> xs(x, out.shape(), "x");
-    EIGENQ_RETURN_IF_ERROR(xs.status());
-    const detail::InputView<DY, G> g(dy, out.shape(), "dy");
-    EIGENQ_RETURN_IF_ERROR(g.status());
-    EIGENQ_RETURN_IF_ERROR(backward(xs.data(), g.data(), out.data(), out.shape()));
-    out.commit();
-    return Status::ok();
+    return detail::map_into(x, "x", dy, "dy", dx, [&](const float* xs, const float* g, float* out, const Shape& shape) {
+      return backward(xs, g, out, shape);
+    });
   }
   using detail::EigenPasses<FakeQuantSTE>::backward_into;
   template <class In, class DY>

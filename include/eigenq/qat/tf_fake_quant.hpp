@@ -267,16 +267,11 @@ Status fake_quant_with_min_max_gradient_into(const DY& dy, const In& x, const Mi
   eigenq::detail::check_scalar<DY, float>();
   eigenq::detail::check_scalar<In, float>();
   eigenq::detail::check_scalar<DX, float>();
-  using G = std::remove_reference_t<DX>;
-  eigenq::detail::OutputView<G> out(dx);
-  const eigenq::detail::InputView<In, G> xs(x, out.shape(), "x");
-  EIGENQ_RETURN_IF_ERROR(xs.status());
-  const eigenq::detail::InputView<DY, G> g(dy, out.shape(), "dy");
-  EIGENQ_RETURN_IF_ERROR(g.status());
   std::vector<float> lo(mm.count == ~std::size_t{0} ? 0 : mm.count), hi(lo.size());
-  EIGENQ_RETURN_IF_ERROR(fake_quant_with_min_max_gradient(g.data(), xs.data(), out.data(), lo.data(), hi.data(),
-                                                          out.shape(), mm, op, version));
-  out.commit();
+  EIGENQ_RETURN_IF_ERROR(eigenq::detail::map_into(
+      dy, "dy", x, "x", dx, [&](const float* g, const float* xs, float* out, const Shape& shape) {
+        return fake_quant_with_min_max_gradient(g, xs, out, lo.data(), hi.data(), shape, mm, op, version);
+      }));
   *dmin = std::move(lo);
   *dmax = std::move(hi);
   return Status::ok();
