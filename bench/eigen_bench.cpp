@@ -52,20 +52,33 @@ void set_counters(benchmark::State& state, std::int64_t n, double bytes_per_elem
 
 const FakeQuantOp<> kOp(0.05f, 3, Range::full<std::int8_t>());
 
-// y = (x * w).unaryExpr(fq): one pass, 8 bytes in, 4 out.
-void bm_fused(benchmark::State& state) {
+// The pool's first n elements as arrays, and the kernel the fused forms
+// are compared with.
+struct Arrays {
+  ConstMap x, w, dy;
+  Map tmp, y;
+  Quantizer<std::int32_t> qz;
+};
+
+// Times body(arrays) on n = state.range(0) elements, each moving `bytes`.
+template <class Body>
+void run(benchmark::State& state, double bytes, Body&& body) {
   const std::int64_t n = state.range(0);
   Pool& p = pool();
-  const ConstMap x(p.x.data(), n), w(p.w.data(), n);
-  Map y(p.y.data(), n);
+  Arrays a{ConstMap(p.x.data(), n),
+           ConstMap(p.w.data(), n),
+           ConstMap(p.dy.data(), n),
+           Map(p.tmp.data(), n),
+           Map(p.y.data(), n),
+           Quantizer<std::int32_t>(Shape::row_major({n}), QParams::per_tensor(0.05f, 3, Range::full<std::int8_t>()))};
   for (auto _ : state) {
-    y = (x * w).unaryExpr(kOp);
+    body(a);
     benchmark::ClobberMemory();
   }
-  set_counters(state, n, 12);
+  set_counters(state, n, bytes);
 }
 
-// The same through the Tensor module's evaluator.
+// y = (x * w).unaryExpr(fq) through the Tensor module's evaluator.
 void bm_fused_tensor(benchmark::State& state) {
   const std::int64_t n = state.range(0);
   Pool& p = pool();
@@ -76,63 +89,6 @@ void bm_fused_tensor(benchmark::State& state) {
     benchmark::ClobberMemory();
   }
   set_counters(state, n, 12);
-}
-
-// tmp = x * w, then the fake-quant kernel on tmp.
-void bm_eval_then_kernel(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  Pool& p = pool();
-  const ConstMap x(p.x.data(), n), w(p.w.data(), n);
-  Map tmp(p.tmp.data(), n);
-  const Quantizer<std::int32_t> qz(Shape::row_major({n}), QParams::per_tensor(0.05f, 3, Range::full<std::int8_t>()));
-  for (auto _ : state) {
-    tmp = x * w;
-    qz.fake_quantize(p.tmp.data(), p.y.data());
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 12);
-}
-
-// The functor without its packet path: a lambda Eigen cannot vectorize.
-void bm_fused_scalar(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  Pool& p = pool();
-  const ConstMap x(p.x.data(), n), w(p.w.data(), n);
-  Map y(p.y.data(), n);
-  const FakeQuantOp<> op = kOp;
-  for (auto _ : state) {
-    y = (x * w).unaryExpr([op](float v) { return op(v); });
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 12);
-}
-
-// STE backward fused with the product: dx = (x * w).binaryExpr(dy, SteOp).
-void bm_ste_fused(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  Pool& p = pool();
-  const ConstMap x(p.x.data(), n), w(p.w.data(), n), dy(p.dy.data(), n);
-  Map dx(p.y.data(), n);
-  const SteOp<> ste(kOp);
-  for (auto _ : state) {
-    dx = (x * w).binaryExpr(dy, ste);
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 16);
-}
-
-void bm_ste_eval_then_kernel(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  Pool& p = pool();
-  const ConstMap x(p.x.data(), n), w(p.w.data(), n);
-  Map tmp(p.tmp.data(), n);
-  const Quantizer<std::int32_t> qz(Shape::row_major({n}), QParams::per_tensor(0.05f, 3, Range::full<std::int8_t>()));
-  for (auto _ : state) {
-    tmp = x * w;
-    qz.ste_backward(p.tmp.data(), p.dy.data(), p.y.data());
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 16);
 }
 
 // Per axis on a square column-major matrix: axis 0 (rows) is the fastest,
@@ -153,32 +109,25 @@ std::int64_t side_of(std::int64_t n) {
   return side;
 }
 
-void bm_axis_fused(benchmark::State& state, int axis) {
+// fake_quantize_expr(x * w, per-axis functor), or tmp = x * w and the
+// per-axis kernel.
+void bm_axis(benchmark::State& state, int axis, bool fused) {
   const std::int64_t side = side_of(state.range(0)), n = side * side;
   Pool& p = pool();
   using Matrix = Eigen::Map<Eigen::MatrixXf>;
   using ConstMatrix = Eigen::Map<const Eigen::MatrixXf>;
   const ConstMatrix x(p.x.data(), side, side), w(p.w.data(), side, side);
-  Matrix y(p.y.data(), side, side);
-  const FakeQuantAxisOp<> op(axis_params(axis, side));
+  Matrix tmp(p.tmp.data(), side, side), y(p.y.data(), side, side);
+  const QParams params = axis_params(axis, side);
+  const FakeQuantAxisOp<> op(params);
+  const Quantizer<std::int32_t> qz(Shape::col_major({side, side}), params);
   for (auto _ : state) {
-    y = fake_quantize_expr(x.cwiseProduct(w), op);
-    benchmark::ClobberMemory();
-  }
-  set_counters(state, n, 12);
-}
-
-void bm_axis_eval_then_kernel(benchmark::State& state, int axis) {
-  const std::int64_t side = side_of(state.range(0)), n = side * side;
-  Pool& p = pool();
-  using Matrix = Eigen::Map<Eigen::MatrixXf>;
-  using ConstMatrix = Eigen::Map<const Eigen::MatrixXf>;
-  const ConstMatrix x(p.x.data(), side, side), w(p.w.data(), side, side);
-  Matrix tmp(p.tmp.data(), side, side);
-  const Quantizer<std::int32_t> qz(Shape::col_major({side, side}), axis_params(axis, side));
-  for (auto _ : state) {
-    tmp = x.cwiseProduct(w);
-    qz.fake_quantize(p.tmp.data(), p.y.data());
+    if (fused) {
+      y = fake_quantize_expr(x.cwiseProduct(w), op);
+    } else {
+      tmp = x.cwiseProduct(w);
+      qz.fake_quantize(tmp.data(), y.data());
+    }
     benchmark::ClobberMemory();
   }
   set_counters(state, n, 12);
@@ -190,20 +139,37 @@ void sizes(benchmark::internal::Benchmark* b) {
 }
 
 const bool registered = [] {
-  benchmark::RegisterBenchmark("fused/per-tensor", bm_fused)->Apply(sizes);
+  // y = (x * w).unaryExpr(fq): one pass, 8 bytes in, 4 out; against tmp = x * w, then the kernel.
+  benchmark::RegisterBenchmark("fused/per-tensor", [](benchmark::State& st) {
+    run(st, 12, [](Arrays& a) { a.y = (a.x * a.w).unaryExpr(kOp); });
+  })->Apply(sizes);
   benchmark::RegisterBenchmark("fused_tensor/per-tensor", bm_fused_tensor)->Apply(sizes);
-  benchmark::RegisterBenchmark("eval_then_kernel/per-tensor", bm_eval_then_kernel)->Apply(sizes);
-  benchmark::RegisterBenchmark("fused_scalar_functor/per-tensor", bm_fused_scalar)->Apply(sizes);
-  benchmark::RegisterBenchmark("ste_fused/per-tensor", bm_ste_fused)->Apply(sizes);
-  benchmark::RegisterBenchmark("ste_eval_then_kernel/per-tensor", bm_ste_eval_then_kernel)->Apply(sizes);
+  benchmark::RegisterBenchmark("eval_then_kernel/per-tensor", [](benchmark::State& st) {
+    run(st, 12, [](Arrays& a) {
+      a.tmp = a.x * a.w;
+      a.qz.fake_quantize(a.tmp.data(), a.y.data());
+    });
+  })->Apply(sizes);
+  // The functor without its packet path: a lambda Eigen cannot vectorize.
+  benchmark::RegisterBenchmark("fused_scalar_functor/per-tensor", [](benchmark::State& st) {
+    run(st, 12, [](Arrays& a) { a.y = (a.x * a.w).unaryExpr([](float v) { return kOp(v); }); });
+  })->Apply(sizes);
+  // STE backward fused with the product: dx = (x * w).binaryExpr(dy, SteOp).
+  benchmark::RegisterBenchmark("ste_fused/per-tensor", [](benchmark::State& st) {
+    run(st, 16, [](Arrays& a) { a.y = (a.x * a.w).binaryExpr(a.dy, SteOp<>(kOp)); });
+  })->Apply(sizes);
+  benchmark::RegisterBenchmark("ste_eval_then_kernel/per-tensor", [](benchmark::State& st) {
+    run(st, 16, [](Arrays& a) {
+      a.tmp = a.x * a.w;
+      a.qz.ste_backward(a.tmp.data(), a.dy.data(), a.y.data());
+    });
+  })->Apply(sizes);
   for (int axis : {0, 1}) {
     const std::string scheme = axis == 0 ? "per-axis-fastest" : "per-axis-slowest";
-    benchmark::RegisterBenchmark(("fused/" + scheme).c_str(), [axis](benchmark::State& st) {
-      bm_axis_fused(st, axis);
-    })->Apply(sizes);
-    benchmark::RegisterBenchmark(("eval_then_kernel/" + scheme).c_str(), [axis](benchmark::State& st) {
-      bm_axis_eval_then_kernel(st, axis);
-    })->Apply(sizes);
+    for (bool fused : {true, false})
+      benchmark::RegisterBenchmark(((fused ? "fused/" : "eval_then_kernel/") + scheme).c_str(),
+                                   [axis, fused](benchmark::State& st) { bm_axis(st, axis, fused); })
+          ->Apply(sizes);
   }
   return true;
 }();
