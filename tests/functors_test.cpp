@@ -208,7 +208,7 @@ TEST(Functors, ExpressionsGiveTheKernelsBits) {
   }
 }
 
-// The issue this replaces: (x * w) fused with fake-quant in one pass.
+// Fake-quant fused with the arithmetic around it: (x * w) in one pass.
 TEST(Functors, FuseWithArithmetic) {
   Eigen::MatrixXf x = Eigen::MatrixXf::Random(37, 19), w = Eigen::MatrixXf::Random(19, 23);
   const FakeQuantOp<> fq(0.01f, 3, Range::full<std::int8_t>());
