@@ -39,7 +39,7 @@ void BM_Quantize(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   const std::vector<float> x = inputs(n);
   std::vector<std::int8_t> q(n);
-  const Quantizer<std::int8_t, N, P> qz(Shape({static_cast<std::int64_t>(n)}),
+  const Quantizer<std::int8_t, N, P> qz(Shape::row_major({static_cast<std::int64_t>(n)}),
                                         QParams::per_tensor(0.0213f, 3, Range::full<std::int8_t>()));
   for (auto _ : state) {
     qz.quantize(x.data(), q.data());
@@ -62,7 +62,7 @@ QParams weight_params(std::int64_t n, bool grouped, Range range) {
   return QParams::blocked(1, 128, std::vector<float>(static_cast<std::size_t>(groups), 0.0213f), {}, range);
 }
 
-Shape weight_shape(std::int64_t n) { return Shape({n / 1024, 1024}); }
+Shape weight_shape(std::int64_t n) { return Shape::row_major({n / 1024, 1024}); }
 
 void BM_Int8(benchmark::State& state, bool quantize, bool grouped) {
   const std::int64_t n = state.range(0);

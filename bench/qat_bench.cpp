@@ -255,10 +255,10 @@ void bm_tf(benchmark::State& state, bool gradient) {
   float dmin, dmax;
   for (auto _ : state) {
     if (gradient)
-      (void)tf::fake_quant_with_min_max_gradient(p.dy.data(), p.x.data(), p.dx.data(), &dmin, &dmax, Shape({n}), mm,
-                                                 tf::Op::kVars);
+      (void)tf::fake_quant_with_min_max_gradient(p.dy.data(), p.x.data(), p.dx.data(), &dmin, &dmax,
+                                                 Shape::row_major({n}), mm, tf::Op::kVars);
     else
-      (void)tf::fake_quant_with_min_max(p.x.data(), p.y.data(), Shape({n}), mm, tf::Op::kVars);
+      (void)tf::fake_quant_with_min_max(p.x.data(), p.y.data(), Shape::row_major({n}), mm, tf::Op::kVars);
     benchmark::ClobberMemory();
   }
   set_counters(state, n, gradient ? 12 : 8);

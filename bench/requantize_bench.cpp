@@ -68,9 +68,9 @@ Shape shape_of(Scheme scheme, std::int64_t n) {
   while (rows * rows < n) rows *= 2;
   if (scheme == Scheme::kPerAxisInner4) {
     const std::int64_t channels = std::min<std::int64_t>(64, n / 4);
-    return Shape({n / (4 * channels), channels, 4});
+    return Shape::row_major({n / (4 * channels), channels, 4});
   }
-  return Shape({rows, n / rows});
+  return Shape::row_major({rows, n / rows});
 }
 
 RequantizeParamsView params_of(Scheme scheme, const Shape& shape) {
@@ -128,7 +128,7 @@ void register_path() {
   if (P != Path::kAuto) add("baseline/narrow/" + path, bm_narrow<P>);
   for (Scheme s : kSchemes) {
     const std::string tail = std::string("/") + scheme_name(s) + "/" + path;
-    add("requantize/double" + tail, [s](benchmark::State& st) { bm_requantize<DoubleRounding, P>(st, s); });
+    add("requantize/double" + tail, [s](benchmark::State& st) { bm_requantize<GemmlowpRounding, P>(st, s); });
     add("requantize/single" + tail, [s](benchmark::State& st) { bm_requantize<SingleRounding, P>(st, s); });
     add("requantize/upward" + tail, [s](benchmark::State& st) { bm_requantize<TvmUpward, P>(st, s); });
     add("requantize/tonearest" + tail, [s](benchmark::State& st) { bm_requantize<TvmToNearest, P>(st, s); });

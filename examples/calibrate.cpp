@@ -78,7 +78,7 @@ std::vector<Tensor> synthetic() {
 
 template <class Q>
 double sqnr_db(const std::vector<float>& x, const eigenq::QParams& p) {
-  eigenq::Quantizer<Q> qz(eigenq::Shape({static_cast<std::int64_t>(x.size())}), p);
+  eigenq::Quantizer<Q> qz(eigenq::Shape::row_major({static_cast<std::int64_t>(x.size())}), p);
   std::vector<float> y(x.size());
   qz.fake_quantize(x.data(), y.data());
   double signal = 0, noise = 0;
@@ -111,7 +111,7 @@ int run(const std::vector<Tensor>& tensors, eigenq::Range range, eigenq::Symmetr
     const std::int64_t per_batch = static_cast<std::int64_t>(T.x.size()) / T.batches;
     for (std::int64_t b = 0; b < T.batches; ++b) {
       const float* x = T.x.data() + b * per_batch;
-      const eigenq::Shape s({per_batch});
+      const eigenq::Shape s = eigenq::Shape::row_major({per_batch});
       eigenq::detail::raise_if_error(minmax.observe(x, s));
       eigenq::detail::raise_if_error(hist.observe(x, s));
       eigenq::detail::raise_if_error(hist113.observe(x, s));

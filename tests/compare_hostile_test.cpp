@@ -80,17 +80,17 @@ bool valid_utf8(const std::string& s) {
 
 TEST(CompareHostile, NamesCannotBreakAnyOutput) {
   const std::string dir = temp_dir("names"), out = temp_dir("names_out");
-  write_floats(dir + "/a\nb.npy", Shape{4, 3});  // a file name with a line break
-  write_floats(dir + "/plain.npy", Shape{4, 3}, 2.0f);
-  write_floats(dir + "/bytes.npy", Shape{2, 5}, 3.0f);
-  write_floats(dir + "/pipes.npy", Shape{3, 3}, 0.5f);
+  write_floats(dir + "/a\nb.npy", Shape::row_major({4, 3}));  // a file name with a line break
+  write_floats(dir + "/plain.npy", Shape::row_major({4, 3}), 2.0f);
+  write_floats(dir + "/bytes.npy", Shape::row_major({2, 5}), 3.0f);
+  write_floats(dir + "/pipes.npy", Shape::row_major({3, 3}), 0.5f);
   write_file(dir + "/index.json",
              "{\"tensors\": ["
              "{\"name\": \"bad\\u0000x\", \"file\": \"plain.npy\", \"role\": \"we,ird\\\"r\"},"
              "{\"name\": \"n\\u00e9 | x, \\\"q\\\"\\r\\n\", \"file\": \"pipes.npy\"}]}");
   // A name that is not UTF-8 (Latin-1 bytes in a file name).
   const std::string latin1 = dir + "/caf\xe9\xff.npy";
-  write_floats(latin1, Shape{2, 2}, 5.0f);
+  write_floats(latin1, Shape::row_major({2, 2}), 5.0f);
   const CliRun r = run_cli({dir, "--no-speed", "--quiet", "--dtype", "int4", "--symmetry", "sym", "--out", out});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "5 tensors")) << r.out;
@@ -145,7 +145,7 @@ TEST(CompareHostile, WorstTensorWithALineBreakStaysOnItsRow) {
   // The summary table used to be cut into lines and matched to rows by line
   // number: a line break in the worst tensor's name read past the rows.
   const std::string dir = temp_dir("worst");
-  write_floats(dir + "/x\n\n\ny.npy", Shape{8, 4}, 100.0f);
+  write_floats(dir + "/x\n\n\ny.npy", Shape::row_major({8, 4}), 100.0f);
   const CliRun r = run_quick({dir, "--quiet"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "x\\n\\n\\ny")) << r.out;
@@ -157,7 +157,7 @@ TEST(CompareHostile, WorstTensorWithALineBreakStaysOnItsRow) {
 
 TEST(CompareHostile, LinkLoopsFifosDevicesAndDirectoriesAreOneLineEach) {
   const std::string dir = temp_dir("special");
-  write_floats(dir + "/good.npy", Shape{4, 3});
+  write_floats(dir + "/good.npy", Shape::row_major({4, 3}));
   ASSERT_EQ(::symlink("loop.npy", (dir + "/loop.npy").c_str()), 0);
   ASSERT_EQ(::symlink("/dev/zero", (dir + "/zero.npy").c_str()), 0);
   ASSERT_EQ(::mkfifo((dir + "/fifo.npy").c_str(), 0600), 0);
@@ -177,7 +177,7 @@ TEST(CompareHostile, LinkLoopsFifosDevicesAndDirectoriesAreOneLineEach) {
 
 TEST(CompareHostile, AFifoOrDeviceIndexIsRefusedNotWaitedFor) {
   const std::string dir = temp_dir("fifo_index");
-  write_floats(dir + "/a.npy", Shape{4, 3});
+  write_floats(dir + "/a.npy", Shape::row_major({4, 3}));
   ASSERT_EQ(::mkfifo((dir + "/index.json").c_str(), 0600), 0);
   CliRun r = run_quick({dir});
   EXPECT_EQ(r.code, 1);
@@ -190,15 +190,15 @@ TEST(CompareHostile, AFifoOrDeviceIndexIsRefusedNotWaitedFor) {
 TEST(CompareHostile, ScalarsAndEmptyTensorsAreSkippedAndNothingLeftIsAnError) {
   const std::string dir = temp_dir("scalars");
   const float one = 1.0f;
-  ASSERT_TRUE(npy::write(dir + "/s.npy", &one, Shape{}).is_ok());
-  ASSERT_TRUE(npy::write(dir + "/e.npy", static_cast<const float*>(nullptr), Shape{0, 4}).is_ok());
+  ASSERT_TRUE(npy::write(dir + "/s.npy", &one, Shape::row_major({})).is_ok());
+  ASSERT_TRUE(npy::write(dir + "/e.npy", static_cast<const float*>(nullptr), Shape::row_major({0, 4})).is_ok());
   CliRun r = run_quick({dir});  // used to exit 0 with an empty table (and count e as lossless)
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(contains(r.err, "note: 1 scalar tensor skipped")) << r.err;
   EXPECT_TRUE(contains(r.err, "note: 1 empty tensor (no elements) skipped")) << r.err;
   EXPECT_TRUE(contains(r.err, dir + ": no tensors to compare (2 files found: 1 scalar, 1 empty, 0 unusable)")) << r.err;
 
-  write_floats(dir + "/w.npy", Shape{4, 3});
+  write_floats(dir + "/w.npy", Shape::row_major({4, 3}));
   r = run_quick({dir, "--out", dir + "/out"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "1 tensors, 12 elements")) << r.out;
@@ -210,10 +210,10 @@ TEST(CompareHostile, ScalarsAndEmptyTensorsAreSkippedAndNothingLeftIsAnError) {
 
 TEST(CompareHostile, IndexShapesMustBeIntegersInRange) {
   const std::string dir = temp_dir("index_shapes");
-  write_floats(dir + "/a.npy", Shape{4, 3});
-  write_floats(dir + "/b.npy", Shape{4, 3});
-  write_floats(dir + "/c.npy", Shape{4, 3});
-  write_floats(dir + "/d.npy", Shape{4, 3});
+  write_floats(dir + "/a.npy", Shape::row_major({4, 3}));
+  write_floats(dir + "/b.npy", Shape::row_major({4, 3}));
+  write_floats(dir + "/c.npy", Shape::row_major({4, 3}));
+  write_floats(dir + "/d.npy", Shape::row_major({4, 3}));
   write_file(dir + "/index.json", R"({"tensors": [
     {"name": "a", "file": "a.npy", "shape": [1e300, 3]},
     {"name": "b", "file": "b.npy", "shape": [4.9, 3.2]},
@@ -234,9 +234,9 @@ TEST(CompareHostile, IndexShapesMustBeIntegersInRange) {
 TEST(CompareHostile, IndexEntriesThatCannotBeUsedAreNamed) {
   const std::string root = temp_dir("index_entries");
   fs::create_directories(root + "/w");
-  write_floats(root + "/w/a.npy", Shape{4, 3});
-  write_floats(root + "/w/b.npy", Shape{4, 3});
-  write_floats(root + "/other.npy", Shape{2, 2});
+  write_floats(root + "/w/a.npy", Shape::row_major({4, 3}));
+  write_floats(root + "/w/b.npy", Shape::row_major({4, 3}));
+  write_floats(root + "/other.npy", Shape::row_major({2, 2}));
   ASSERT_EQ(::mkdir((root + "/w/d.npy").c_str(), 0700), 0);
   write_file(root + "/index.json", R"({"tensors": [
     {"name": "a", "file": "w/a.npy", "out_axis": 0},
@@ -291,8 +291,8 @@ TEST(CompareHostile, ATensorWithoutUsableParametersIsLeftOutNotTheRun) {
   // [-3.4e38, 3.4e38] needs an infinite affine scale; the run used to stop on it.
   const std::string dir = temp_dir("wide"), out = temp_dir("wide_out");
   const std::vector<float> wide = {-3.4e38f, 3.4e38f, 1.0f, 2.0f};
-  ASSERT_TRUE(npy::write(dir + "/wide.npy", wide.data(), Shape{2, 2}).is_ok());
-  write_floats(dir + "/fine.npy", Shape{4, 3});
+  ASSERT_TRUE(npy::write(dir + "/wide.npy", wide.data(), Shape::row_major({2, 2})).is_ok());
+  write_floats(dir + "/fine.npy", Shape::row_major({4, 3}));
   const CliRun r = run_quick({dir, "--out", out, "--quiet"});
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(

@@ -63,7 +63,7 @@ TEST(CompareEvaluate, Int4SymmetricPerTensorByHand) {
   // absmax 7.5 -> scale 7.5 / 7.5 = 1; 7.5 rounds to 8 and saturates to 7
   // (error 0.5), -7.5 is a tie that rounds to even -8 (error 0.5), 1.2 -> 1
   // (error 0.2), 0 is exact.
-  const Tensor t = make_tensor({7.5f, -7.5f, 1.2f, 0.0f}, Shape{4}, 0);
+  const Tensor t = make_tensor({7.5f, -7.5f, 1.2f, 0.0f}, Shape::row_major({4}), 0);
   SpeedOptions no_speed;
   no_speed.enabled = false;
   Result r;
@@ -81,7 +81,7 @@ TEST(CompareEvaluate, Int4SymmetricPerTensorByHand) {
 TEST(CompareEvaluate, Int4SymmetricNarrowRangeByHand) {
   // Range [-7, 7]: scale 7.5f / 7.0f, so both extremes land on levels +-7;
   // 1.2 -> round(1.12) = 1.
-  const Tensor t = make_tensor({7.5f, -7.5f, 1.2f, 0.0f}, Shape{4}, 0);
+  const Tensor t = make_tensor({7.5f, -7.5f, 1.2f, 0.0f}, Shape::row_major({4}), 0);
   SpeedOptions no_speed;
   no_speed.enabled = false;
   Result r;
@@ -99,7 +99,7 @@ TEST(CompareEvaluate, ExactlyRepresentableTensorHasInfiniteSqnr) {
   // (63.5 + 64) / 255 = 0.5 and zero point 0, so every value is exact.
   std::vector<float> v;
   for (int k = -128; k <= 127; ++k) v.push_back(0.5f * k);
-  const Tensor t = make_tensor(v, Shape{256}, 0);
+  const Tensor t = make_tensor(v, Shape::row_major({256}), 0);
   SpeedOptions no_speed;
   no_speed.enabled = false;
   Result r;
@@ -113,7 +113,7 @@ TEST(CompareEvaluate, BytesPerSchemeOnAConvWeight) {
   // [8, 4, 3, 3]: 288 elements; blocks of 32 along K = 36 -> 2 per row (ragged).
   std::vector<float> v(288);
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.37f * i) * (1 + i / 36);
-  const Tensor t = make_tensor(v, Shape{8, 4, 3, 3}, 0);
+  const Tensor t = make_tensor(v, Shape::row_major({8, 4, 3, 3}), 0);
   SpeedOptions no_speed;
   no_speed.enabled = false;
   struct Expect {
@@ -163,19 +163,19 @@ TEST(CompareEvaluate, SpeedIsMeasuredWhenAsked) {
 // Block views and the synthetic set
 
 TEST(CompareDataset, BlockViewRunsAlongTheReductionAxis) {
-  Tensor conv = make_tensor(std::vector<float>(8 * 4 * 9), Shape{8, 4, 3, 3}, 0);
+  Tensor conv = make_tensor(std::vector<float>(8 * 4 * 9), Shape::row_major({8, 4, 3, 3}), 0);
   EXPECT_EQ(shape_text(conv.block_shape), "8x36");
   EXPECT_EQ(conv.block_axis, 1);
-  Tensor linear = make_tensor(std::vector<float>(64 * 16), Shape{64, 16}, 1);  // [in, out]
+  Tensor linear = make_tensor(std::vector<float>(64 * 16), Shape::row_major({64, 16}), 1);  // [in, out]
   EXPECT_EQ(shape_text(linear.block_shape), "64x16");
   EXPECT_EQ(linear.block_axis, 0);
-  Tensor hwio = make_tensor(std::vector<float>(3 * 3 * 4 * 8), Shape{3, 3, 4, 8}, 3);
+  Tensor hwio = make_tensor(std::vector<float>(3 * 3 * 4 * 8), Shape::row_major({3, 3, 4, 8}), 3);
   EXPECT_EQ(shape_text(hwio.block_shape), "36x8");
   EXPECT_EQ(hwio.block_axis, 0);
-  Tensor transposed = make_tensor(std::vector<float>(4 * 8 * 4), Shape{4, 8, 2, 2}, 1);
+  Tensor transposed = make_tensor(std::vector<float>(4 * 8 * 4), Shape::row_major({4, 8, 2, 2}), 1);
   EXPECT_EQ(shape_text(transposed.block_shape), "4x8x2x2");
   EXPECT_EQ(transposed.block_axis, 0);
-  Tensor act = make_tensor(std::vector<float>(16 * 25), Shape{1, 16, 5, 5}, 1, "activation");
+  Tensor act = make_tensor(std::vector<float>(16 * 25), Shape::row_major({1, 16, 5, 5}), 1, "activation");
   EXPECT_EQ(shape_text(act.block_shape), "1x16x5x5");
   EXPECT_EQ(act.block_axis, 1);
   Tensor col = make_tensor(std::vector<float>(8 * 36), Shape({8, 4, 3, 3}, Layout::kColMajor), 0);
@@ -256,7 +256,7 @@ TEST(CompareCli, WrongOptionValuesAreUsageErrors) {
 TEST(CompareCli, NonFloatNpyNamesTheFile) {
   const std::string dir = temp_dir("nonfloat");
   const std::vector<std::int8_t> q = {1, 2, 3, 4};
-  ASSERT_TRUE(npy::write(dir + "/q.npy", q.data(), Shape{2, 2}).is_ok());
+  ASSERT_TRUE(npy::write(dir + "/q.npy", q.data(), Shape::row_major({2, 2})).is_ok());
   const CliRun r = run_cli({dir, "--no-speed"});
   EXPECT_EQ(r.code, 1);
   EXPECT_TRUE(contains(r.err, dir + "/q.npy: dtype int8 is not a floating-point type")) << r.err;
@@ -272,7 +272,7 @@ TEST(CompareCli, BrokenNpyNamesTheFile) {
 
 TEST(CompareCli, AxisOutOfRangeInIndex) {
   const std::string dir = temp_dir("axis");
-  write_floats(dir + "/a.npy", Shape{4, 3});
+  write_floats(dir + "/a.npy", Shape::row_major({4, 3}));
   write_file(dir + "/index.json", R"({"tensors": [{"name": "layer/a", "file": "a.npy", "out_axis": 2}]})");
   const CliRun r = run_cli({dir, "--no-speed"});
   EXPECT_EQ(r.code, 1);
@@ -282,7 +282,7 @@ TEST(CompareCli, AxisOutOfRangeInIndex) {
 
 TEST(CompareCli, IndexErrorsNameTheIndex) {
   const std::string dir = temp_dir("index");
-  write_floats(dir + "/a.npy", Shape{4, 3});
+  write_floats(dir + "/a.npy", Shape::row_major({4, 3}));
   write_file(dir + "/index.json", "{\"tensors\": [\n  {\"file\": \"a.npy\" \"out_axis\": 0}]}");
   CliRun r = run_cli({dir, "--no-speed"});
   EXPECT_EQ(r.code, 1);
@@ -316,9 +316,9 @@ TEST(CompareCli, IndexInParentSkipsMissingFilesAndBiases) {
   // The layout of a model export: root/index.json lists weights/ and activations/.
   const std::string root = temp_dir("parent");
   fs::create_directories(root + "/weights");
-  write_floats(root + "/weights/w.npy", Shape{6, 2, 3, 3});
-  write_floats(root + "/weights/b.npy", Shape{6});
-  write_floats(root + "/weights/extra.npy", Shape{5, 5});
+  write_floats(root + "/weights/w.npy", Shape::row_major({6, 2, 3, 3}));
+  write_floats(root + "/weights/b.npy", Shape::row_major({6}));
+  write_floats(root + "/weights/extra.npy", Shape::row_major({5, 5}));
   write_file(root + "/index.json", R"({
     "tensors": [
       {"name": "m/w", "file": "weights/w.npy", "role": "weight", "out_axis": 0, "shape": [6, 2, 3, 3]},

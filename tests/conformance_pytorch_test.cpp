@@ -521,7 +521,7 @@ TEST(PyTorch113, ObserverQParams) {
       };
 
       // From PyTorch's own min_val / max_val.
-      const QParamsView layout = per_axis ? per_axis_layout(axis) : per_tensor_layout();
+      const ParamLayout layout = per_axis ? per_axis_layout(axis) : per_tensor_layout();
       MinMax mm{min, max};
       QParams from_min_max;
       check_status(qparams_from_min_max<Q>(mm, layout, range, symmetry, &from_min_max), from_min_max,
@@ -552,7 +552,7 @@ TEST(PyTorch113, ObserverQParams) {
         ConstMap<float, R, Eigen::RowMajor> xr(x.data(), eigen_dims<R>(t, Eigen::RowMajor));
         check_eigen([&] { return choose_qparams<Q>(xr, layout, range, symmetry); }, "choose_qparams(row-major)");
         ConstMap<float, R, Eigen::ColMajor> xc(x.data(), eigen_dims<R>(t, Eigen::ColMajor));
-        const QParamsView col = per_axis ? per_axis_layout(static_cast<int>(dims.size()) - 1 - axis) : layout;
+        const ParamLayout col = per_axis ? per_axis_layout(static_cast<int>(dims.size()) - 1 - axis) : layout;
         check_eigen([&] { return choose_qparams<Q>(xc, col, range, symmetry); }, "choose_qparams(col-major)");
         // Negative axes count from the end.
         if (per_axis)

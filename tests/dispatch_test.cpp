@@ -134,14 +134,14 @@ struct Scheme {
 
 std::vector<Scheme> schemes() {
   return {
-      {"per-tensor", Shape({7, 53}), Granularity::kPerTensor, 0, 0},
-      {"per-axis first", Shape({7, 53}), Granularity::kPerAxis, 0, 0},
-      {"per-axis last (aligned runs)", Shape({9, 67}), Granularity::kPerAxis, 1, 0},
-      {"per-axis short inner (expanded)", Shape({5, 6, 3}), Granularity::kPerAxis, 1, 0},
+      {"per-tensor", Shape::row_major({7, 53}), Granularity::kPerTensor, 0, 0},
+      {"per-axis first", Shape::row_major({7, 53}), Granularity::kPerAxis, 0, 0},
+      {"per-axis last (aligned runs)", Shape::row_major({9, 67}), Granularity::kPerAxis, 1, 0},
+      {"per-axis short inner (expanded)", Shape::row_major({5, 6, 3}), Granularity::kPerAxis, 1, 0},
       {"per-axis col-major", Shape({6, 40, 3}, Layout::kColMajor), Granularity::kPerAxis, 2, 0},
-      {"blocked 32 last", Shape({5, 100}), Granularity::kBlocked, 1, 32},
-      {"blocked 16 first", Shape({70, 6}), Granularity::kBlocked, 0, 16},
-      {"per-element", Shape({11, 19}), Granularity::kPerElement, 0, 0},
+      {"blocked 32 last", Shape::row_major({5, 100}), Granularity::kBlocked, 1, 32},
+      {"blocked 16 first", Shape::row_major({70, 6}), Granularity::kBlocked, 0, 16},
+      {"per-element", Shape::row_major({11, 19}), Granularity::kPerElement, 0, 0},
   };
 }
 
@@ -224,9 +224,9 @@ Results run_auto(const Scheme& s, const QParams& p, const QParams& p4, const std
   QParams acc_params = p;
   acc_params.range = Range::full<std::int32_t>();
   std::fill(acc_params.zero_point.begin(), acc_params.zero_point.end(), 0);
-  Requantizer<std::int8_t, DoubleRounding> rq;
-  EXPECT_TRUE((Requantizer<std::int8_t, DoubleRounding>::from_scales(s.shape, acc_params.view(), 0.37f, -3,
-                                                                     Range::full<std::int8_t>(), &rq)
+  Requantizer<std::int8_t, GemmlowpRounding> rq;
+  EXPECT_TRUE((Requantizer<std::int8_t, GemmlowpRounding>::from_scales(s.shape, acc_params.view(), 0.37f, -3,
+                                                                       Range::full<std::int8_t>(), &rq)
                    .is_ok()));
   rq.requantize(acc.data(), r.requantized.data());
   return r;

@@ -131,7 +131,7 @@ void check_groups(const GroupCase& gc, ScaleStorage storage) {
   std::mt19937 rng(static_cast<unsigned>(gc.group));
   const std::int64_t rows = 6, cols = 300;  // 300 is not a multiple of any group size: ragged last group
   const std::vector<float> w = weights(rows, cols, rng);
-  const Shape shape({rows, cols});
+  const Shape shape = Shape::row_major({rows, cols});
   QParams p;
   ASSERT_TRUE(
       (choose_groupwise_qparams<Q>(w.data(), shape, {-1, gc.group, gc.range, gc.symmetry, storage}, &p).is_ok()));
@@ -196,7 +196,7 @@ TEST(Groupwise, ChoosesParametersPerGroup) {
 TEST(Groupwise, Int4PackedMatchesInt8WithTheSameGroups) {
   std::mt19937 rng(3);
   const std::vector<float> w = weights(8, 256, rng);
-  const Shape shape({8, 256});
+  const Shape shape = Shape::row_major({8, 256});
   QParams p;
   ASSERT_TRUE((choose_groupwise_qparams<std::int8_t>(
                    w.data(), shape, {1, 64, Int4::range(), Symmetry::kSymmetric, ScaleStorage::kFloat16}, &p)
@@ -221,7 +221,7 @@ TEST(Groupwise, ColumnMajorWeightsGroupAlongTheirInputAxis) {
   std::mt19937 rng(4);
   std::vector<float> w = weights(4, 96, rng);  // read as ColMajor [96, 4]: axis 0 is the input axis
   QParams row, col;
-  ASSERT_TRUE((choose_groupwise_qparams<std::int8_t>(w.data(), Shape({4, 96}), {1, 32}, &row).is_ok()));
+  ASSERT_TRUE((choose_groupwise_qparams<std::int8_t>(w.data(), Shape::row_major({4, 96}), {1, 32}, &row).is_ok()));
   ASSERT_TRUE(
       (choose_groupwise_qparams<std::int8_t>(w.data(), Shape({96, 4}, Layout::kColMajor), {0, 32}, &col).is_ok()));
   EXPECT_EQ(row.scale, col.scale);
@@ -233,10 +233,10 @@ TEST(Groupwise, RefusesScalesBeyondFloat16) {
   w[5] = 1e7f;  // symmetric int4: scale 1e7 / 7.5, above 65504
   QParams p;
   const Status st = choose_groupwise_qparams<std::int8_t>(
-      w.data(), Shape({2, 32}), {1, 32, Int4::range(), Symmetry::kSymmetric, ScaleStorage::kFloat16}, &p);
+      w.data(), Shape::row_major({2, 32}), {1, 32, Int4::range(), Symmetry::kSymmetric, ScaleStorage::kFloat16}, &p);
   EXPECT_EQ(st.code(), StatusCode::kInvalidScale);
   EXPECT_NE(st.message().find("float16"), std::string::npos) << st.message();
-  EXPECT_TRUE((choose_groupwise_qparams<std::int8_t>(w.data(), Shape({2, 32}), {1, 0}, &p).code() ==
+  EXPECT_TRUE((choose_groupwise_qparams<std::int8_t>(w.data(), Shape::row_major({2, 32}), {1, 0}, &p).code() ==
                StatusCode::kInvalidBlockSize));
 }
 

@@ -35,7 +35,7 @@ const Range kInt8 = Range::full<std::int8_t>();
 
 TEST(HostileShape, ElementCountOverflowIsRefused) {
   const std::int64_t big = (std::int64_t{1} << 62) + 1;  // times 4 wraps to 4
-  const Shape wraps({big, 4});
+  const Shape wraps = Shape::row_major({big, 4});
   EXPECT_EQ(wraps.size(), -1);
   expect_error(check_shape(wraps), StatusCode::kInvalidArgument,
                "shape [4611686018427387905, 4] has more than 2^63 - 1 elements");
@@ -44,15 +44,15 @@ TEST(HostileShape, ElementCountOverflowIsRefused) {
                StatusCode::kInvalidArgument, "has more than 2^63 - 1 elements");
   // A zero dimension does not excuse the others: no such tensor exists, and
   // per-axis strides over the other dimensions would overflow.
-  const Shape hollow({0, std::int64_t{1} << 32, std::int64_t{1} << 32});
+  const Shape hollow = Shape::row_major({0, std::int64_t{1} << 32, std::int64_t{1} << 32});
   EXPECT_EQ(hollow.size(), -1);
   const std::vector<float> scales(1, 1.0f);
   expect_error(Quantizer<std::int8_t>::create(hollow, QParams::per_axis(0, {}, {}, kInt8), &qz),
                StatusCode::kInvalidArgument, "more than 2^63 - 1 elements");
   // The largest valid count is accepted.
-  EXPECT_EQ(Shape({kInt64Max}).size(), kInt64Max);
-  EXPECT_EQ(Shape({0, kInt64Max}).size(), 0);
-  EXPECT_TRUE(check_shape(Shape({0, kInt64Max})).is_ok());
+  EXPECT_EQ(Shape::row_major({kInt64Max}).size(), kInt64Max);
+  EXPECT_EQ(Shape::row_major({0, kInt64Max}).size(), 0);
+  EXPECT_TRUE(check_shape(Shape::row_major({0, kInt64Max})).is_ok());
 }
 
 TEST(HostileShape, RankOutsideZeroToMaxRankIsKeptAndRefused) {
@@ -69,7 +69,7 @@ TEST(HostileShape, RankOutsideZeroToMaxRankIsKeptAndRefused) {
     expect_error(Quantizer<std::int8_t>::create(s, QParams::per_tensor(1.0f, 0, kInt8), &qz),
                  StatusCode::kInvalidArgument, "rank " + std::to_string(rank));
   }
-  const Shape nine({1, 3, 1, 1, 1, 1, 1, 1, 1});
+  const Shape nine = Shape::row_major({1, 3, 1, 1, 1, 1, 1, 1, 1});
   EXPECT_EQ(nine.rank, 9);
   expect_error(check_shape(nine), StatusCode::kInvalidArgument, "rank 9 is outside [0, 8]");
   EXPECT_TRUE(check_shape(Shape::from(dims.data(), 8, Layout::kColMajor)).is_ok());
@@ -77,7 +77,7 @@ TEST(HostileShape, RankOutsideZeroToMaxRankIsKeptAndRefused) {
 
 TEST(HostileShape, BlockCountDoesNotOverflowForHugeBlockSizes) {
   // ceil(5 / (2^63 - 1)) is 1 block per row; (5 + block - 1) used to overflow.
-  const Shape shape({3, 5});
+  const Shape shape = Shape::row_major({3, 5});
   Quantizer<std::int8_t> qz;
   const Status s =
       Quantizer<std::int8_t>::create(shape, QParams::blocked(1, kInt64Max, {1.0f, 2.0f, 4.0f}, {}, kInt8), &qz);
@@ -98,11 +98,12 @@ TEST(HostileShape, GranularityCastIntoTheEnumIsRefused) {
   const std::int32_t zero_point = 0;
   QParamsView v{static_cast<Granularity>(7), 0, 0, &scale, &zero_point, 1, kInt8};
   Quantizer<std::int8_t> qz;
-  expect_error(Quantizer<std::int8_t>::create(Shape({4}), v, &qz), StatusCode::kInvalidArgument,
+  expect_error(Quantizer<std::int8_t>::create(Shape::row_major({4}), v, &qz), StatusCode::kInvalidArgument,
                "granularity = 7 is not a Granularity");
   MinMax mm;
   const float x[4] = {1, 2, 3, 4};
-  expect_error(compute_min_max(x, Shape({4}), v, &mm), StatusCode::kInvalidArgument, "granularity = 7");
+  expect_error(compute_min_max(x, Shape::row_major({4}), v.layout(), &mm), StatusCode::kInvalidArgument,
+               "granularity = 7");
 }
 
 // ---------------------------------------------------------------------------
@@ -138,7 +139,7 @@ TEST(HostileRange, BitsOutsideTheStorageWidthAreRefusedByWidth) {
 // Null buffers
 
 TEST(HostileBuffers, NullPointersWithElementsAreRefusedByName) {
-  const Shape four({4});
+  const Shape four = Shape::row_major({4});
   const std::vector<float> x(4, 1.0f);
   std::vector<float> y(4, 7.0f);
   QParams p;
@@ -181,7 +182,7 @@ TEST(HostileBuffers, NullPointersWithElementsAreRefusedByName) {
   expect_error(fake_quantize(nullptr, y.data(), four, int8_params.view()), StatusCode::kInvalidArgument,
                "x is a null pointer");
   EXPECT_EQ(q8, std::vector<std::int8_t>(4, 9)) << "written before a refusal";
-  ASSERT_TRUE(quantize<std::int8_t>(nullptr, nullptr, Shape({0}), int8_params.view()).is_ok())
+  ASSERT_TRUE(quantize<std::int8_t>(nullptr, nullptr, Shape::row_major({0}), int8_params.view()).is_ok())
       << "an empty tensor needs no buffer";
 
   const std::int32_t m = 1 << 30, shift = 0;
@@ -191,7 +192,7 @@ TEST(HostileBuffers, NullPointersWithElementsAreRefusedByName) {
   rp.count = 1;
   rp.range = kInt8;
   std::vector<std::int8_t> q(4);
-  expect_error(requantize<DoubleRounding, std::int32_t, std::int8_t>(nullptr, q.data(), four, rp),
+  expect_error(requantize<GemmlowpRounding, std::int32_t, std::int8_t>(nullptr, q.data(), four, rp),
                StatusCode::kInvalidArgument, "x is a null pointer");
 
   const float lo = -1.0f, hi = 1.0f;
@@ -208,7 +209,7 @@ TEST(HostileBuffers, NullPointersWithElementsAreRefusedByName) {
   EXPECT_EQ(y, std::vector<float>(4, 1.0f));  // the one forward pass above, nothing else
 
   // Empty tensors need no buffer.
-  const Shape empty({0, 3});
+  const Shape empty = Shape::row_major({0, 3});
   EXPECT_TRUE(minmax.observe(nullptr, empty).is_ok());
   EXPECT_TRUE(ste.forward(nullptr, nullptr, empty).is_ok());
   EXPECT_TRUE(histogram.observe(nullptr, std::size_t{0}).is_ok());
@@ -220,17 +221,18 @@ TEST(HostileBuffers, NullPointersWithElementsAreRefusedByName) {
 TEST(HostileCalibration, InfiniteDataGivesNoScaleAndSaysWhy) {
   const std::vector<float> x = {1.0f, kInf, -2.0f, 0.5f};
   QParams p = QParams::per_tensor(9.0f, 9, kInt8);
-  expect_error(choose_qparams<std::int8_t>(x.data(), Shape({4}), per_tensor_layout(), kInt8, Symmetry::kAffine, &p),
-               StatusCode::kInvalidScale, "parameter 0: min = -2, max = inf: the data holds an infinite value");
+  expect_error(
+      choose_qparams<std::int8_t>(x.data(), Shape::row_major({4}), per_tensor_layout(), kInt8, Symmetry::kAffine, &p),
+      StatusCode::kInvalidScale, "parameter 0: min = -2, max = inf: the data holds an infinite value");
   EXPECT_EQ(p.scale, std::vector<float>{9.0f});  // unchanged
   MinMaxObserver<std::int8_t> obs;
-  ASSERT_TRUE(obs.observe(x.data(), Shape({4})).is_ok());  // the running max is inf, as it should be
+  ASSERT_TRUE(obs.observe(x.data(), Shape::row_major({4})).is_ok());  // the running max is inf, as it should be
   expect_error(obs.qparams(&p), StatusCode::kInvalidScale, "infinite value");
   // Per channel, the message names the channel.
   const std::vector<float> two = {1.0f, 2.0f, -kInf, 3.0f};
-  expect_error(
-      choose_qparams<std::int8_t>(two.data(), Shape({2, 2}), per_axis_layout(0), kInt8, Symmetry::kSymmetric, &p),
-      StatusCode::kInvalidScale, "parameter 1: min = -inf");
+  expect_error(choose_qparams<std::int8_t>(two.data(), Shape::row_major({2, 2}), per_axis_layout(0), kInt8,
+                                           Symmetry::kSymmetric, &p),
+               StatusCode::kInvalidScale, "parameter 1: min = -inf");
   const Eigen::Tensor<float, 1> t = Eigen::TensorMap<const Eigen::Tensor<float, 1>>(x.data(), 4);
   EXPECT_THROW((void)choose_qparams<std::int8_t>(t, per_tensor_layout()), Error);
 }
@@ -239,12 +241,13 @@ TEST(HostileCalibration, RangeWiderThanFloat32GivesNoScale) {
   // max' - min' overflows float32: PyTorch's rules give an infinite scale.
   const std::vector<float> x = {-3.4e38f, 3.4e38f, 0.0f};
   QParams p;
-  expect_error(choose_qparams<std::uint8_t>(x.data(), Shape({3}), per_tensor_layout(), Range::full<std::uint8_t>(),
-                                            Symmetry::kAffine, &p),
+  expect_error(choose_qparams<std::uint8_t>(x.data(), Shape::row_major({3}), per_tensor_layout(),
+                                            Range::full<std::uint8_t>(), Symmetry::kAffine, &p),
                StatusCode::kInvalidScale, "gives scale = inf");
   // Symmetric needs only max(|min|, |max|), which fits: fine.
   ASSERT_TRUE(
-      choose_qparams<std::int8_t>(x.data(), Shape({3}), per_tensor_layout(), kInt8, Symmetry::kSymmetric, &p).is_ok());
+      choose_qparams<std::int8_t>(x.data(), Shape::row_major({3}), per_tensor_layout(), kInt8, Symmetry::kSymmetric, &p)
+          .is_ok());
   EXPECT_TRUE(std::isfinite(p.scale[0]));
 }
 
@@ -288,9 +291,10 @@ TEST(HostileHistogram, HugeSpansAreBinnedCorrectly) {
 TEST(HostileHistogram, ShapesAreValidated) {
   HistogramObserver<std::int8_t> obs;
   const std::vector<float> x(4, 1.0f);
-  expect_error(obs.observe(x.data(), Shape({(std::int64_t{1} << 62) + 1, 4})), StatusCode::kInvalidArgument,
+  expect_error(obs.observe(x.data(), Shape::row_major({(std::int64_t{1} << 62) + 1, 4})), StatusCode::kInvalidArgument,
                "more than 2^63 - 1 elements");
-  expect_error(obs.observe(x.data(), Shape({-4})), StatusCode::kInvalidArgument, "dimension 0 = -4 is negative");
+  expect_error(obs.observe(x.data(), Shape::row_major({-4})), StatusCode::kInvalidArgument,
+               "dimension 0 = -4 is negative");
   EXPECT_FALSE(obs.initialized());
 }
 
@@ -298,26 +302,26 @@ TEST(HostileMovingAverage, AveragingConstantMustBeInZeroToOne) {
   const std::vector<float> x = {-1.0f, 2.0f};
   for (float c : {std::numeric_limits<float>::quiet_NaN(), -0.5f, 1.5f}) {
     MovingAverageMinMaxObserver<std::int8_t> obs(per_tensor_layout(), kInt8, Symmetry::kAffine, c);
-    expect_error(obs.observe(x.data(), Shape({2})), StatusCode::kInvalidArgument, "averaging_constant = ");
+    expect_error(obs.observe(x.data(), Shape::row_major({2})), StatusCode::kInvalidArgument, "averaging_constant = ");
     EXPECT_FALSE(obs.initialized());
   }
   for (float c : {0.0f, 1.0f}) {
     MovingAverageMinMaxObserver<std::int8_t> obs(per_tensor_layout(), kInt8, Symmetry::kAffine, c);
-    EXPECT_TRUE(obs.observe(x.data(), Shape({2})).is_ok());
+    EXPECT_TRUE(obs.observe(x.data(), Shape::row_major({2})).is_ok());
   }
 }
 
 TEST(HostileMovingAverage, InfinityIsRefusedAndChangesNothing) {
   MovingAverageMinMaxObserver<std::int8_t> obs(per_axis_layout(0), kInt8, Symmetry::kAffine, 0.5f);
   const std::vector<float> a = {-1.0f, 2.0f, -4.0f, 8.0f};
-  ASSERT_TRUE(obs.observe(a.data(), Shape({2, 2})).is_ok());
+  ASSERT_TRUE(obs.observe(a.data(), Shape::row_major({2, 2})).is_ok());
   const std::vector<float> bad = {-1.0f, 2.0f, kInf, 8.0f};
-  expect_error(obs.observe(bad.data(), Shape({2, 2})), StatusCode::kInvalidArgument,
+  expect_error(obs.observe(bad.data(), Shape::row_major({2, 2})), StatusCode::kInvalidArgument,
                "batch range of parameter 1 is [8, inf]: a moving average needs finite values");
   EXPECT_EQ(obs.min(), std::vector<float>({-1.0f, -4.0f}));
   EXPECT_EQ(obs.max(), std::vector<float>({2.0f, 8.0f}));
   // It used to become inf, then NaN at the next batch, with qparams() ok.
-  ASSERT_TRUE(obs.observe(a.data(), Shape({2, 2})).is_ok());
+  ASSERT_TRUE(obs.observe(a.data(), Shape::row_major({2, 2})).is_ok());
   QParams p;
   ASSERT_TRUE(obs.qparams(&p).is_ok());
   EXPECT_EQ(p.scale[1], 12.0f / 255.0f);
@@ -326,12 +330,12 @@ TEST(HostileMovingAverage, InfinityIsRefusedAndChangesNothing) {
 TEST(HostileMovingAverage, EmptyBatchIsSkipped) {
   MovingAverageMinMaxObserver<std::int8_t> obs(per_tensor_layout(), kInt8, Symmetry::kAffine, 0.5f);
   const std::vector<float> a = {-2.0f, 6.0f};
-  ASSERT_TRUE(obs.observe(a.data(), Shape({2})).is_ok());
-  ASSERT_TRUE(obs.observe(nullptr, Shape({0, 2})).is_ok());  // used to pull the range halfway to [0, 0]
+  ASSERT_TRUE(obs.observe(a.data(), Shape::row_major({2})).is_ok());
+  ASSERT_TRUE(obs.observe(nullptr, Shape::row_major({0, 2})).is_ok());  // used to pull the range halfway to [0, 0]
   EXPECT_EQ(obs.min(), std::vector<float>{-2.0f});
   EXPECT_EQ(obs.max(), std::vector<float>{6.0f});
   MovingAverageMinMaxObserver<std::int8_t> fresh;
-  ASSERT_TRUE(fresh.observe(nullptr, Shape({0})).is_ok());
+  ASSERT_TRUE(fresh.observe(nullptr, Shape::row_major({0})).is_ok());
   EXPECT_FALSE(fresh.initialized());
 }
 
@@ -341,8 +345,8 @@ TEST(HostileMovingAverage, OppositeExtremesStayFinite) {
   MovingAverageMinMaxObserver<std::int8_t> obs(per_tensor_layout(), Range::narrow<std::int8_t>(), Symmetry::kSymmetric,
                                                0.5f);
   const float low = -3e38f, high = 3e38f;
-  ASSERT_TRUE(obs.observe(&low, Shape({1})).is_ok());
-  ASSERT_TRUE(obs.observe(&high, Shape({1})).is_ok());
+  ASSERT_TRUE(obs.observe(&low, Shape::row_major({1})).is_ok());
+  ASSERT_TRUE(obs.observe(&high, Shape::row_major({1})).is_ok());
   EXPECT_EQ(obs.min()[0], 0.0f);
   EXPECT_EQ(obs.max()[0], 0.0f);
   QParams p;
@@ -357,33 +361,34 @@ TEST(HostilePyTorchRanges, ObserverRangeMustIncludeZeroAndHaveTwoLevels) {
   const std::vector<float> x = {0.5f, 1.0f};
   const char* kReason = "PyTorch 1.13: \"Used-specified quantization range must include 0.\"";
   MinMaxObserver<std::uint8_t> narrow(per_tensor_layout(), Range{1, 255});
-  expect_error(narrow.observe(x.data(), Shape({2})), StatusCode::kInvalidRange,
+  expect_error(narrow.observe(x.data(), Shape::row_major({2})), StatusCode::kInvalidRange,
                std::string("observer range [1, 255] does not include 0; expected qmin <= 0 <= qmax (") + kReason);
   MovingAverageMinMaxObserver<std::int8_t> negative(per_tensor_layout(), Range{-10, -1});
-  expect_error(negative.observe(x.data(), Shape({2})), StatusCode::kInvalidRange, kReason);
+  expect_error(negative.observe(x.data(), Shape::row_major({2})), StatusCode::kInvalidRange, kReason);
   HistogramObserver<std::int8_t> hist(Range{2, 9});
   expect_error(hist.observe(x.data(), x.size()), StatusCode::kInvalidRange, kReason);
   MinMaxObserver<std::int8_t> one(per_tensor_layout(), Range{0, 0});
-  expect_error(one.observe(x.data(), Shape({2})), StatusCode::kInvalidRange,
+  expect_error(one.observe(x.data(), Shape::row_major({2})), StatusCode::kInvalidRange,
                "observer range [0, 0] has one level; expected qmin < qmax (PyTorch 1.13: \"qmin must be strictly "
                "less than qmax");
   FakeQuantize<std::uint8_t> module(MovingAverageMinMax<std::uint8_t>(per_tensor_layout(), Range{1, 255}));
   std::vector<float> y(2, 7.0f);
-  expect_error(module.forward(x.data(), y.data(), Shape({2})), StatusCode::kInvalidRange, kReason);
+  expect_error(module.forward(x.data(), y.data(), Shape::row_major({2})), StatusCode::kInvalidRange, kReason);
   EXPECT_EQ(y, std::vector<float>(2, 7.0f));
 }
 
 TEST(HostilePyTorchRanges, LearnableFakeQuantRangeMustIncludeZero) {
   LearnableFakeQuant<> lq;
   for (Range r : {Range{1, 255}, Range{-10, -1}, Range{3, 3}}) {
-    const Status s = LearnableFakeQuant<>::create(Shape({4}), LearnableParams::per_tensor(0.1f, 0.0f, r).view(), &lq);
+    const Status s =
+        LearnableFakeQuant<>::create(Shape::row_major({4}), LearnableParams::per_tensor(0.1f, 0.0f, r).view(), &lq);
     EXPECT_EQ(s.code(), StatusCode::kInvalidRange) << s.message();
     EXPECT_NE(s.message().find("learnable fake-quant range [" + std::to_string(r.qmin)), std::string::npos)
         << s.message();
   }
-  EXPECT_TRUE(
-      LearnableFakeQuant<>::create(Shape({4}), LearnableParams::per_tensor(0.1f, 0.0f, Range{0, 15}).view(), &lq)
-          .is_ok());
+  EXPECT_TRUE(LearnableFakeQuant<>::create(Shape::row_major({4}),
+                                           LearnableParams::per_tensor(0.1f, 0.0f, Range{0, 15}).view(), &lq)
+                  .is_ok());
 }
 
 // Departure, listed: PyTorch 1.13's MinMax and moving-average observers
@@ -398,7 +403,7 @@ TEST(HostilePyTorchRanges, SymmetricUint8ReduceRangeIsTheExplicitRangeDeparture)
   static_assert(Range::reduced<std::uint8_t>() == Range{0, 127});
   MinMaxObserver<std::uint8_t> obs(per_tensor_layout(), Range::reduced<std::uint8_t>(), Symmetry::kSymmetric);
   const std::vector<float> x = {-1.0f, 2.5f};
-  ASSERT_TRUE(obs.observe(x.data(), Shape({2})).is_ok());
+  ASSERT_TRUE(obs.observe(x.data(), Shape::row_major({2})).is_ok());
   QParams p;
   ASSERT_TRUE(obs.qparams(&p).is_ok());
   EXPECT_EQ(p.zero_point[0], 63);

@@ -146,7 +146,7 @@ TEST(Npy, RoundTripsEveryDtypeOrderAndRank) {
 
 TEST(Npy, FloatSpecialValuesRoundTripBitExactly) {
   const std::vector<float> v = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-45f, 3.4028235e38f};
-  const std::vector<unsigned char> bytes = npy::serialize(npy::Array::from(v.data(), Shape{7}));
+  const std::vector<unsigned char> bytes = npy::serialize(npy::Array::from(v.data(), Shape::row_major({7})));
   npy::Array a;
   ASSERT_TRUE(npy::parse(bytes.data(), bytes.size(), "mem", &a).is_ok());
   const std::vector<float> back = a.values<float>();
@@ -162,7 +162,7 @@ TEST(Npy, MissingFileNamesThePath) {
 // A valid file's bytes, to break in each test.
 std::vector<unsigned char> valid_bytes() {
   const std::vector<float> v = {1, 2, 3, 4, 5, 6};
-  return npy::serialize(npy::Array::from(v.data(), Shape{2, 3}));
+  return npy::serialize(npy::Array::from(v.data(), Shape::row_major({2, 3})));
 }
 
 Status parse_bytes(const std::vector<unsigned char>& b, npy::Array* a) {
@@ -292,25 +292,25 @@ TEST(Npy, WriteRefusesWhatTheReaderRefuses) {
   const std::string path = temp_path("refused.npy");
   std::remove(path.c_str());
   const std::vector<float> v(16, 1.0f);
-  npy::Array nine = npy::Array::from(v.data(), Shape{1});
+  npy::Array nine = npy::Array::from(v.data(), Shape::row_major({1}));
   nine.dims.assign(9, 1);
   expect_error(npy::write(path, nine), StatusCode::kInvalidArgument, path, "rank 9 is outside [0, 8]");
-  npy::Array negative = npy::Array::from(v.data(), Shape{1});
+  npy::Array negative = npy::Array::from(v.data(), Shape::row_major({1}));
   negative.dims = {-1, -1};
   expect_error(npy::write(path, negative), StatusCode::kInvalidArgument, path, "dimension 0 = -1 is negative");
-  npy::Array huge = npy::Array::from(v.data(), Shape{1});
+  npy::Array huge = npy::Array::from(v.data(), Shape::row_major({1}));
   huge.dims = {std::int64_t{1} << 62, 4};
   expect_error(npy::write(path, huge), StatusCode::kInvalidArgument, path, "has more than 2^63 - 1 elements");
   std::vector<std::int64_t> dims(9, 1);
   expect_error(npy::write(path, v.data(), Shape::from(dims.data(), 9, Layout::kRowMajor)), StatusCode::kInvalidArgument,
                path, "rank 9 is outside [0, 8]");
-  expect_error(npy::write(path, v.data(), Shape{4, -2}), StatusCode::kInvalidArgument, path,
+  expect_error(npy::write(path, v.data(), Shape::row_major({4, -2})), StatusCode::kInvalidArgument, path,
                "dimension 1 = -2 is negative");
-  expect_error(npy::write(path, static_cast<const float*>(nullptr), Shape{4}), StatusCode::kInvalidArgument, path,
-               "data is a null pointer, but shape [4] has 4 elements");
+  expect_error(npy::write(path, static_cast<const float*>(nullptr), Shape::row_major({4})),
+               StatusCode::kInvalidArgument, path, "data is a null pointer, but shape [4] has 4 elements");
   EXPECT_FALSE(exists(path));
   EXPECT_FALSE(exists(path + ".tmp"));
-  ASSERT_TRUE(npy::write(path, static_cast<const float*>(nullptr), Shape{0, 3}).is_ok());
+  ASSERT_TRUE(npy::write(path, static_cast<const float*>(nullptr), Shape::row_major({0, 3})).is_ok());
   npy::Array back;
   ASSERT_TRUE(npy::read(path, &back).is_ok());
   EXPECT_EQ(back.dims, (std::vector<std::int64_t>{0, 3}));
@@ -323,7 +323,7 @@ TEST(Npy, WriteReplacesAPlantedTemporaryLink) {
   std::remove((path + ".tmp").c_str());
   ASSERT_EQ(::symlink(victim.c_str(), (path + ".tmp").c_str()), 0);
   const std::vector<float> v = {1, 2};
-  ASSERT_TRUE(npy::write(path, v.data(), Shape{2}).is_ok());
+  ASSERT_TRUE(npy::write(path, v.data(), Shape::row_major({2})).is_ok());
   std::ifstream in(victim);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), "keep me");
   npy::Array a;
@@ -334,18 +334,18 @@ TEST(Npy, WriteReplacesAPlantedTemporaryLink) {
 
 TEST(Npy, WriteFailuresLeaveNoFile) {
   const std::vector<float> v = {1, 2};
-  const Status s = npy::write("/nonexistent/dir/out.npy", v.data(), Shape{2});
+  const Status s = npy::write("/nonexistent/dir/out.npy", v.data(), Shape::row_major({2}));
   expect_error(s, StatusCode::kIoError, "/nonexistent/dir/out.npy", "cannot create");
   expect_error(s, StatusCode::kIoError, "/nonexistent/dir/out.npy", "No such file or directory");  // errno's reason
   // A rename that fails (onto a non-empty directory) says why and leaves no temporary.
   const std::string dir = temp_path("is_a_dir.npy");
   ::mkdir(dir.c_str(), 0700);
   { std::ofstream(dir + "/inside") << "x"; }
-  expect_error(npy::write(dir, v.data(), Shape{2}), StatusCode::kIoError, dir, "cannot rename");
+  expect_error(npy::write(dir, v.data(), Shape::row_major({2})), StatusCode::kIoError, dir, "cannot rename");
   EXPECT_FALSE(exists(dir + ".tmp"));
   std::remove((dir + "/inside").c_str());
   ::rmdir(dir.c_str());
-  npy::Array bad = npy::Array::from(v.data(), Shape{2});
+  npy::Array bad = npy::Array::from(v.data(), Shape::row_major({2}));
   bad.dims = {3};
   const std::string path = temp_path("bad.npy");
   expect_error(npy::write(path, bad), StatusCode::kShapeMismatch, path, "needs 3 elements of 4 bytes");

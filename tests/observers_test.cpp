@@ -96,7 +96,7 @@ void run_min_max_case(const golden::Case& c, const Data& d) {
   const Range range{static_cast<std::int32_t>(c.integer("qmin")), static_cast<std::int32_t>(c.integer("qmax"))};
   const Symmetry sym = c.text("qscheme") == "symmetric" ? Symmetry::kSymmetric : Symmetry::kAffine;
   const bool per_channel = kind == "per_channel" || kind == "moving_average_per_channel";
-  const QParamsView layout = per_channel ? per_axis_layout(static_cast<int>(c.integer("axis"))) : per_tensor_layout();
+  const ParamLayout layout = per_channel ? per_axis_layout(static_cast<int>(c.integer("axis"))) : per_tensor_layout();
   auto run = [&](auto observer) {
     for (int b = 0; b < d.batches; ++b) ASSERT_TRUE(observer.observe(d.batch(b), d.shape)) << c.name;
     expect_bits(observer.min(), c.floats("min"), c.name + " min");
@@ -153,7 +153,7 @@ bool run_histogram_case(const golden::Case& c, const Data& d) {
   expect_bits(o.histogram(), want, c.name + " histogram");
 
   // The L2 search: within one bin of PyTorch's range (exact in practice).
-  ClipRange r;
+  FloatRange r;
   EXPECT_TRUE(o.l2_range(&r)) << c.name;
   const float bin = (o.max() - o.min()) / 2048.0f;
   EXPECT_LE(std::fabs(r.min - c.real("l2_min")), bin) << c.name;
@@ -242,7 +242,7 @@ TEST(HistogramObserver, TinyRangeThenWideRangeKeepsTheMass) {
     for (float c : o.histogram()) kept += c;
     EXPECT_EQ(kept, 7.0);
     EXPECT_EQ(o.min(), -1000.0f);
-    ClipRange r;
+    FloatRange r;
     EXPECT_TRUE(o.l2_range(&r));
   }
 }
@@ -256,7 +256,7 @@ TEST(HistogramObserver, PercentileAndMseClipOutliersMinMaxKeeps) {
   x[123] = 100.0f;
   HistogramObserver<std::int8_t> o;
   ASSERT_TRUE(o.observe(x.data(), x.size()));
-  ClipRange p999, p100, mse, l2;
+  FloatRange p999, p100, mse, l2;
   ASSERT_TRUE(o.percentile_range(99.9, &p999));
   ASSERT_TRUE(o.percentile_range(100.0, &p100));
   ASSERT_TRUE(o.mse_range(&mse));
@@ -289,7 +289,7 @@ TEST(HistogramObserver, MseClipsWhereRoundingCostsMoreThanClipping) {
   HistogramObserver<std::int8_t> eight(Range::full<std::int8_t>(), Symmetry::kSymmetric);
   ASSERT_TRUE(four.observe(x.data(), x.size()));
   ASSERT_TRUE(eight.observe(x.data(), x.size()));
-  ClipRange r4, r8;
+  FloatRange r4, r8;
   ASSERT_TRUE(four.mse_range(&r4));
   ASSERT_TRUE(eight.mse_range(&r8));
   EXPECT_GT(r4.max, 2.0f);
@@ -304,7 +304,7 @@ TEST(HistogramObserver, MseKeepsTheWholeRangeWithoutOutliers) {
   for (auto& v : x) v = u(rng);
   HistogramObserver<std::uint8_t> o;
   ASSERT_TRUE(o.observe(x.data(), x.size()));
-  ClipRange r;
+  FloatRange r;
   ASSERT_TRUE(o.mse_range(&r));
   EXPECT_GT(r.max, 3.9f);
   EXPECT_EQ(r.min, 0.0f);
@@ -343,19 +343,49 @@ TEST(MinMaxObserver, PerChannelStreamingAndErrors) {
   QParams q;
   EXPECT_EQ(o.qparams(&q).code(), StatusCode::kInvalidArgument);
   const std::vector<float> a = {1, -2, 3, 4, 5, -6}, b = {-10, 0, 0, 0, 20, 0};
-  ASSERT_TRUE(o.observe(a.data(), Shape({2, 3})));
-  ASSERT_TRUE(o.observe(b.data(), Shape({2, 3})));
+  ASSERT_TRUE(o.observe(a.data(), Shape::row_major({2, 3})));
+  ASSERT_TRUE(o.observe(b.data(), Shape::row_major({2, 3})));
   EXPECT_EQ(o.min(), (std::vector<float>{-10, -2, -6}));
   EXPECT_EQ(o.max(), (std::vector<float>{4, 20, 3}));
   ASSERT_TRUE(o.qparams(&q));
   EXPECT_FLOAT_EQ(q.scale[1], 20.0f / 127.0f);
-  const Status s = o.observe(a.data(), Shape({3, 2}));
+  const Status s = o.observe(a.data(), Shape::row_major({3, 2}));
   EXPECT_EQ(s.code(), StatusCode::kShapeMismatch) << s.message();
   EXPECT_EQ(o.max(), (std::vector<float>{4, 20, 3}));  // unchanged
-  const Status axis = o.observe(a.data(), Shape({6}));
+  const Status axis = o.observe(a.data(), Shape::row_major({6}));
   EXPECT_EQ(axis.code(), StatusCode::kShapeMismatch);
   MinMaxObserver<std::int8_t> bad(per_axis_layout(3));
-  EXPECT_EQ(bad.observe(a.data(), Shape({2, 3})).code(), StatusCode::kInvalidAxis);
+  EXPECT_EQ(bad.observe(a.data(), Shape::row_major({2, 3})).code(), StatusCode::kInvalidAxis);
+}
+
+// eps is the smallest scale every observer chooses (PyTorch's `eps`): a dead
+// channel gets it, and a bad one is refused by value before anything changes.
+TEST(Observers, EpsIsAParameter) {
+  const std::vector<float> x = {0, 0, 0, 0, 1, -1};
+  const float eps = 0x1p-10f;
+  MinMaxObserver<std::int8_t> mm(per_axis_layout(0), Range::full<std::int8_t>(), Symmetry::kAffine, eps);
+  ASSERT_TRUE(mm.observe(x.data(), Shape::row_major({3, 2})));
+  QParams q = mm.qparams();
+  EXPECT_EQ(q.scale[0], eps);
+  EXPECT_EQ(q.scale[1], eps);
+  EXPECT_EQ(q.scale[2], 2.0f / 255.0f);
+  MovingAverageMinMaxObserver<std::uint8_t> ma(per_tensor_layout(), Range::full<std::uint8_t>(), Symmetry::kAffine,
+                                               0.01f, eps);
+  ASSERT_TRUE(ma.observe(x.data(), Shape::row_major({4})));  // the first four: all zero
+  EXPECT_EQ(ma.qparams().scale[0], eps);
+  HistogramObserver<std::int8_t> h(Range::full<std::int8_t>(), Symmetry::kSymmetric, {}, eps);
+  ASSERT_TRUE(h.observe(x.data(), 4));
+  ASSERT_TRUE(h.min_max_qparams(&q));
+  EXPECT_EQ(q.scale[0], eps);
+  EXPECT_EQ(choose_qparams<std::int8_t>(0.0f, 0.0f, Range::full<std::int8_t>(), Symmetry::kAffine, eps).scale, eps);
+
+  MinMaxObserver<std::int8_t> bad(per_tensor_layout(), Range::full<std::int8_t>(), Symmetry::kAffine, 0.0f);
+  const Status s = bad.observe(x.data(), Shape::row_major({6}));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidScale);
+  EXPECT_NE(s.message().find("eps = 0 must be finite and > 0"), std::string::npos) << s.message();
+  EXPECT_FALSE(bad.initialized());
+  HistogramObserver<std::int8_t> bad_h(Range::full<std::int8_t>(), Symmetry::kAffine, {}, 1e-39f);
+  EXPECT_EQ(bad_h.observe(x.data(), 6).code(), StatusCode::kInvalidScale);  // 1 / eps overflows
 }
 
 TEST(TfNudge, QParamsFormUint8AndInt8) {

@@ -108,7 +108,7 @@ struct Scheme {
 std::vector<Scheme> schemes() {
   std::vector<Scheme> s;
   for (std::int64_t n : {0, 1, 2, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 256, 257, 600})
-    s.push_back({Granularity::kPerTensor, Shape({n}), 0, 0});
+    s.push_back({Granularity::kPerTensor, Shape::row_major({n}), 0, 0});
   for (Layout l : {Layout::kRowMajor, Layout::kColMajor}) {
     const int fast = l == Layout::kRowMajor ? 1 : 0;
     s.push_back({Granularity::kPerAxis, Shape({5, 7}, l), fast, 0});  // along the packed dimension, odd length
@@ -184,7 +184,7 @@ TEST(PackedQuantizer, RoundTripsEveryValueAtEveryLength) {
   for (std::int64_t n = 0; n <= 70; ++n) {
     std::vector<float> x(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) x[i] = static_cast<float>(i % 16 - 8);  // every int4 value
-    PackedQuantizer<Int4> qz(Shape({n}), QParams::per_tensor(1.0f, 0, Int4::range()));
+    PackedQuantizer<Int4> qz(Shape::row_major({n}), QParams::per_tensor(1.0f, 0, Int4::range()));
     std::vector<std::uint8_t> packed(packed_size(n) + kGuardBytes, kGuard);
     qz.quantize(x.data(), packed.data());
     for (std::size_t i = packed_size(n); i < packed.size(); ++i) ASSERT_EQ(packed[i], kGuard) << n;
@@ -195,7 +195,7 @@ TEST(PackedQuantizer, RoundTripsEveryValueAtEveryLength) {
 }
 
 TEST(PackedQuantizer, NarrowerRangesAreAllowed) {
-  PackedQuantizer<Int4> qz(Shape({3}), QParams::per_tensor(1.0f, 0, {-7, 7}));
+  PackedQuantizer<Int4> qz(Shape::row_major({3}), QParams::per_tensor(1.0f, 0, {-7, 7}));
   const float x[] = {-100.0f, 100.0f, 3.0f};
   std::uint8_t packed[2];
   qz.quantize(x, packed);
@@ -206,17 +206,18 @@ TEST(PackedQuantizer, NarrowerRangesAreAllowed) {
 
 TEST(PackedQuantizer, RefusesRangesAndZeroPointsOutsideFourBits) {
   PackedQuantizer<Int4> qz;
-  Status st = PackedQuantizer<Int4>::create(Shape({4}), QParams::per_tensor(1.0f, 0, Range::full<std::int8_t>()), &qz);
+  Status st = PackedQuantizer<Int4>::create(Shape::row_major({4}),
+                                            QParams::per_tensor(1.0f, 0, Range::full<std::int8_t>()), &qz);
   EXPECT_EQ(st.code(), StatusCode::kInvalidRange);
   EXPECT_NE(st.message().find("outside int4 [-8, 7]"), std::string::npos) << st.message();
   PackedQuantizer<UInt4> uq;
-  st = PackedQuantizer<UInt4>::create(Shape({4}), QParams::per_tensor(1.0f, 16, {0, 15}), &uq);
+  st = PackedQuantizer<UInt4>::create(Shape::row_major({4}), QParams::per_tensor(1.0f, 16, {0, 15}), &uq);
   EXPECT_EQ(st.code(), StatusCode::kInvalidZeroPoint);
   EXPECT_NE(st.message().find("zero_point[0] = 16"), std::string::npos) << st.message();
   // Nothing is written when the parameters are bad.
   const float x[4] = {1, 2, 3, 4};
   std::uint8_t packed[2] = {0x5A, 0x5A};
-  st = quantize_packed<Int4>(x, packed, Shape({4}), QParams::per_tensor(-1.0f, 0, Int4::range()).view());
+  st = quantize_packed<Int4>(x, packed, Shape::row_major({4}), QParams::per_tensor(-1.0f, 0, Int4::range()).view());
   EXPECT_EQ(st.code(), StatusCode::kInvalidScale);
   EXPECT_EQ(packed[0], 0x5A);
   EXPECT_EQ(packed[1], 0x5A);

@@ -142,7 +142,7 @@ void tf_fake_quant_case(const golden::Case& c, std::size_t* compared, std::size_
   const auto quant_max = static_cast<std::int32_t>(c.integer("quant_max"));
   const std::size_t n = x.size(), channels = scale.size();
   const auto rows = static_cast<std::int64_t>(n / channels);
-  const Shape shape({rows, static_cast<std::int64_t>(channels)});
+  const Shape shape = Shape::row_major({rows, static_cast<std::int64_t>(channels)});
   auto params = [&](std::vector<std::int32_t> z, Range range) {
     return channels == 1 ? QParams::per_tensor(scale[0], z[0], range) : QParams::per_axis(1, scale, z, range);
   };
@@ -289,14 +289,14 @@ void sweep_preset() {
   };
   std::vector<Layout_> layouts;
   for (std::int64_t n : {0, 1, 7, 8, 15, 16, 17, 31, 33, 63, 65, 100})
-    layouts.push_back({Granularity::kPerTensor, Shape({n}), 0, 0});
-  layouts.push_back({Granularity::kPerAxis, Shape({3, 37}), 0, 0});
-  layouts.push_back({Granularity::kPerAxis, Shape({5, 37}), 1, 0});
-  layouts.push_back({Granularity::kPerAxis, Shape({4, 3, 5}), 1, 0});
+    layouts.push_back({Granularity::kPerTensor, Shape::row_major({n}), 0, 0});
+  layouts.push_back({Granularity::kPerAxis, Shape::row_major({3, 37}), 0, 0});
+  layouts.push_back({Granularity::kPerAxis, Shape::row_major({5, 37}), 1, 0});
+  layouts.push_back({Granularity::kPerAxis, Shape::row_major({4, 3, 5}), 1, 0});
   layouts.push_back({Granularity::kPerAxis, Shape({4, 3, 5}, Layout::kColMajor), -1, 0});
-  layouts.push_back({Granularity::kBlocked, Shape({3, 100}), 1, 32});
-  layouts.push_back({Granularity::kBlocked, Shape({70, 6}), 0, 16});
-  layouts.push_back({Granularity::kPerElement, Shape({9, 11}), 0, 0});
+  layouts.push_back({Granularity::kBlocked, Shape::row_major({3, 100}), 1, 32});
+  layouts.push_back({Granularity::kBlocked, Shape::row_major({70, 6}), 0, 16});
+  layouts.push_back({Granularity::kPerElement, Shape::row_major({9, 11}), 0, 0});
   for (const Layout_& l : layouts) {
     const QParams p = random_params(l.g, l.shape, l.axis, l.block, int8, rng);
     const std::size_t n = static_cast<std::size_t>(l.shape.size());

@@ -93,7 +93,7 @@ TEST(PytorchQat, FakeQuantizePerTensorCachemask) {
     const std::int32_t zp = static_cast<std::int32_t>(c->integer("zp"));
     const Range range{static_cast<std::int32_t>(c->integer("qmin")), static_cast<std::int32_t>(c->integer("qmax"))};
     const std::vector<float> x = c->floats("x");
-    const Shape shape({static_cast<std::int64_t>(x.size())});
+    const Shape shape = Shape::row_major({static_cast<std::int64_t>(x.size())});
     const QParams p = QParams::per_tensor(scale, zp, range);
     check_fake_quant<Path::kScalar>(*c, shape, p.view());
     check_fake_quant<kBestPath>(*c, shape, p.view());
@@ -157,7 +157,7 @@ TEST(PytorchQat, LearnablePerTensor) {
   for (const golden::Case* c : named("lsq_tensor")) {
     const Range range{static_cast<std::int32_t>(c->integer("qmin")), static_cast<std::int32_t>(c->integer("qmax"))};
     const auto params = LearnableParams::per_tensor(c->real("scale"), c->real("zp"), range);
-    const Shape shape({static_cast<std::int64_t>(c->floats("x").size())});
+    const Shape shape = Shape::row_major({static_cast<std::int64_t>(c->floats("x").size())});
     check_lsq<Path::kScalar>(*c, shape, params);
     check_lsq<kBestPath>(*c, shape, params);
   }
@@ -191,7 +191,7 @@ TEST(PytorchQat, LearnableZeroPointRoundingDiffersInPytorchBackward) {
                                                static_cast<float>(range.qmax))));
 
     const std::vector<float> x = c->floats("x"), dy = c->floats("dy");
-    const Shape shape({static_cast<std::int64_t>(x.size())});
+    const Shape shape = Shape::row_major({static_cast<std::int64_t>(x.size())});
     const std::vector<double> tol(1, 1e-3);
     const LsqResult ours = run_lsq<kBestPath>(shape, LearnableParams::per_tensor(scale, zp, range), x, dy, 1.0f);
     EXPECT_TRUE(same_floats(ours.y, c->floats("y"), c->line));
@@ -223,7 +223,7 @@ TEST(PytorchQat, PytorchBackwardRoundsAFusedMultiplyAdd) {
     ASSERT_EQ(differs, std::vector<std::int64_t>{0});
     const float scale = c->real("scale"), zp = c->real("zp");
     const Range range{0, 255};
-    const Shape shape({static_cast<std::int64_t>(x.size())});
+    const Shape shape = Shape::row_major({static_cast<std::int64_t>(x.size())});
     const LsqResult ours = run_lsq<kBestPath>(shape, LearnableParams::per_tensor(scale, zp, range), x, dy, 1.0f);
     EXPECT_TRUE(same_floats(ours.y, c->floats("y"), c->line));  // the forward passes agree
     // Our dx is dy * (the forward's mask); PyTorch's agrees except at `differs`.
@@ -259,7 +259,7 @@ TEST(PytorchQat, PytorchBackwardRoundsAFusedMultiplyAdd) {
 // 3 * 0.1f - 0.3f = -7.45e-9 and the term -7.45e-8.
 TEST(PytorchQat, ScaleGradientRoundsYBeforeYMinusX) {
   const std::vector<float> x = {0.3f, -0.3f, 0.71f}, dy = {1.0f, 1.0f, 2.0f};
-  const Shape shape({3});
+  const Shape shape = Shape::row_major({3});
   const LearnableParams params = LearnableParams::per_element({0.1f, 0.1f, 0.1f}, {}, Range{-128, 127});
   for (const LsqResult& r :
        {run_lsq<Path::kScalar>(shape, params, x, dy, 1.0f), run_lsq<kBestPath>(shape, params, x, dy, 1.0f)}) {
@@ -286,7 +286,8 @@ TEST(PytorchQat, HugePositiveValuesDifferFromPytorch) {
   const std::vector<float> x = c.floats("x"), want = c.floats("y");
   const std::vector<std::uint8_t> want_mask = bytes(c.ints("mask"));
   const std::size_t n = x.size(), overflow = static_cast<std::size_t>(c.integer("overflow"));
-  const Quantizer<std::int32_t> qz(Shape({static_cast<std::int64_t>(n)}), QParams::per_tensor(0.5f, 3, Range{0, 255}));
+  const Quantizer<std::int32_t> qz(Shape::row_major({static_cast<std::int64_t>(n)}),
+                                   QParams::per_tensor(0.5f, 3, Range{0, 255}));
   std::vector<float> y(n);
   std::vector<std::uint8_t> mask(n);
   qz.fake_quantize_mask(x.data(), y.data(), mask.data());
@@ -308,7 +309,7 @@ void check_observer_sequence(const std::vector<const golden::Case*>& steps, bool
   const golden::Case& first = *steps.at(0);
   const int axis = static_cast<int>(first.integer("axis"));
   const Range range{static_cast<std::int32_t>(first.integer("qmin")), static_cast<std::int32_t>(first.integer("qmax"))};
-  const QParamsView layout = axis < 0 ? per_tensor_layout() : per_axis_layout(axis);
+  const ParamLayout layout = axis < 0 ? per_tensor_layout() : per_axis_layout(axis);
   const Symmetry sym = first.integer("symmetric") ? Symmetry::kSymmetric : Symmetry::kAffine;
   MovingAverageMinMax<Q> obs(layout, range, sym);
   FakeQuantize<Q> fq(MovingAverageMinMax<Q>(layout, range, sym));

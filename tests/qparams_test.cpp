@@ -92,7 +92,8 @@ TEST(ChooseQParams, DegenerateRanges) {
     p = choose_qparams<std::int8_t>(-kInf, 1.0f, kInt8, sym);
     EXPECT_EQ(p.scale, kInf);
     Quantizer<std::int8_t> qz;
-    const Status s = Quantizer<std::int8_t>::create(Shape({4}), QParams::per_tensor(p.scale, p.zero_point, kInt8), &qz);
+    const Status s =
+        Quantizer<std::int8_t>::create(Shape::row_major({4}), QParams::per_tensor(p.scale, p.zero_point, kInt8), &qz);
     EXPECT_EQ(s.code(), StatusCode::kInvalidScale);
     EXPECT_NE(s.message().find("scale[0] = inf"), std::string::npos) << s.message();
   }
@@ -181,7 +182,7 @@ std::int64_t offset_of(const std::vector<std::int64_t>& idx, const std::vector<s
 
 // The parameter of the element at idx, from the definition of each scheme.
 std::int64_t param_of(const std::vector<std::int64_t>& idx, const std::vector<std::int64_t>& dims, Layout layout,
-                      const QParamsView& layout_params) {
+                      const ParamLayout& layout_params) {
   const int rank = static_cast<int>(dims.size());
   const int axis = layout_params.axis < 0 ? layout_params.axis + rank : layout_params.axis;
   switch (layout_params.granularity) {
@@ -203,7 +204,7 @@ std::int64_t param_of(const std::vector<std::int64_t>& idx, const std::vector<st
 }
 
 MinMax naive_min_max(const std::vector<float>& x, const std::vector<std::int64_t>& dims, Layout layout,
-                     const QParamsView& lp, std::size_t count) {
+                     const ParamLayout& lp, std::size_t count) {
   MinMax mm;
   mm.min.assign(count, kInf);
   mm.max.assign(count, -kInf);
@@ -228,7 +229,7 @@ MinMax naive_min_max(const std::vector<float>& x, const std::vector<std::int64_t
   return mm;
 }
 
-void check_min_max(const std::vector<std::int64_t>& dims, Layout layout, const QParamsView& lp, std::mt19937& rng) {
+void check_min_max(const std::vector<std::int64_t>& dims, Layout layout, const ParamLayout& lp, std::mt19937& rng) {
   const Shape shape = Shape::from(dims.data(), static_cast<int>(dims.size()), layout);
   std::vector<float> x(static_cast<std::size_t>(shape.size()));
   std::uniform_real_distribution<float> value(-50.0f, 50.0f);
@@ -269,21 +270,21 @@ TEST(ComputeMinMax, SkipsNaNAndGivesZeroForEmptyGroups) {
   // all-NaN row.
   const std::vector<float> x = {1, -2, 3, 0.5f, kNaN, 7, kNaN, -1, kNaN, kNaN, kNaN, kNaN};
   MinMax mm;
-  ASSERT_TRUE(compute_min_max(x.data(), Shape({3, 4}), per_axis_layout(0), &mm).is_ok());
+  ASSERT_TRUE(compute_min_max(x.data(), Shape::row_major({3, 4}), per_axis_layout(0), &mm).is_ok());
   EXPECT_EQ(mm.min, (std::vector<float>{-2, -1, 0}));
   EXPECT_EQ(mm.max, (std::vector<float>{3, 7, 0}));
   // Per tensor, NaN first: still skipped.
-  ASSERT_TRUE(compute_min_max(x.data() + 4, Shape({4}), per_tensor_layout(), &mm).is_ok());
+  ASSERT_TRUE(compute_min_max(x.data() + 4, Shape::row_major({4}), per_tensor_layout(), &mm).is_ok());
   EXPECT_EQ(mm.min, std::vector<float>{-1});
   EXPECT_EQ(mm.max, std::vector<float>{7});
   // Infinities are values, not skipped.
   const std::vector<float> inf = {kInf, 1.0f, -kInf};
-  ASSERT_TRUE(compute_min_max(inf.data(), Shape({3}), per_tensor_layout(), &mm).is_ok());
+  ASSERT_TRUE(compute_min_max(inf.data(), Shape::row_major({3}), per_tensor_layout(), &mm).is_ok());
   EXPECT_EQ(mm.min[0], -kInf);
   EXPECT_EQ(mm.max[0], kInf);
 
   // Empty groups: a zero-length dimension leaves every channel empty.
-  for (const Shape& shape : {Shape({0, 3}), Shape({3, 0}), Shape({2, 0, 3}, Layout::kColMajor)}) {
+  for (const Shape& shape : {Shape::row_major({0, 3}), Shape::row_major({3, 0}), Shape({2, 0, 3}, Layout::kColMajor)}) {
     const int axis = shape.dims[1] == 0 ? 0 : 1;
     ASSERT_TRUE(compute_min_max(nullptr, shape, per_axis_layout(axis), &mm).is_ok());
     ASSERT_EQ(mm.min.size(), static_cast<std::size_t>(shape.dims[axis]));
@@ -296,7 +297,7 @@ TEST(ComputeMinMax, SkipsNaNAndGivesZeroForEmptyGroups) {
         choose_qparams<std::int8_t>(nullptr, shape, per_axis_layout(axis), kInt8, Symmetry::kAffine, &p).is_ok());
     for (float s : p.scale) EXPECT_EQ(s, kEps);
   }
-  ASSERT_TRUE(compute_min_max(nullptr, Shape({0}), per_tensor_layout(), &mm).is_ok());
+  ASSERT_TRUE(compute_min_max(nullptr, Shape::row_major({0}), per_tensor_layout(), &mm).is_ok());
   EXPECT_EQ(mm.min, std::vector<float>{0.0f});
 }
 
@@ -306,7 +307,7 @@ TEST(ComputeMinMax, SkipsNaNAndGivesZeroForEmptyGroups) {
 TEST(ChooseQParamsFromData, DeadChannelsGetTheEpsilonScaleAndRoundTripZero) {
   // [4, 3] row-major weights; channel (row) 1 is all zero, row 3 is all NaN.
   const std::vector<float> w = {0.5f, -1.0f, 2.0f, 0, 0, 0, -0.25f, 0.75f, 0.1f, kNaN, kNaN, kNaN};
-  const Shape shape({4, 3});
+  const Shape shape = Shape::row_major({4, 3});
   for (Symmetry sym : {Symmetry::kAffine, Symmetry::kSymmetric}) {
     QParams p;
     ASSERT_TRUE(choose_qparams<std::int8_t>(w.data(), shape, per_axis_layout(0), kInt8, sym, &p).is_ok());
@@ -362,11 +363,13 @@ TEST(ChooseQParamsFromData, PerTensorOfTheBlogExample) {
   const std::vector<float> x = {1, 2, 3, 4, 5, 6};
   QParams p;
   ASSERT_TRUE(
-      choose_qparams<std::int8_t>(x.data(), Shape({2, 3}), per_tensor_layout(), kInt8, Symmetry::kAffine, &p).is_ok());
+      choose_qparams<std::int8_t>(x.data(), Shape::row_major({2, 3}), per_tensor_layout(), kInt8, Symmetry::kAffine, &p)
+          .is_ok());
   EXPECT_EQ(p.scale, std::vector<float>{6.0f / 255.0f});
   EXPECT_EQ(p.zero_point, std::vector<std::int32_t>{-128});
   ASSERT_TRUE(
-      choose_qparams<std::int8_t>(x.data(), Shape({2, 3}), per_axis_layout(0), kInt8, Symmetry::kAffine, &p).is_ok());
+      choose_qparams<std::int8_t>(x.data(), Shape::row_major({2, 3}), per_axis_layout(0), kInt8, Symmetry::kAffine, &p)
+          .is_ok());
   EXPECT_EQ(p.scale, (std::vector<float>{3.0f / 255.0f, 6.0f / 255.0f}));
   EXPECT_EQ(p.zero_point, (std::vector<std::int32_t>{-128, -128}));
 }

@@ -30,7 +30,7 @@ namespace {
 constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
 constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
 
-using AllRules = std::tuple<DoubleRounding, SingleRounding, TvmUpward, TvmToNearest, Fp32Rounding>;
+using AllRules = std::tuple<GemmlowpRounding, SingleRounding, TvmUpward, TvmToNearest, Fp32Rounding>;
 using AllInputs = std::tuple<std::int32_t, std::int16_t, std::int8_t, std::uint8_t>;
 using AllOutputs = std::tuple<std::int8_t, std::uint8_t, std::int16_t>;
 
@@ -104,7 +104,7 @@ TEST(FixedPoint, GemmlowpPrimitives) {
 
 TEST(Requantize, WorkedCaseDoubleVersusSingleRounding) {
   const RequantizeArgs args{0, 0, Range::full<std::int16_t>()};
-  EXPECT_EQ(requantize<DoubleRounding>(7984, 1583594044, -9, 0.0f, args), 12);
+  EXPECT_EQ(requantize<GemmlowpRounding>(7984, 1583594044, -9, 0.0f, args), 12);
   EXPECT_EQ(requantize<SingleRounding>(7984, 1583594044, -9, 0.0f, args), 11);
   EXPECT_EQ(requantize<TvmUpward>(7984, 1583594044, -9, 0.0f, args), 11);
   EXPECT_EQ(requantize<TvmToNearest>(7984, 1583594044, -9, 0.0f, args), 11);
@@ -129,7 +129,7 @@ std::vector<std::int64_t> run_golden(const golden::Case& c) {
   p.input_zero_point = static_cast<std::int32_t>(c.integer("izp"));
   p.output_zero_point = static_cast<std::int32_t>(c.integer("zp"));
   p.range = {static_cast<std::int32_t>(c.integer("qmin")), static_cast<std::int32_t>(c.integer("qmax"))};
-  const Shape shape({static_cast<std::int64_t>(x.size())});
+  const Shape shape = Shape::row_major({static_cast<std::int64_t>(x.size())});
   const Status s = requantize<Rule, In, Out, P>(x.data(), y.data(), shape, p);
   EXPECT_TRUE(s.is_ok()) << c.name << ": " << s.message();
   // The one-element reference agrees as well.
@@ -163,7 +163,7 @@ TEST(Requantize, GoldenEveryRuleEveryPath) {
     for_each_path([&](auto path) {
       constexpr Path P = decltype(path)::value;
       std::vector<std::int64_t> y;
-      if (rule == "double") y = run_golden_typed<DoubleRounding, P>(c);
+      if (rule == "double") y = run_golden_typed<GemmlowpRounding, P>(c);
       if (rule == "single") y = run_golden_typed<SingleRounding, P>(c);
       if (rule == "upward") y = run_golden_typed<TvmUpward, P>(c);
       if (rule == "tonearest") y = run_golden_typed<TvmToNearest, P>(c);
@@ -349,10 +349,10 @@ TEST(RequantizeSimd, Int32ExtremesAndSaturation) {
 TEST(Requantize, SaturatesInsteadOfWrapping) {
   const RequantizeArgs args{0, 0, Range::full<std::int8_t>()};
   for (std::int32_t x : {kMax, 1 << 28, 300}) {
-    EXPECT_EQ(requantize<DoubleRounding>(x, 1 << 30, 30, 0.0f, args), 127) << x;
+    EXPECT_EQ(requantize<GemmlowpRounding>(x, 1 << 30, 30, 0.0f, args), 127) << x;
     EXPECT_EQ(requantize<SingleRounding>(x, 1 << 30, 30, 0.0f, args), 127) << x;
     EXPECT_EQ(requantize<TvmToNearest>(x, 1 << 30, 30, 0.0f, args), 127) << x;
-    EXPECT_EQ(requantize<DoubleRounding>(-x, 1 << 30, 30, 0.0f, args), -128) << x;
+    EXPECT_EQ(requantize<GemmlowpRounding>(-x, 1 << 30, 30, 0.0f, args), -128) << x;
   }
   // int32 input minus a zero point: saturates, no wrap to the other end.
   const RequantizeArgs izp_args{-100, 0, Range::full<std::int16_t>()};
@@ -449,7 +449,7 @@ TEST(RequantizeScheme, EveryAxisBothLayoutsShortAndLongRuns) {
 // From float scales
 
 TEST(RequantizeFromScales, TvmStyleMultipliersPerChannel) {
-  const Shape shape({2, 3, 4});  // channel axis 1, NCHW-like
+  const Shape shape = Shape::row_major({2, 3, 4});  // channel axis 1, NCHW-like
   const std::vector<float> in_scale = {0.0123f, 2.5e-5f, 0.5f};
   const std::vector<std::int32_t> in_zp = {0, 0, 0};
   QParamsView input{Granularity::kPerAxis, 1, 0, in_scale.data(), in_zp.data(), 3, Range::full<std::int32_t>()};
@@ -474,16 +474,16 @@ TEST(RequantizeFromScales, TvmStyleMultipliersPerChannel) {
 }
 
 TEST(RequantizeFromScales, ConvScalesAsTfliteAndXnnpackComputeThem) {
-  const Shape shape({5, 3});  // [pixels, output channels]: channel axis last
+  const Shape shape = Shape::row_major({5, 3});  // [pixels, output channels]: channel axis last
   const std::vector<float> w_scale = {0.002f, 0.0031f, 0.00007f};
   const QParams weights = QParams::per_axis(1, w_scale, {}, Range::narrow<std::int8_t>());
   const float in_scale = 0.021f, out_scale = 0.11f;
-  Requantizer<std::int8_t, DoubleRounding> fixed;
-  ASSERT_TRUE((Requantizer<std::int8_t, DoubleRounding>::from_conv_scales(shape, in_scale, weights.view(), out_scale,
-                                                                          -4, Range::full<std::int8_t>(), &fixed)));
+  Requantizer<std::int8_t, GemmlowpRounding> fixed;
+  ASSERT_TRUE((Requantizer<std::int8_t, GemmlowpRounding>::from_conv_scales(
+      shape, 1, in_scale, weights.view(), out_scale, -4, Range::full<std::int8_t>(), &fixed)));
   Requantizer<std::int8_t, Fp32Rounding> fp32;
-  ASSERT_TRUE((Requantizer<std::int8_t, Fp32Rounding>::from_conv_scales(shape, in_scale, weights.view(), out_scale, -4,
-                                                                        Range::full<std::int8_t>(), &fp32)));
+  ASSERT_TRUE((Requantizer<std::int8_t, Fp32Rounding>::from_conv_scales(shape, -1, in_scale, weights.view(), out_scale,
+                                                                        -4, Range::full<std::int8_t>(), &fp32)));
   for (std::size_t c = 0; c < 3; ++c) {
     const double real = double(in_scale) * double(w_scale[c]) / double(out_scale);
     EXPECT_EQ(fixed.params().multiplier[c], quantize_multiplier(real).multiplier);
@@ -492,8 +492,46 @@ TEST(RequantizeFromScales, ConvScalesAsTfliteAndXnnpackComputeThem) {
   }
 }
 
+// The accumulators' channel axis is given, not taken from the weights (whose
+// axis 0 indexes [Cout, Cin, kH, kW]): square [P, Cout] accumulators with
+// P == Cout requantize per column, and a count that fits no axis names both.
+TEST(RequantizeFromScales, ConvScalesTakeTheAccumulatorsChannelAxis) {
+  const std::int64_t C = 4;
+  const Shape shape = Shape::row_major({C, C});  // [pixels, output channels]
+  const std::vector<float> w_scale = {0.001f, 0.002f, 0.004f, 0.008f};
+  const QParams weights = QParams::per_axis(0, w_scale, {}, Range::narrow<std::int8_t>());
+  Requantizer<std::int8_t> rq;
+  ASSERT_TRUE((Requantizer<std::int8_t>::from_conv_scales(shape, 1, 0.5f, weights.view(), 0.01f, 0,
+                                                          Range::full<std::int8_t>(), &rq)));
+  std::vector<std::int32_t> acc(C * C, 100);
+  std::vector<std::int8_t> y(C * C);
+  rq.requantize(acc.data(), y.data());
+  for (std::int64_t p = 0; p < C; ++p)
+    for (std::int64_t c = 0; c < C; ++c)  // 100 * 0.5 * w_scale[c] / 0.01 = 5, 10, 20, 40
+      EXPECT_EQ(y[static_cast<std::size_t>(p * C + c)], 5 << c) << "pixel " << p << " channel " << c;
+
+  const Shape wide = Shape::row_major({196, 32});
+  Status e = Requantizer<std::int8_t>::from_conv_scales(wide, 1, 0.5f, weights.view(), 0.01f, 0,
+                                                        Range::full<std::int8_t>(), &rq);
+  EXPECT_EQ(e.code(), StatusCode::kShapeMismatch);
+  EXPECT_NE(e.message().find("4 per-axis scales, but channel_axis = 1 of the accumulators' shape [196, 32] RowMajor "
+                             "has 32 channels"),
+            std::string::npos)
+      << e.message();
+  e = Requantizer<std::int8_t>::from_conv_scales(wide, 2, 0.5f, weights.view(), 0.01f, 0, Range::full<std::int8_t>(),
+                                                 &rq);
+  EXPECT_EQ(e.code(), StatusCode::kInvalidAxis);
+  EXPECT_NE(e.message().find("channel_axis = 2 is out of range for the accumulators of shape [196, 32] RowMajor"),
+            std::string::npos)
+      << e.message();
+  const QParams blocked = QParams::blocked(1, 2, {0.1f, 0.1f}, {}, Range::narrow<std::int8_t>());
+  e = Requantizer<std::int8_t>::from_conv_scales(shape, 1, 0.5f, blocked.view(), 0.01f, 0, Range::full<std::int8_t>(),
+                                                 &rq);
+  EXPECT_NE(e.message().find("weights' scales are blocked"), std::string::npos) << e.message();
+}
+
 TEST(RequantizeFromScales, TinyMultipliersFlushToZeroAndHugeOnesAreRefused) {
-  const Shape shape({4});
+  const Shape shape = Shape::row_major({4});
   const float tiny = 1e-12f, one = 1.0f;
   QParamsView input{Granularity::kPerTensor, 0, 0, &tiny, nullptr, 1, Range::full<std::int32_t>()};
   Requantizer<std::int8_t, TvmUpward> rq;
@@ -512,7 +550,7 @@ TEST(RequantizeFromScales, TinyMultipliersFlushToZeroAndHugeOnesAreRefused) {
 // Errors
 
 TEST(RequantizeErrors, NameTheBadValueAndWriteNothing) {
-  const Shape shape({2, 3});
+  const Shape shape = Shape::row_major({2, 3});
   std::vector<std::int32_t> x(6, 1000), m = {1 << 30, 1 << 30, 1 << 30}, shift = {-3, -3, -3};
   std::vector<float> scale = {0.1f, 0.1f, 0.1f};
   std::vector<std::int8_t> y(6, 42);
@@ -527,12 +565,12 @@ TEST(RequantizeErrors, NameTheBadValueAndWriteNothing) {
     EXPECT_NE(s.message().find(text), std::string::npos) << s.message();
     EXPECT_EQ(y, std::vector<std::int8_t>(6, 42)) << "written despite " << s.message();
   };
-  EXPECT_TRUE((requantize<DoubleRounding>(x.data(), y.data(), shape, view())));
+  EXPECT_TRUE((requantize<GemmlowpRounding>(x.data(), y.data(), shape, view())));
   y.assign(6, 42);
 
   auto p = view();
   p.shift = nullptr;
-  expect_error(p, StatusCode::kInvalidArgument, "needs multiplier and shift", DoubleRounding{});
+  expect_error(p, StatusCode::kInvalidArgument, "needs multiplier and shift", GemmlowpRounding{});
   p = view();
   p.scale = nullptr;
   expect_error(p, StatusCode::kInvalidArgument, "needs a scale", Fp32Rounding{});
@@ -547,22 +585,22 @@ TEST(RequantizeErrors, NameTheBadValueAndWriteNothing) {
   scale[0] = 0.1f;
   p = view();
   p.output_zero_point = 128;
-  expect_error(p, StatusCode::kInvalidZeroPoint, "output zero_point = 128", DoubleRounding{});
+  expect_error(p, StatusCode::kInvalidZeroPoint, "output zero_point = 128", GemmlowpRounding{});
   p = view();
   p.range = {-200, 0};
-  expect_error(p, StatusCode::kInvalidRange, "outside int8", DoubleRounding{});
+  expect_error(p, StatusCode::kInvalidRange, "outside int8", GemmlowpRounding{});
   p = view();
   p.count = 2;
-  expect_error(p, StatusCode::kShapeMismatch, "got 2, expected 3", DoubleRounding{});
+  expect_error(p, StatusCode::kShapeMismatch, "got 2, expected 3", GemmlowpRounding{});
   p = view();
   p.axis = 2;
-  expect_error(p, StatusCode::kInvalidAxis, "axis = 2", DoubleRounding{});
+  expect_error(p, StatusCode::kInvalidAxis, "axis = 2", GemmlowpRounding{});
 
   // Input zero point outside the input type.
   std::vector<std::int8_t> x8(6, 1);
   p = view();
   p.input_zero_point = 128;
-  const Status s = requantize<DoubleRounding>(x8.data(), y.data(), shape, p);
+  const Status s = requantize<GemmlowpRounding>(x8.data(), y.data(), shape, p);
   EXPECT_EQ(s.code(), StatusCode::kInvalidZeroPoint);
   EXPECT_NE(s.message().find("input zero_point = 128 is outside int8 [-128, 127]"), std::string::npos) << s.message();
 
@@ -578,7 +616,7 @@ TEST(RequantizeErrors, NameTheBadValueAndWriteNothing) {
   e = Requantizer<std::int8_t>::from_scales(shape, input, -0.5f, 0, Range::full<std::int8_t>(), &rq);
   EXPECT_NE(e.message().find("output scale = -0.5"), std::string::npos) << e.message();
   const float nan = std::nanf("");
-  e = Requantizer<std::int8_t>::from_conv_scales(shape, nan, input, 0.5f, 0, Range::full<std::int8_t>(), &rq);
+  e = Requantizer<std::int8_t>::from_conv_scales(shape, 0, nan, input, 0.5f, 0, Range::full<std::int8_t>(), &rq);
   EXPECT_NE(e.message().find("input scale = nan"), std::string::npos) << e.message();
 #if EIGENQ_EXCEPTIONS
   EXPECT_THROW((Requantizer<std::int8_t>(shape, RequantizeParamsView{})), Error);

@@ -500,17 +500,17 @@ TEST(TfFakeQuant, BadArgumentsAreRefusedByName) {
   mm.max = &max;
   mm.count = 1;
   mm.num_bits = 17;
-  Status s = tf::fake_quant_with_min_max(x.data(), y.data(), Shape({6}), mm, tf::Op::kArgs);
+  Status s = tf::fake_quant_with_min_max(x.data(), y.data(), Shape::row_major({6}), mm, tf::Op::kArgs);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("num_bits = 17"), std::string::npos) << s.message();
   mm.num_bits = 1;
-  EXPECT_FALSE(tf::fake_quant_with_min_max(x.data(), y.data(), Shape({6}), mm, tf::Op::kArgs).is_ok());
+  EXPECT_FALSE(tf::fake_quant_with_min_max(x.data(), y.data(), Shape::row_major({6}), mm, tf::Op::kArgs).is_ok());
   mm.num_bits = 8;
   const float inf = std::numeric_limits<float>::infinity(), big = 2e38f, small = -2e38f;
   for (auto [lo, hi] : {std::pair<float, float>{1.0f, -1.0f}, {0.5f, 0.5f}, {-inf, 1.0f}, {small, big}}) {
     mm.min = &lo;
     mm.max = &hi;
-    s = tf::fake_quant_with_min_max(x.data(), y.data(), Shape({6}), mm, tf::Op::kVars);
+    s = tf::fake_quant_with_min_max(x.data(), y.data(), Shape::row_major({6}), mm, tf::Op::kVars);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << lo << " " << hi;
     EXPECT_NE(s.message().find("min[0]"), std::string::npos) << s.message();
   }

@@ -169,7 +169,7 @@ double seconds_per_call(const SpeedOptions& opt, Fn&& fn) {
 
 namespace detail {
 
-inline QParamsView layout_for(const Tensor& t, const Scheme& s) {
+inline ParamLayout layout_for(const Tensor& t, const Scheme& s) {
   switch (s.granularity) {
     case Granularity::kPerTensor:
       return per_tensor_layout();

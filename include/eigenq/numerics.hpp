@@ -55,28 +55,30 @@ constexpr const char* storage_name() {
     return "int32";
 }
 
-/// The integer interval [qmin, qmax] quantized values are clamped to. It may
-/// be narrower than the storage type: narrow range ([-127, 127]), PyTorch's
-/// reduce_range (one bit less), or any bit width that fits the type.
-struct Range {
+/// The integer interval [qmin, qmax] quantized values are clamped to
+/// (PyTorch's quant_min / quant_max). It may be narrower than the storage
+/// type: narrow range ([-127, 127]), PyTorch's reduce_range (one bit less),
+/// or any bit width that fits the type. `Range` is the same type; a float
+/// interval is a `FloatRange`.
+struct QuantRange {
   std::int32_t qmin = 0;
   std::int32_t qmax = 0;
 
   /// The whole storage type: int8 [-128, 127], uint8 [0, 255], ...
   template <class Q>
-  static constexpr Range full() {
+  static constexpr QuantRange full() {
     static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
     return {std::numeric_limits<Q>::lowest(), std::numeric_limits<Q>::max()};
   }
   /// Symmetric around zero for signed types ([-127, 127]), [1, 255] for
   /// uint8, as TensorFlow's narrow_range does.
   template <class Q>
-  static constexpr Range narrow() {
+  static constexpr QuantRange narrow() {
     return {full<Q>().qmin + 1, full<Q>().qmax};
   }
   /// PyTorch's reduce_range: one bit less than the type ([-64, 63], [0, 127]).
   template <class Q>
-  static constexpr Range reduced() {
+  static constexpr QuantRange reduced() {
     return bits<Q>(static_cast<int>(8 * sizeof(Q)) - 1);
   }
   /// A `bits`-wide range inside Q: signed Q gives [-2^(bits-1), 2^(bits-1)-1],
@@ -85,19 +87,20 @@ struct Range {
   /// is printed and the program aborts; the Status form below returns it),
   /// and is a compile-time error in a constant expression.
   template <class Q>
-  static constexpr Range bits(int bits) {
+  static constexpr QuantRange bits(int bits) {
     static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
     if (bits < 1 || bits > max_bits<Q>()) detail::raise_if_error(bits_error<Q>(bits));
     const std::int64_t span = std::int64_t{1} << bits;
-    return std::is_signed_v<Q> ? Range{static_cast<std::int32_t>(-span / 2), static_cast<std::int32_t>(span / 2 - 1)}
-                               : Range{0, static_cast<std::int32_t>(span - 1)};
+    return std::is_signed_v<Q>
+               ? QuantRange{static_cast<std::int32_t>(-span / 2), static_cast<std::int32_t>(span / 2 - 1)}
+               : QuantRange{0, static_cast<std::int32_t>(span - 1)};
   }
   /// The same, returning the error for a width outside [1, 8 * sizeof(Q)].
   template <class Q>
-  static Status bits(int bits, Range* out) {
+  static Status bits(int bits, QuantRange* out) {
     static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
     if (bits < 1 || bits > max_bits<Q>()) return bits_error<Q>(bits);
-    *out = Range::bits<Q>(bits);
+    *out = QuantRange::bits<Q>(bits);
     return Status::ok();
   }
   /// True when the range is non-empty and representable in Q.
@@ -105,8 +108,8 @@ struct Range {
   constexpr bool fits() const {
     return qmin <= qmax && qmin >= full<Q>().qmin && qmax <= full<Q>().qmax;
   }
-  friend constexpr bool operator==(Range a, Range b) { return a.qmin == b.qmin && a.qmax == b.qmax; }
-  friend constexpr bool operator!=(Range a, Range b) { return !(a == b); }
+  friend constexpr bool operator==(QuantRange a, QuantRange b) { return a.qmin == b.qmin && a.qmax == b.qmax; }
+  friend constexpr bool operator!=(QuantRange a, QuantRange b) { return !(a == b); }
 
  private:
   template <class Q>
@@ -115,10 +118,13 @@ struct Range {
   }
   template <class Q>
   static Status bits_error(int bits) {
-    return detail::error(StatusCode::kInvalidRange, "Range::bits<", storage_name<Q>(), ">(", bits, "): width ", bits,
-                         " is outside [1, ", max_bits<Q>(), "]");
+    return detail::error(StatusCode::kInvalidRange, "QuantRange::bits<", storage_name<Q>(), ">(", bits, "): width ",
+                         bits, " is outside [1, ", max_bits<Q>(), "]");
   }
 };
+
+/// The name the kernels and most code use for `QuantRange`.
+using Range = QuantRange;
 
 // ---------------------------------------------------------------------------
 // Rounding and scaling policies

@@ -42,11 +42,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "eigen.hpp"
+#include "eigen_matrix.hpp"
 #include "params.hpp"
 #include "qat/observer.hpp"
 #include "qat/tf_fake_quant.hpp"
@@ -55,24 +56,21 @@
 
 namespace eigenq {
 
-/// A clipping range chosen by an observer.
-struct ClipRange {
+/// A float interval [min, max]: the clipping range an observer chooses.
+/// (`QuantRange`, alias `Range`, is the integer range [qmin, qmax].)
+struct FloatRange {
   float min = 0.0f;
   float max = 0.0f;
 };
 
+using ClipRange [[deprecated("renamed eigenq::FloatRange (a float [min, max]; QuantRange is the integer one)")]] =
+    FloatRange;
+
 namespace detail {
 
-inline QParamsView layout_only(QParamsView v) {
-  v.scale = nullptr;
-  v.zero_point = nullptr;
-  v.count = 0;
-  return v;
-}
-
 template <class Q>
-Status per_tensor_qparams(ClipRange r, Range range, Symmetry symmetry, QParams* out) {
-  const AffineParams a = choose_qparams<Q>(r.min, r.max, range, symmetry);
+Status per_tensor_qparams(FloatRange r, Range range, Symmetry symmetry, float eps, QParams* out) {
+  const AffineParams a = choose_qparams<Q>(r.min, r.max, range, symmetry, eps);
   EIGENQ_RETURN_IF_ERROR(check_chosen(r.min, r.max, a, range, 0));
   *out = QParams::per_tensor(a.scale, a.zero_point, range);
   return Status::ok();
@@ -87,18 +85,19 @@ Status per_tensor_qparams(ClipRange r, Range range, Symmetry symmetry, QParams* 
 template <class Q>
 class MinMaxObserver {
  public:
-  /// `layout` gives the granularity, axis and block size (per_tensor_layout(),
-  /// per_axis_layout(a), blocked_layout(a, b), per_element_layout()); its
-  /// values are ignored.
-  explicit MinMaxObserver(QParamsView layout = per_tensor_layout(), Range range = Range::full<Q>(),
-                          Symmetry symmetry = Symmetry::kAffine)
-      : layout_(detail::layout_only(layout)), range_(range), symmetry_(symmetry) {}
+  /// `layout` groups the elements (per_tensor_layout(), per_axis_layout(a),
+  /// blocked_layout(a, b), per_element_layout()); `eps` is the smallest
+  /// scale chosen (PyTorch's `eps`).
+  explicit MinMaxObserver(ParamLayout layout = per_tensor_layout(), Range range = Range::full<Q>(),
+                          Symmetry symmetry = Symmetry::kAffine, float eps = kScaleEpsilon)
+      : layout_(layout), range_(range), symmetry_(symmetry), eps_(eps) {}
 
   /// Widens the running range with one batch. Fails, changing nothing, on a
-  /// bad layout or range, or when the number of groups differs from the
+  /// bad layout, range or eps, or when the number of groups differs from the
   /// previous batches'. Empty batches are skipped.
   Status observe(const float* x, const Shape& shape) {
     EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
+    EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     MinMax batch;
     EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch));
     if (shape.size() == 0) return Status::ok();
@@ -116,13 +115,15 @@ class MinMaxObserver {
     }
     return Status::ok();
   }
-  /// Eigen tensors, maps and matrices; throws `eigenq::Error`.
+  /// Eigen objects and expressions: throws `eigenq::Error`; with
+  /// `std::nothrow`, returns the Status instead.
   template <class In>
   void observe(const In& x) {
-    static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "observers take float input");
-    if (!detail::Traits<In>::contiguous(x))
-      detail::raise_if_error(detail::error(StatusCode::kInvalidArgument, "input must be contiguous"));
-    detail::raise_if_error(observe(x.data(), shape_of(x)));
+    detail::raise_if_error(detail::observe_eigen(*this, x));
+  }
+  template <class In>
+  Status observe(const In& x, std::nothrow_t) {
+    return detail::observe_eigen(*this, x);
   }
 
   bool initialized() const { return initialized_; }
@@ -132,8 +133,10 @@ class MinMaxObserver {
   }
   const std::vector<float>& min() const { return mm_.min; }
   const std::vector<float>& max() const { return mm_.max; }
+  const ParamLayout& layout() const { return layout_; }
   Range range() const { return range_; }
   Symmetry symmetry() const { return symmetry_; }
+  float eps() const { return eps_; }
 
   /// Scale and zero point of every group. An error before the first batch,
   /// and when a group's range gives no usable scale (an infinite element,
@@ -141,7 +144,7 @@ class MinMaxObserver {
   Status qparams(QParams* out) const {
     if (!initialized_)
       return detail::error(StatusCode::kInvalidArgument, "observer has seen no data yet, so it has no parameters");
-    return qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_, out);
+    return qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_, out, eps_);
   }
   QParams qparams() const {
     QParams p;
@@ -150,9 +153,10 @@ class MinMaxObserver {
   }
 
  private:
-  QParamsView layout_;
+  ParamLayout layout_;
   Range range_;
   Symmetry symmetry_;
+  float eps_;
   bool initialized_ = false;
   MinMax mm_;
 };
@@ -253,14 +257,16 @@ inline std::vector<float> torch_histc(const float* x, std::size_t n, int bins, d
 template <class Q>
 class HistogramObserver {
  public:
+  /// `eps` is the smallest scale chosen (PyTorch's `eps`).
   explicit HistogramObserver(Range range = Range::full<Q>(), Symmetry symmetry = Symmetry::kAffine,
-                             HistogramOptions options = {})
-      : range_(range), symmetry_(symmetry), options_(options) {}
+                             HistogramOptions options = {}, float eps = kScaleEpsilon)
+      : range_(range), symmetry_(symmetry), options_(options), eps_(eps) {}
 
   /// Adds one batch (any shape: the histogram is per tensor). Empty batches
   /// and NaN elements are skipped; infinite ones are refused.
   Status observe(const float* x, std::size_t n) {
     EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
+    EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     if (options_.bins < 1 || options_.upsample_rate < 1)
       return detail::error(StatusCode::kInvalidArgument, "histogram bins = ", options_.bins,
                            " and upsample_rate = ", options_.upsample_rate, " must be >= 1");
@@ -292,7 +298,7 @@ class HistogramObserver {
     const float span = combined_max - combined_min;
     const float ratio = span / coarse;
     // The fine grid's cell indices (up to ratio * bins * up) must fit int64.
-    if (!(ratio <= 0x1p40f && static_cast<double>(ratio) * bins * up <= 0x1p62))
+    if (!(ratio <= 0x1p40f && static_cast<double>(ratio) * bins * static_cast<double>(up) <= 0x1p62))
       return restart_around_point(x, n, combined_min, combined_max);
     const auto downsample = static_cast<std::int64_t>(std::ceil(ratio));
     combined_max = combined_max + (detail::opaque(static_cast<float>(downsample) * coarse) - span);
@@ -300,7 +306,7 @@ class HistogramObserver {
 
     std::vector<float> combined = detail::torch_histc(x, n, bins, bound(combined_min), bound(combined_max));
     if (combined_min == min_ && combined_max == max_) {
-      for (int b = 0; b < bins; ++b) combined[b] += hist_[b];
+      for (std::size_t b = 0; b < combined.size(); ++b) combined[b] += hist_[b];
     } else {
       merge(&combined, up, downsample, start);
     }
@@ -313,13 +319,15 @@ class HistogramObserver {
     EIGENQ_RETURN_IF_ERROR(check_shape(shape));
     return observe(x, static_cast<std::size_t>(shape.size()));
   }
-  /// Eigen tensors, maps and matrices; throws `eigenq::Error`.
+  /// Eigen objects and expressions: throws `eigenq::Error`; with
+  /// `std::nothrow`, returns the Status instead.
   template <class In>
   void observe(const In& x) {
-    static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "observers take float input");
-    if (!detail::Traits<In>::contiguous(x))
-      detail::raise_if_error(detail::error(StatusCode::kInvalidArgument, "input must be contiguous"));
-    detail::raise_if_error(observe(x.data(), shape_of(x)));
+    detail::raise_if_error(detail::observe_eigen(*this, x));
+  }
+  template <class In>
+  Status observe(const In& x, std::nothrow_t) {
+    return detail::observe_eigen(*this, x);
   }
 
   bool initialized() const { return initialized_; }
@@ -333,12 +341,13 @@ class HistogramObserver {
   const HistogramOptions& options() const { return options_; }
   Range range() const { return range_; }
   Symmetry symmetry() const { return symmetry_; }
+  float eps() const { return eps_; }
 
   /// PyTorch's _non_linear_param_search: moves the lower or upper bound in
   /// by one quantile step (1e-5) at a time, whichever cuts more bins, while
   /// the L2 error of quantizing the histogram to 2^(8 sizeof(Q)) levels over
   /// the shrunk range keeps decreasing.
-  Status l2_range(ClipRange* out) const {
+  Status l2_range(FloatRange* out) const {
     EIGENQ_RETURN_IF_ERROR(check_initialized());
     const int bins = options_.bins;
     const int dst_bins = 1 << (8 * sizeof(Q) > 16 ? 16 : 8 * sizeof(Q));
@@ -358,8 +367,8 @@ class HistogramObserver {
       // cSum[l] < next_alpha * total compares in float32.
       const float lo_target = static_cast<float>(next_alpha * total), hi_target = static_cast<float>(next_beta * total);
       int l = start, r = end;
-      while (l < end && cumulative[l] < lo_target) ++l;
-      while (r > start && cumulative[r] > hi_target) --r;
+      while (l < end && cumulative[static_cast<std::size_t>(l)] < lo_target) ++l;
+      while (r > start && cumulative[static_cast<std::size_t>(r)] > hi_target) --r;
       int next_start = start, next_end = end;
       if (l - start > end - r) {
         next_start = l;
@@ -386,7 +395,7 @@ class HistogramObserver {
   /// [value at (100 - percentile)%, value at percentile%] of the observed
   /// distribution, interpolated linearly inside a bin: both tails lose
   /// (100 - percentile)% of the elements. percentile in [50, 100].
-  Status percentile_range(double percentile, ClipRange* out) const {
+  Status percentile_range(double percentile, FloatRange* out) const {
     EIGENQ_RETURN_IF_ERROR(check_initialized());
     EIGENQ_RETURN_IF_ERROR(check_exact_bounds("percentile"));
     if (!(percentile >= 50.0 && percentile <= 100.0))
@@ -402,7 +411,7 @@ class HistogramObserver {
   /// The GPTQ-style grid search (see `MseSearch`), with this observer's
   /// range and symmetry; the error of each candidate is integrated over the
   /// histogram, elements spread uniformly inside each bin.
-  Status mse_range(ClipRange* out, const MseSearch& search = {}) const {
+  Status mse_range(FloatRange* out, const MseSearch& search = {}) const {
     EIGENQ_RETURN_IF_ERROR(check_initialized());
     EIGENQ_RETURN_IF_ERROR(check_exact_bounds("MSE"));
     if (search.grid < 1 || !(search.max_shrink > 0.0 && search.max_shrink <= 1.0) || !(search.norm > 0.0))
@@ -415,8 +424,8 @@ class HistogramObserver {
     *out = {lo, hi};
     for (int i = 0; i < std::max(candidates, 1); ++i) {
       const double p = 1.0 - static_cast<double>(i) / search.grid;
-      const ClipRange c{static_cast<float>(p * lo), static_cast<float>(p * hi)};
-      const AffineParams a = choose_qparams<Q>(c.min, c.max, range_, symmetry_);
+      const FloatRange c{static_cast<float>(p * lo), static_cast<float>(p * hi)};
+      const AffineParams a = choose_qparams<Q>(c.min, c.max, range_, symmetry_, eps_);
       const double err = histogram_error(a, search.norm);
       if (err < best) {
         best = err;
@@ -429,24 +438,24 @@ class HistogramObserver {
   /// PyTorch's calculate_qparams: the L2 range through choose_qparams. An
   /// error before the first batch (PyTorch returns scale 1, zero point 0).
   Status qparams(QParams* out) const {
-    ClipRange r;
+    FloatRange r;
     EIGENQ_RETURN_IF_ERROR(l2_range(&r));
-    return detail::per_tensor_qparams<Q>(r, range_, symmetry_, out);
+    return detail::per_tensor_qparams<Q>(r, range_, symmetry_, eps_, out);
   }
   Status percentile_qparams(double percentile, QParams* out) const {
-    ClipRange r;
+    FloatRange r;
     EIGENQ_RETURN_IF_ERROR(percentile_range(percentile, &r));
-    return detail::per_tensor_qparams<Q>(r, range_, symmetry_, out);
+    return detail::per_tensor_qparams<Q>(r, range_, symmetry_, eps_, out);
   }
   Status mse_qparams(QParams* out, const MseSearch& search = {}) const {
-    ClipRange r;
+    FloatRange r;
     EIGENQ_RETURN_IF_ERROR(mse_range(&r, search));
-    return detail::per_tensor_qparams<Q>(r, range_, symmetry_, out);
+    return detail::per_tensor_qparams<Q>(r, range_, symmetry_, eps_, out);
   }
   /// The observed [min, max] through choose_qparams (no clipping).
   Status min_max_qparams(QParams* out) const {
     EIGENQ_RETURN_IF_ERROR(check_initialized());
-    return detail::per_tensor_qparams<Q>({min_, max_}, range_, symmetry_, out);
+    return detail::per_tensor_qparams<Q>({min_, max_}, range_, symmetry_, eps_, out);
   }
 
  private:
@@ -464,7 +473,7 @@ class HistogramObserver {
     std::vector<float> combined = detail::torch_histc(x, n, options_.bins, bound(combined_min), bound(combined_max));
     const float point = min_;
     std::vector<float> moved = detail::torch_histc(&point, 1, options_.bins, bound(combined_min), bound(combined_max));
-    for (int b = 0; b < options_.bins; ++b) combined[b] += detail::opaque(moved[b] * static_cast<float>(old));
+    for (std::size_t b = 0; b < combined.size(); ++b) combined[b] += detail::opaque(moved[b] * static_cast<float>(old));
     hist_ = std::move(combined);
     min_ = combined_min;
     max_ = combined_max;
@@ -496,13 +505,14 @@ class HistogramObserver {
       const std::int64_t covered = std::min(cell - start + 1, bins * up);
       if (covered <= 0) return 0.0;
       const std::int64_t j = covered / up, rest = covered % up;
-      return detail::opaque(static_cast<double>(up) * prefix[j]) +
-             (j < bins ? detail::opaque(static_cast<double>(rest) * hist_[j]) : 0.0);
+      const auto b = static_cast<std::size_t>(j);
+      return detail::opaque(static_cast<double>(up) * prefix[b]) +
+             (j < bins ? detail::opaque(static_cast<double>(rest) * hist_[b]) : 0.0);
     };
     float previous = 0.0f;  // PyTorch's shifted integral is a float32 tensor
     for (std::int64_t k = 0; k < bins; ++k) {
       const double integral = cumulative((k + 1) * downsample - 1);
-      (*combined)[k] += static_cast<float>((integral - previous) / static_cast<double>(up));
+      (*combined)[static_cast<std::size_t>(k)] += static_cast<float>((integral - previous) / static_cast<double>(up));
       previous = static_cast<float>(integral);
     }
   }
@@ -528,7 +538,7 @@ class HistogramObserver {
       const float end = begin + width;
       const float dst_of_begin = std::clamp(detail::torch_div_floor(begin, dst), 0.0f, last);
       const float dst_of_end = std::clamp(detail::torch_div_floor(end, dst), 0.0f, last);
-      const float density = hist_[i] / width;
+      const float density = hist_[static_cast<std::size_t>(i)] / width;
       const float delta_begin = begin - opaque((dst_of_begin + 0.5f) * dst);
       float norm = opaque(density * ((half_cube - opaque(delta_begin * delta_begin * delta_begin)) / 3.0f));
       norm += opaque((dst_of_end - dst_of_begin - 1.0f) * (density * whole));
@@ -586,6 +596,7 @@ class HistogramObserver {
   Range range_;
   Symmetry symmetry_;
   HistogramOptions options_;
+  float eps_;
   bool initialized_ = false;
   float min_ = 0.0f, max_ = 0.0f;
   std::vector<float> hist_;

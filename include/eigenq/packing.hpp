@@ -48,7 +48,7 @@ constexpr std::size_t packed_size(std::int64_t n) { return n > 0 ? static_cast<s
 template <class T>
 inline typename T::Unpacked unpack_at(const std::uint8_t* packed, std::int64_t i) {
   static_assert(is_packed4_v<T>, "T must be Int4 or UInt4");
-  const unsigned nibble = (packed[i >> 1] >> ((i & 1) * 4)) & 0xFu;
+  const unsigned nibble = (static_cast<unsigned>(packed[i >> 1]) >> ((i & 1) * 4)) & 0xFu;
   if constexpr (std::is_same_v<T, Int4>)
     return static_cast<std::int8_t>(static_cast<int>(nibble ^ 8u) - 8);  // 8..15 -> -8..-1
   else

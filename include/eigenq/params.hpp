@@ -22,8 +22,12 @@
 namespace eigenq {
 
 /// Memory order of a tensor. ColMajor (Eigen's default) makes dimension 0
-/// the fastest-varying; RowMajor (NumPy, PyTorch, ONNX) the last.
+/// the fastest-varying; RowMajor (NumPy, PyTorch, ONNX) the last. A raw
+/// pointer does not say which it is, so every `Shape` built from dimensions
+/// states it: `Shape::row_major({n, c})`, `Shape::col_major({rows, cols})`.
 enum class Layout { kColMajor = 0, kRowMajor = 1 };
+
+constexpr const char* layout_name(Layout l) { return l == Layout::kRowMajor ? "RowMajor" : "ColMajor"; }
 
 constexpr int kMaxRank = 8;
 
@@ -52,41 +56,79 @@ inline std::int64_t element_count(const std::int64_t* dims, int rank) {
 
 /// Dimensions and memory order of a contiguous tensor.
 ///
+///     Shape::row_major({64, 196})   // NumPy / PyTorch / ONNX order: the last dimension is contiguous
+///     Shape::col_major({4, 64})     // an Eigen::MatrixXf(4, 64): the first dimension is contiguous
+///
+/// Eigen objects carry their own (`shape_of(x)` in eigen_core.hpp).
+///
 /// A shape made with a rank outside [0, kMaxRank] keeps that rank (and at
 /// most kMaxRank dimensions), so that validation (`check_shape`, which every
 /// entry point runs) can name it; nothing is written past `dims`.
 struct Shape {
   std::array<std::int64_t, kMaxRank> dims{};
   int rank = 0;
-  Layout layout = Layout::kRowMajor;
+  Layout layout = Layout::kColMajor;  ///< as Eigen's; a shape built from dimensions always names its own
 
   Shape() = default;
-  Shape(std::initializer_list<std::int64_t> d, Layout l = Layout::kRowMajor)
-      : rank(static_cast<int>(d.size())), layout(l) {
+  /// The layout has no default: a raw pointer does not say which it is, and
+  /// a RowMajor default read Eigen's ColMajor matrices the wrong way round.
+  Shape(std::initializer_list<std::int64_t> d, Layout l) : rank(static_cast<int>(d.size())), layout(l) {
     std::copy_n(d.begin(), std::min<std::size_t>(d.size(), kMaxRank), dims.begin());
   }
+  /// Dimensions in NumPy's (C) order: the last one is contiguous.
+  static Shape row_major(std::initializer_list<std::int64_t> d) { return Shape(d, Layout::kRowMajor); }
+  /// Dimensions in Eigen's default (Fortran) order: the first one is contiguous.
+  static Shape col_major(std::initializer_list<std::int64_t> d) { return Shape(d, Layout::kColMajor); }
   template <class It>
   static Shape from(It first, int rank, Layout l) {
     Shape s;
     s.rank = rank;
     s.layout = l;
-    for (int i = 0; i < std::min(rank, kMaxRank); ++i) s.dims[i] = static_cast<std::int64_t>(first[i]);
+    for (int i = 0; i < std::min(rank, kMaxRank); ++i)
+      s.dims[static_cast<std::size_t>(i)] = static_cast<std::int64_t>(first[i]);
     return s;
   }
-  std::int64_t operator[](int i) const { return dims[i]; }
+  std::int64_t operator[](int i) const { return dims[static_cast<std::size_t>(i)]; }
   bool valid_rank() const { return rank >= 0 && rank <= kMaxRank; }
   /// The number of elements; -1 for a shape `check_shape` refuses.
   std::int64_t size() const { return valid_rank() ? detail::element_count(dims.data(), rank) : -1; }
 };
 
 namespace detail {
-/// The dimensions as text, "[2, 3]"; "rank N" when the rank is invalid.
-inline std::string shape_text(const Shape& shape) {
-  if (!shape.valid_rank()) return "rank " + std::to_string(shape.rank);
-  std::string s = "[";
-  for (int d = 0; d < shape.rank; ++d) s += (d ? ", " : "") + std::to_string(shape.dims[d]);
-  return s + "]";
+
+/// True when the dimensions are equal.
+inline bool same_dims(const Shape& a, const Shape& b) {
+  if (a.rank != b.rank) return false;
+  for (int d = 0; d < a.rank; ++d)
+    if (a[d] != b[d]) return false;
+  return true;
 }
+
+/// True when at most one dimension exceeds 1: every layout gives the same
+/// memory order.
+inline bool is_vector_like(const Shape& s) {
+  int long_dims = 0;
+  for (int d = 0; d < s.rank; ++d) long_dims += s[d] > 1;
+  return long_dims <= 1;
+}
+
+/// True when a buffer of shape a can be read as shape b: the same dimensions
+/// in the same memory order.
+inline bool same_memory(const Shape& a, const Shape& b) {
+  return same_dims(a, b) && (a.layout == b.layout || is_vector_like(a));
+}
+
+/// The dimensions as text, "[2, 3]"; "rank N" when the rank is invalid.
+inline std::string dims_text(const Shape& shape) {
+  if (!shape.valid_rank()) return "rank " + std::to_string(shape.rank);
+  std::string t = "[";
+  for (int d = 0; d < shape.rank; ++d) t += (d ? ", " : "") + std::to_string(shape[d]);
+  return t + "]";
+}
+
+/// "[196, 32] RowMajor": how error messages name a shape whose layout matters.
+inline std::string shape_text(const Shape& s) { return dims_text(s) + " " + layout_name(s.layout); }
+
 }  // namespace detail
 
 /// Checks that a shape describes a tensor: rank in [0, kMaxRank], no
@@ -96,10 +138,10 @@ inline Status check_shape(const Shape& shape) {
   if (!shape.valid_rank())
     return detail::error(StatusCode::kInvalidArgument, "rank ", shape.rank, " is outside [0, ", kMaxRank, "]");
   for (int d = 0; d < shape.rank; ++d)
-    if (shape.dims[d] < 0)
-      return detail::error(StatusCode::kInvalidArgument, "dimension ", d, " = ", shape.dims[d], " is negative");
+    if (shape[d] < 0)
+      return detail::error(StatusCode::kInvalidArgument, "dimension ", d, " = ", shape[d], " is negative");
   if (shape.size() < 0)
-    return detail::error(StatusCode::kInvalidArgument, "shape ", detail::shape_text(shape),
+    return detail::error(StatusCode::kInvalidArgument, "shape ", detail::dims_text(shape),
                          " has more than 2^63 - 1 elements");
   return Status::ok();
 }
@@ -119,7 +161,7 @@ inline Status check_buffers(const Shape& shape, std::initializer_list<Buffer> bu
   if (shape.size() == 0) return Status::ok();
   for (const Buffer& b : buffers)
     if (b.data == nullptr)
-      return error(StatusCode::kInvalidArgument, b.name, " is a null pointer, but shape ", shape_text(shape), " has ",
+      return error(StatusCode::kInvalidArgument, b.name, " is a null pointer, but shape ", dims_text(shape), " has ",
                    shape.size(), " elements");
   return Status::ok();
 }
@@ -141,6 +183,33 @@ constexpr const char* granularity_name(Granularity g) {
                                       : "per-element";
 }
 
+struct QParamsView;
+
+/// Which elements share a parameter, without the parameters: granularity,
+/// axis and block size. What calibration takes (choose_qparams, observers)
+/// to say how to group the data; build one with per_tensor_layout(),
+/// per_axis_layout(axis), blocked_layout(axis, block_size) or
+/// per_element_layout().
+struct ParamLayout {
+  Granularity granularity = Granularity::kPerTensor;
+  int axis = 0;                 ///< per-axis and blocked; negative counts from the end
+  std::int64_t block_size = 0;  ///< blocked only
+
+  constexpr ParamLayout() = default;
+  constexpr explicit ParamLayout(Granularity g, int a = 0, std::int64_t block = 0)
+      : granularity(g), axis(a), block_size(block) {}
+  /// A parameter set passed where only its layout is read.
+  [[deprecated("a QParamsView used as a layout: pass params.layout() or per_axis_layout(axis)")]] ParamLayout(
+      const QParamsView& params);
+  /// A view with this layout and no values (what the raw resolve functions take).
+  operator QParamsView() const;
+
+  friend constexpr bool operator==(const ParamLayout& a, const ParamLayout& b) {
+    return a.granularity == b.granularity && a.axis == b.axis && a.block_size == b.block_size;
+  }
+  friend constexpr bool operator!=(const ParamLayout& a, const ParamLayout& b) { return !(a == b); }
+};
+
 /// A non-owning view of a parameter set: what the raw-pointer API takes.
 ///
 /// Blocked parameters are laid out like the tensor itself (same layout),
@@ -155,7 +224,26 @@ struct QParamsView {
   const std::int32_t* zero_point = nullptr;
   std::size_t count = 0;  ///< number of (scale, zero_point) pairs
   Range range;
+
+  ParamLayout layout() const { return ParamLayout(granularity, axis, block_size); }
 };
+
+inline ParamLayout::ParamLayout(const QParamsView& params) : ParamLayout(params.layout()) {}
+inline ParamLayout::operator QParamsView() const {
+  QParamsView v;
+  v.granularity = granularity;
+  v.axis = axis;
+  v.block_size = block_size;
+  return v;
+}
+
+/// Layouts for calibration: granularity without values.
+constexpr ParamLayout per_tensor_layout() { return ParamLayout(); }
+constexpr ParamLayout per_axis_layout(int axis) { return ParamLayout(Granularity::kPerAxis, axis); }
+constexpr ParamLayout blocked_layout(int axis, std::int64_t block_size) {
+  return ParamLayout(Granularity::kBlocked, axis, block_size);
+}
+constexpr ParamLayout per_element_layout() { return ParamLayout(Granularity::kPerElement); }
 
 /// An owning parameter set, as returned by the calibration functions.
 struct QParams {
@@ -181,6 +269,7 @@ struct QParams {
     return with_zeros({Granularity::kPerElement, 0, 0, std::move(scale), std::move(zero_point), range});
   }
 
+  ParamLayout layout() const { return ParamLayout(granularity, axis, block_size); }
   QParamsView view() const {
     return {granularity,
             axis,
@@ -235,6 +324,34 @@ struct ResolvedParams {
   std::int64_t size() const { return outer * channels * inner; }
 };
 
+namespace detail {
+
+/// The error for `got` parameters where a resolved layout needs r.count
+/// (`got` == ~0: two arrays of different lengths, named by `mismatch`):
+/// "per-axis scales on axis 1: got 64, expected 32 for shape [196, 32] RowMajor".
+inline Status count_mismatch(const char* what, const ResolvedParams& r, std::size_t got, const Shape& shape,
+                             const char* mismatch) {
+  std::string where = granularity_name(r.params.granularity);
+  if (r.params.granularity == Granularity::kPerAxis || r.params.granularity == Granularity::kBlocked)
+    where += make_message(" ", what, " on axis ", r.params.axis);
+  else
+    where += make_message(" ", what);
+  if (r.params.granularity == Granularity::kBlocked) where += make_message(" (block_size ", r.params.block_size, ")");
+  return error(StatusCode::kShapeMismatch, where, ": got ",
+               got == ~std::size_t{0} ? std::string(mismatch) : make_message(got), ", expected ", r.count,
+               " for shape ", detail::shape_text(shape));
+}
+
+/// ok when `got` can be read as `expected` (same dimensions and memory
+/// order); else an error naming both, `what` being the object checked.
+inline Status check_same_shape(const Shape& expected, const Shape& got, const char* what) {
+  if (same_memory(expected, got)) return Status::ok();
+  return error(StatusCode::kShapeMismatch, what, " has shape ", detail::shape_text(got), ", expected ",
+               detail::shape_text(expected));
+}
+
+}  // namespace detail
+
 /// Maps a possibly negative axis into [0, rank); -1 if out of range.
 inline int normalize_axis(int axis, int rank) {
   const int a = axis < 0 ? axis + rank : axis;
@@ -285,15 +402,16 @@ inline Status resolve_layout(const QParamsView& params, const Shape& shape, Reso
       const int axis = normalize_axis(params.axis, shape.rank);
       if (axis < 0)
         return detail::error(StatusCode::kInvalidAxis, "axis = ", params.axis, " is out of range for rank ", shape.rank,
-                             " (expected ", -shape.rank, " <= axis < ", shape.rank, ")");
+                             " (expected ", -shape.rank, " <= axis < ", shape.rank, "; shape ",
+                             detail::shape_text(shape), ")");
       r.params.axis = axis;
       // ColMajor: dimensions before the axis are faster; RowMajor: after.
       for (int d = 0; d < shape.rank; ++d) {
         if (d == axis) continue;
         const bool faster = shape.layout == Layout::kColMajor ? d < axis : d > axis;
-        (faster ? r.inner : r.outer) *= shape.dims[d];
+        (faster ? r.inner : r.outer) *= shape[d];
       }
-      r.channels = r.blocks = shape.dims[axis];
+      r.channels = r.blocks = shape[axis];
       r.count = static_cast<std::size_t>(r.channels);
       if (params.granularity == Granularity::kBlocked) {
         if (params.block_size <= 0)
@@ -322,10 +440,7 @@ Status resolve(const QParamsView& params, const Shape& shape, ResolvedParams* ou
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(resolve_layout(params, shape, &r));
   if (params.count != r.count || (r.count > 0 && (params.scale == nullptr || params.zero_point == nullptr)))
-    return detail::error(StatusCode::kShapeMismatch, granularity_name(params.granularity), " parameters: got ",
-                         params.count == ~std::size_t{0} ? std::string("scale and zero_point of different lengths")
-                                                         : detail::make_message(params.count),
-                         ", expected ", r.count, " for this shape");
+    return detail::count_mismatch("parameters", r, params.count, shape, "scale and zero_point of different lengths");
   for (std::size_t i = 0; i < r.count; ++i)
     EIGENQ_RETURN_IF_ERROR(check_pair(params.scale[i], params.zero_point[i], params.range, i));
   *out = r;

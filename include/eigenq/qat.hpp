@@ -3,9 +3,10 @@
 /// Quantization-aware training on Eigen tensors:
 ///
 /// - qat/ste.hpp            fake-quantize with the STE mask (bytes or bits) for
-///                          every scheme, STE backward, the `FakeQuantSTE`
-///                          layer, and `FakeQuantOp` / `SteOp` element functors
-///                          for Eigen expressions
+///                          every scheme, STE backward, the `FakeQuantSTE` layer
+/// - qat/functors.hpp       element functors Eigen vectorizes: `FakeQuantOp`,
+///                          `SteOp`, `SteMaskOp` (per tensor), `FakeQuantAxisOp`,
+///                          `SteMaskAxisOp` (per axis)
 /// - qat/lsq.hpp            learnable scale and zero point (LSQ / LSQ+), gradients
 ///                          reduced per parameter, as PyTorch's
 ///                          `_fake_quantize_learnable_*` ops
@@ -14,6 +15,7 @@
 /// - qat/observer.hpp       moving-average min/max and the `FakeQuantize` layer
 ///                          (PyTorch's FakeQuantize module)
 
+#include "qat/functors.hpp"       // IWYU pragma: export
 #include "qat/lsq.hpp"            // IWYU pragma: export
 #include "qat/observer.hpp"       // IWYU pragma: export
 #include "qat/ste.hpp"            // IWYU pragma: export

@@ -11,8 +11,8 @@
 ///   symmetric: s  = max(max(-min', max') / (float(qmax - qmin) / 2), eps)
 ///              zp = 0 for signed storage; for unsigned, 128 over the full
 ///              uint8 range, else (qmin + qmax) / 2
-/// with eps = 2^-23 (float32 epsilon), so an all-zero (dead) channel gets a
-/// tiny positive scale, never 0.
+/// with eps = 2^-23 (float32 epsilon, PyTorch's default `eps`) unless given,
+/// so an all-zero (dead) channel gets a tiny positive scale, never 0.
 ///
 /// Every operation is a float32 operation, and the divisions are true
 /// divisions (PyTorch divides a float32 tensor by a Python float in float32,
@@ -47,6 +47,15 @@ struct AffineParams {
 /// PyTorch's observer epsilon: torch.finfo(torch.float32).eps.
 constexpr float kScaleEpsilon = std::numeric_limits<float>::epsilon();
 
+/// Checks an observer's smallest scale: finite, > 0, with a finite
+/// reciprocal (so every scale it allows is a valid one).
+inline Status check_eps(float eps) {
+  if (!(std::isfinite(eps) && eps > 0.0f && std::isfinite(1.0f / eps)))
+    return detail::error(StatusCode::kInvalidScale, "eps = ", eps,
+                         " must be finite and > 0 with a finite reciprocal (PyTorch's default is 2^-23)");
+  return Status::ok();
+}
+
 namespace detail {
 
 /// clamp(qmin - round_half_even(min_neg / scale), qmin, qmax) with PyTorch's
@@ -67,39 +76,38 @@ inline std::int32_t affine_zero_point(float min_neg, float scale, Range range) {
 
 }  // namespace detail
 
-/// Scale and zero point for values in [min, max] stored as Q in `range`.
-/// NaN bounds are treated as 0 (the range is widened to include zero
-/// anyway); infinite bounds give an infinite scale, which validation then
-/// refuses by name.
+/// Scale and zero point for values in [min, max] stored as Q in `range`;
+/// the scale is at least `eps` (assumed valid, see check_eps). NaN bounds
+/// are treated as 0 (the range is widened to include zero anyway); infinite
+/// bounds give an infinite scale, which validation then refuses by name.
 template <class Q>
-AffineParams choose_qparams(float min, float max, Range range, Symmetry symmetry = Symmetry::kAffine) {
+AffineParams choose_qparams(float min, float max, Range range, Symmetry symmetry = Symmetry::kAffine,
+                            float eps = kScaleEpsilon) {
   const float min_neg = std::min(min, 0.0f);  // std::min(NaN, 0) is NaN: fixed below
   const float max_pos = std::max(max, 0.0f);
   const float lo = std::isnan(min_neg) ? 0.0f : min_neg, hi = std::isnan(max_pos) ? 0.0f : max_pos;
   const float levels = static_cast<float>(static_cast<double>(range.qmax) - range.qmin);
   AffineParams p;
   if (symmetry == Symmetry::kSymmetric) {
-    p.scale = std::max(std::max(-lo, hi) / (levels / 2.0f), kScaleEpsilon);
+    p.scale = std::max(std::max(-lo, hi) / (levels / 2.0f), eps);
     if (std::is_signed_v<Q>)
       p.zero_point = 0;
     else
       p.zero_point = range == Range::full<Q>() ? (range.qmax + 1) / 2 : (range.qmin + range.qmax) / 2;
   } else {
-    p.scale = std::max((hi - lo) / levels, kScaleEpsilon);
+    p.scale = std::max((hi - lo) / levels, eps);
     p.zero_point = detail::affine_zero_point(lo, p.scale, range);
   }
   return p;
 }
 
-/// The min and max of each parameter's elements for a scheme on a shape.
-/// `params` only needs granularity, axis and block size; its scale and zero
-/// point are ignored. NaN elements are skipped, as torch.aminmax would not
+/// The min and max of each parameter group of `layout` on a shape. NaN elements are skipped, as torch.aminmax would not
 /// (PyTorch propagates NaN into the range); empty groups give [0, 0].
 struct MinMax {
   std::vector<float> min, max;
 };
 
-inline Status compute_min_max(const float* x, const Shape& shape, const QParamsView& layout, MinMax* out) {
+inline Status compute_min_max(const float* x, const Shape& shape, const ParamLayout& layout, MinMax* out) {
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}}));
@@ -153,7 +161,8 @@ inline Status check_chosen(float min, float max, const AffineParams& a, Range ra
 /// Fails, naming the parameter, when a scale comes out inf or NaN (see
 /// `detail::check_chosen`); `out` is then unchanged.
 template <class Q>
-Status qparams_from_min_max(const MinMax& mm, const QParamsView& layout, Range range, Symmetry symmetry, QParams* out) {
+Status qparams_from_min_max(const MinMax& mm, const ParamLayout& layout, Range range, Symmetry symmetry, QParams* out,
+                            float eps = kScaleEpsilon) {
   QParams p;
   p.granularity = layout.granularity;
   p.axis = layout.axis;
@@ -162,7 +171,7 @@ Status qparams_from_min_max(const MinMax& mm, const QParamsView& layout, Range r
   p.scale.resize(mm.min.size());
   p.zero_point.resize(mm.min.size());
   for (std::size_t k = 0; k < mm.min.size(); ++k) {
-    const AffineParams a = choose_qparams<Q>(mm.min[k], mm.max[k], range, symmetry);
+    const AffineParams a = choose_qparams<Q>(mm.min[k], mm.max[k], range, symmetry, eps);
     EIGENQ_RETURN_IF_ERROR(detail::check_chosen(mm.min[k], mm.max[k], a, range, k));
     p.scale[k] = a.scale;
     p.zero_point[k] = a.zero_point;
@@ -176,7 +185,7 @@ Status qparams_from_min_max(const MinMax& mm, const QParamsView& layout, Range r
 /// parameters would be unusable (an infinite element, or a range wider
 /// than float32: see `qparams_from_min_max`).
 template <class Q>
-Status choose_qparams(const float* x, const Shape& shape, const QParamsView& layout, Range range, Symmetry symmetry,
+Status choose_qparams(const float* x, const Shape& shape, const ParamLayout& layout, Range range, Symmetry symmetry,
                       QParams* out) {
   EIGENQ_RETURN_IF_ERROR(check_range<Q>(range));
   MinMax mm;
@@ -199,27 +208,6 @@ Status check_observer_range(Range range, const char* what) {
                          "] does not include 0; expected qmin <= 0 <= qmax (PyTorch 1.13: \"Used-specified "
                          "quantization range must include 0.\")");
   return Status::ok();
-}
-
-/// Layout descriptions for `choose_qparams`: granularity without values.
-inline QParamsView per_tensor_layout() { return {}; }
-inline QParamsView per_axis_layout(int axis) {
-  QParamsView v;
-  v.granularity = Granularity::kPerAxis;
-  v.axis = axis;
-  return v;
-}
-inline QParamsView blocked_layout(int axis, std::int64_t block_size) {
-  QParamsView v;
-  v.granularity = Granularity::kBlocked;
-  v.axis = axis;
-  v.block_size = block_size;
-  return v;
-}
-inline QParamsView per_element_layout() {
-  QParamsView v;
-  v.granularity = Granularity::kPerElement;
-  return v;
 }
 
 }  // namespace eigenq

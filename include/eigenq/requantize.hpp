@@ -8,8 +8,8 @@
 /// and applies them.
 ///
 ///     // TVM QNN style: float scales in, multipliers built once.
-///     eigenq::Requantizer<int8_t, eigenq::DoubleRounding> rq;
-///     EIGENQ_RETURN_IF_ERROR(eigenq::Requantizer<int8_t, eigenq::DoubleRounding>::from_scales(
+///     eigenq::Requantizer<int8_t, eigenq::GemmlowpRounding> rq;
+///     EIGENQ_RETURN_IF_ERROR(eigenq::Requantizer<int8_t, eigenq::GemmlowpRounding>::from_scales(
 ///         shape, accumulator_params, out_scale, out_zp, eigenq::Range::full<int8_t>(), &rq));
 ///     rq.requantize(acc, q);  // no checks, no allocation
 
@@ -54,17 +54,10 @@ Status resolve_requantize(const RequantizeParamsView& p, const Shape& shape, Res
     return detail::error(StatusCode::kInvalidZeroPoint, "input zero_point = ", p.input_zero_point, " is outside ",
                          requantize_type_name<In>(), " [", +std::numeric_limits<In>::lowest(), ", ",
                          +std::numeric_limits<In>::max(), "]");
-  QParamsView layout;
-  layout.granularity = p.granularity;
-  layout.axis = p.axis;
-  layout.block_size = p.block_size;
   ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
+  EIGENQ_RETURN_IF_ERROR(resolve_layout(ParamLayout(p.granularity, p.axis, p.block_size), shape, &r));
   if (p.count != r.count)
-    return detail::error(
-        StatusCode::kShapeMismatch, granularity_name(p.granularity), " multipliers: got ",
-        p.count == ~std::size_t{0} ? std::string("arrays of different lengths") : detail::make_message(p.count),
-        ", expected ", r.count, " for this shape");
+    return detail::count_mismatch("multipliers", r, p.count, shape, "arrays of different lengths");
   if constexpr (Rule::kFixedPoint) {
     if (r.count > 0 && (p.multiplier == nullptr || p.shift == nullptr))
       return detail::error(StatusCode::kInvalidArgument, "rule ", Rule::name(), " needs multiplier and shift arrays");
@@ -96,7 +89,7 @@ Status resolve_requantize(const RequantizeParamsView& p, const Shape& shape, Res
 /// Out is the output type (int8, uint8, int16), Rule the rounding rule, In
 /// the input type (int32 accumulators by default; int16, int8, uint8 with an
 /// input zero point), P the kernel path.
-template <class Out, class Rule = DoubleRounding, class In = std::int32_t, Path P = kBestPath>
+template <class Out, class Rule = GemmlowpRounding, class In = std::int32_t, Path P = kBestPath>
 class Requantizer {
   static_assert(is_requantize_output_v<Out>, "requantize output must be int8, uint8 or int16");
   static_assert(is_requantize_input_v<In>, "requantize input must be int32, int16, int8 or uint8");
@@ -138,23 +131,61 @@ class Requantizer {
   }
 
   /// Convolution / matmul accumulators (TFLite, XNNPACK): input scale times
-  /// the per-channel weight scales of `weights`, over the output scale.
+  /// the weight scales, over the output scale.
+  ///
+  /// `channel_axis` is the accumulators' output-channel axis in `shape`
+  /// (negative counts from the end): 1 for [N, Cout] or [P, Cout] row-major
+  /// accumulators, -1 for NHWC. It is not the weights' axis (0 for
+  /// [Cout, Cin, kH, kW] weights), so it is always given. Per-axis weights
+  /// need one scale per channel of that axis; per-tensor weights give a
+  /// per-tensor requantizer (the axis is still checked). Blocked and
+  /// per-element weights are refused.
+  ///
   /// M[c] = double(input_scale) * double(weights.scale[c]) / double(output_scale)
   /// as TFLite computes it; input_scale * weights.scale[c] / output_scale in
   /// float32 for Fp32Rounding, as XNNPACK does. The accumulators' zero point
   /// is 0; the weights' zero points are not used.
-  static Status from_conv_scales(const Shape& shape, float input_scale, const QParamsView& weights, float output_scale,
-                                 std::int32_t output_zero_point, Range output_range, Requantizer* out) {
+  static Status from_conv_scales(const Shape& shape, int channel_axis, float input_scale, const QParamsView& weights,
+                                 float output_scale, std::int32_t output_zero_point, Range output_range,
+                                 Requantizer* out) {
     if (!(std::isfinite(input_scale) && input_scale > 0.0f))
       return detail::error(StatusCode::kInvalidScale, "input scale = ", input_scale, " must be finite and > 0");
+    EIGENQ_RETURN_IF_ERROR(check_shape(shape));  // before shape[axis] below
+    const int axis = normalize_axis(channel_axis, shape.rank);
+    if (axis < 0)
+      return detail::error(StatusCode::kInvalidAxis, "channel_axis = ", channel_axis,
+                           " is out of range for the accumulators of shape ", detail::shape_text(shape), " (expected ",
+                           -shape.rank, " <= channel_axis < ", shape.rank, ")");
     QParamsView w = weights;
     w.zero_point = nullptr;
+    if (weights.granularity == Granularity::kPerAxis) {
+      w.axis = axis;
+      if (weights.count != ~std::size_t{0} && static_cast<std::int64_t>(weights.count) != shape[axis])
+        return detail::error(StatusCode::kShapeMismatch, "the weights have ", weights.count,
+                             " per-axis scales, but channel_axis = ", channel_axis, " of the accumulators' shape ",
+                             detail::shape_text(shape), " has ", shape[axis], " channels");
+    } else if (weights.granularity != Granularity::kPerTensor) {
+      return detail::error(StatusCode::kInvalidArgument, "the weights' scales are ",
+                           granularity_name(weights.granularity),
+                           "; requantization takes per-tensor or per-axis weight scales");
+    }
     EIGENQ_RETURN_IF_ERROR(check_input_scales(w, "weight"));
     return build(shape, w, output_scale, output_zero_point, output_range, out, [&](std::size_t c) {
       return std::make_pair(
           static_cast<double>(input_scale) * static_cast<double>(weights.scale[c]) / static_cast<double>(output_scale),
           input_scale * weights.scale[c] / output_scale);
     });
+  }
+
+  /// The form without `channel_axis` took the axis from the weights'
+  /// parameters, which index the weight tensor, not the accumulators: with
+  /// as many rows as channels the wrong axis was accepted.
+  [[deprecated(
+      "give the accumulators' channel axis: from_conv_scales(shape, channel_axis, input_scale, ...)")]] static Status
+  from_conv_scales(const Shape& shape, float input_scale, const QParamsView& weights, float output_scale,
+                   std::int32_t output_zero_point, Range output_range, Requantizer* out) {
+    return from_conv_scales(shape, weights.axis, input_scale, weights, output_scale, output_zero_point, output_range,
+                            out);
   }
 
   const Shape& shape() const { return shape_; }

@@ -20,7 +20,8 @@
 /// rules take M as (multiplier, shift): M = multiplier * 2^(shift - 31) with
 /// multiplier in [0, 2^31) and shift in [-31, 30] (see `quantize_multiplier`).
 ///
-/// - `DoubleRounding`: gemmlowp (fixedpoint/fixedpoint.h) and TFLite's default
+/// - `GemmlowpRounding` (formerly `DoubleRounding`: two roundings, not double
+///   precision): gemmlowp (fixedpoint/fixedpoint.h) and TFLite's default
 ///   MultiplyByQuantizedMultiplier (tensorflow/lite/kernels/internal/common.h):
 ///   d is shifted left by max(shift, 0), then
 ///   SaturatingRoundingDoublingHighMul rounds the Q31 product half up
@@ -39,7 +40,7 @@
 ///   numerator and denominator by 2^left_shift changes nothing); kept as its
 ///   own name so code says which engine it reproduces. TVM's generic lowering
 ///   only: its AArch64 legalization of fixed_point_multiply uses
-///   sqrdmulh + srshl, which is DoubleRounding.
+///   sqrdmulh + srshl, which is GemmlowpRounding.
 /// - `TvmToNearest`: the same lowering with rounding="TONEAREST": the rounding
 ///   constant is one less where the product is negative, so ties go away from
 ///   zero.
@@ -51,7 +52,7 @@
 /// Where a source is undefined or wraps, eigenq saturates instead, so the
 /// output is still defined and the same on every path: TFLite's
 /// `x * (1 << left_shift)` (signed overflow) saturates to int32 in
-/// DoubleRounding; TFLite's DCHECKed int32 result and TVM's int64 product
+/// GemmlowpRounding; TFLite's DCHECKed int32 result and TVM's int64 product
 /// (which wraps for |x| * m * 2^shift >= 2^63, possible only for multipliers
 /// >= 1) are computed exactly instead; an int32 input minus its zero point
 /// saturates to int32 (TVM computes it in int64, TFLite wraps in int32). None
@@ -156,12 +157,12 @@ inline std::int32_t saturating_left_shift(std::int32_t x, int shift) {
 enum class RequantizeKind { kDoubleRounding, kSingleRoundingUp, kSingleRoundingAway, kFp32 };
 
 /// gemmlowp / TFLite (default build): high multiply rounded half up, then a
-/// power-of-two division rounded half away from zero.
-struct DoubleRounding {
+/// power-of-two division rounded half away from zero (two roundings).
+struct GemmlowpRounding {
   static constexpr RequantizeKind kind = RequantizeKind::kDoubleRounding;
   static constexpr MultiplierStyle style = MultiplierStyle::kTflite;
   static constexpr bool kFixedPoint = true;
-  static constexpr const char* name() { return "double"; }
+  static constexpr const char* name() { return "gemmlowp"; }
 
   static std::int64_t apply(std::int32_t x, std::int32_t multiplier, std::int32_t shift) {
     const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
@@ -169,6 +170,10 @@ struct DoubleRounding {
                                   right);
   }
 };
+
+/// The old name of `GemmlowpRounding`, which read as "in double precision".
+using DoubleRounding [[deprecated("renamed eigenq::GemmlowpRounding (gemmlowp's two-step rounding)")]] =
+    GemmlowpRounding;
 
 /// TFLite under TFLITE_SINGLE_ROUNDING: one rounding, half up.
 struct SingleRounding {
@@ -217,7 +222,7 @@ struct Fp32Rounding {
 
 template <class Rule>
 constexpr bool is_requantize_rule_v =
-    std::is_same_v<Rule, DoubleRounding> || std::is_same_v<Rule, SingleRounding> || std::is_same_v<Rule, TvmUpward> ||
+    std::is_same_v<Rule, GemmlowpRounding> || std::is_same_v<Rule, SingleRounding> || std::is_same_v<Rule, TvmUpward> ||
     std::is_same_v<Rule, TvmToNearest> || std::is_same_v<Rule, Fp32Rounding>;
 
 // ---------------------------------------------------------------------------
@@ -410,9 +415,9 @@ inline void for_each_requant_run(const ResolvedParams& r, const RequantizeParams
     const std::int64_t total = r.outer * slab, chunk = std::min(kExpandedLength / slab * slab, total);
     fill(0, slab);
     for (std::int64_t k = slab; k < chunk; k += slab) {
-      if (p.multiplier) std::memcpy(multiplier + k, multiplier, sizeof(std::int32_t) * slab);
-      if (p.shift) std::memcpy(shift + k, shift, sizeof(std::int32_t) * slab);
-      if (p.scale) std::memcpy(scale + k, scale, sizeof(float) * slab);
+      if (p.multiplier) std::memcpy(multiplier + k, multiplier, sizeof(std::int32_t) * static_cast<std::size_t>(slab));
+      if (p.shift) std::memcpy(shift + k, shift, sizeof(std::int32_t) * static_cast<std::size_t>(slab));
+      if (p.scale) std::memcpy(scale + k, scale, sizeof(float) * static_cast<std::size_t>(slab));
     }
     for (std::int64_t at = 0; at < total; at += chunk) fn(at, std::min(chunk, total - at), expanded);
     return;

@@ -314,7 +314,7 @@ void fuzz_requantize_types(Bytes& in, std::uint8_t types) {
 void fuzz_requantize_rule(Bytes& in, std::uint8_t choice) {
   switch (choice % 4) {
     case 0:
-      return fuzz_requantize_types<DoubleRounding>(in, choice / 4);
+      return fuzz_requantize_types<GemmlowpRounding>(in, choice / 4);
     case 1:
       return fuzz_requantize_types<SingleRounding>(in, choice / 4);
     case 2:

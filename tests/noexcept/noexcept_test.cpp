@@ -32,7 +32,7 @@ void quantizer_create_refuses_bad_parameters() {
   using eigenq::QParams;
   using eigenq::Range;
   using eigenq::StatusCode;
-  const eigenq::Shape shape{2, 3};
+  const eigenq::Shape shape = eigenq::Shape::row_major({2, 3});
   eigenq::Quantizer<std::int8_t> qz;
 
   const eigenq::Status zero_scale =
@@ -62,7 +62,7 @@ void quantizer_create_refuses_bad_parameters() {
 }
 
 void raw_quantize_writes_nothing_on_error() {
-  const eigenq::Shape shape{2, 3};
+  const eigenq::Shape shape = eigenq::Shape::row_major({2, 3});
   const std::vector<float> x = {1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f};
   std::vector<std::uint8_t> q(6, 0xAB);
 
@@ -107,12 +107,39 @@ void eigen_front_end_returns_status() {
     for (int j = 0; j < 3; ++j) CHECK(q(i, j) == 7);
 }
 
+// The Status forms of the Eigen entry points, on expressions and strided
+// blocks: every one reports a bad parameter and writes nothing.
+void eigen_status_forms_on_expressions() {
+  using eigenq::StatusCode;
+  const Eigen::MatrixXf x = Eigen::MatrixXf::Constant(3, 4, 0.5f);
+  Eigen::MatrixXf y = Eigen::MatrixXf::Constant(3, 4, 9.0f);
+  const eigenq::QParams bad = eigenq::QParams::per_axis(0, {0.1f, -1.0f, 0.1f}, {}, eigenq::Range::full<std::int8_t>());
+  CHECK(eigenq::fake_quantize_into(x * 2.0f, bad.view(), y).code() == StatusCode::kInvalidScale);
+  const eigenq::QParams bad_row = eigenq::QParams::per_tensor(-1.0f, 0, eigenq::Range::full<std::int8_t>());
+  CHECK(eigenq::fake_quantize_into(x.row(1), bad_row.view(), y.row(1)).code() == StatusCode::kInvalidScale);
+  CHECK(eigenq::fake_quantize_into(x.row(1), bad.view(), y.row(1)).code() == StatusCode::kShapeMismatch);
+  eigenq::QParams chosen;
+  CHECK(eigenq::choose_qparams<std::int8_t>(x * 2.0f, eigenq::per_axis_layout(2), eigenq::Range::full<std::int8_t>(),
+                                            eigenq::Symmetry::kAffine, &chosen)
+            .code() == StatusCode::kInvalidAxis);
+  eigenq::MinMaxObserver<std::int8_t> obs(eigenq::per_axis_layout(3));
+  CHECK(obs.observe(x + x, std::nothrow).code() == StatusCode::kInvalidAxis);
+  eigenq::FakeQuantSTE<> layer(bad);
+  CHECK(layer.forward_into(x * 2.0f, y).code() == StatusCode::kInvalidScale);
+  eigenq::FakeQuantOp<> op;
+  CHECK(eigenq::FakeQuantOp<>::create(-1.0f, 0, eigenq::Range::full<std::int8_t>(), &op).code() ==
+        StatusCode::kInvalidScale);
+  CHECK(!op.valid());
+  for (Eigen::Index i = 0; i < y.size(); ++i) CHECK(y(i) == 9.0f);
+}
+
 }  // namespace
 
 int main() {
   quantizer_create_refuses_bad_parameters();
   raw_quantize_writes_nothing_on_error();
   eigen_front_end_returns_status();
+  eigen_status_forms_on_expressions();
   if (failures != 0) {
     std::fprintf(stderr, "%d check(s) failed\n", failures);
     return 1;

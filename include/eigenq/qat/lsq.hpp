@@ -59,7 +59,7 @@
 #include <utility>
 #include <vector>
 
-#include "../eigen.hpp"
+#include "../eigen_matrix.hpp"
 #include "../qparams.hpp"
 #include "../scheme.hpp"
 
@@ -85,7 +85,8 @@ inline float lsq_initial_scale(const float* x, std::int64_t n, Range range) {
       ++counted;
     }
   const double qmax = range.qmax > 0 ? range.qmax : range.qmax - static_cast<double>(range.qmin);
-  const float s = counted > 0 && qmax > 0 ? static_cast<float>(2.0 * sum / counted / std::sqrt(qmax)) : 1.0f;
+  const float s =
+      counted > 0 && qmax > 0 ? static_cast<float>(2.0 * sum / static_cast<double>(counted) / std::sqrt(qmax)) : 1.0f;
   return std::isfinite(s) && s > 0.0f && std::isfinite(1.0f / s) ? s : 1.0f;
 }
 
@@ -244,17 +245,10 @@ class LearnableFakeQuant {
   Status assign(const Shape& shape, const LearnableParamsView& params) {
     EIGENQ_RETURN_IF_ERROR(check_observer_range<std::int32_t>(params.range, "learnable fake-quant"));
     ResolvedParams r;
-    QParamsView layout;
-    layout.granularity = params.granularity;
-    layout.axis = params.axis;
-    layout.block_size = params.block_size;
-    EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
+    EIGENQ_RETURN_IF_ERROR(resolve_layout(ParamLayout(params.granularity, params.axis, params.block_size), shape, &r));
     if (params.count != r.count || (r.count > 0 && (params.scale == nullptr || params.zero_point == nullptr)))
-      return detail::error(StatusCode::kShapeMismatch, "learnable ", granularity_name(params.granularity),
-                           " parameters: got ",
-                           params.count == ~std::size_t{0} ? std::string("scale and zero_point of different lengths")
-                                                           : detail::make_message(params.count),
-                           ", expected ", r.count, " for this shape");
+      return detail::count_mismatch("learnable parameters", r, params.count, shape,
+                                    "scale and zero_point of different lengths");
     // Everything is checked before q_ (whose buffers qz_ may view) changes:
     // first in one pass without messages (a rounded zero point is always in
     // the range), then, if something is wrong, again to say what.
@@ -286,40 +280,68 @@ class LearnableFakeQuant {
 };
 
 // ---------------------------------------------------------------------------
-// Eigen front end
+// Eigen front end: any float object or expression
 
 template <class In>
 struct LearnableGradients {
-  typename detail::Traits<In>::template Plain<float> dx;
+  detail::PlainOf<In, float> dx;
   std::vector<float> dscale;       ///< one per learnable parameter
   std::vector<float> dzero_point;  ///< one per learnable parameter
 };
 
-/// y = fake_quantize(x) with learnable parameters. Throws `eigenq::Error`.
+/// y = fake_quantize(x) with learnable parameters, x of y's dimensions.
+/// Nothing is written when the status is not ok.
+template <class N = DefaultNumerics, Path P = kBestPath, class In, class Out>
+Status learnable_fake_quantize_into(const In& x, const LearnableParams& params, Out&& y) {
+  detail::check_scalar<In, float>();
+  detail::check_scalar<Out, float>();
+  return detail::map_into(x, y, [&](const float* in, float* out, const Shape& shape) {
+    LearnableFakeQuant<N, P> lq;
+    EIGENQ_RETURN_IF_ERROR(LearnableFakeQuant<N, P>::create(shape, params.view(), &lq));
+    lq.forward(in, out);
+    return Status::ok();
+  });
+}
+
+/// Throws `eigenq::Error`.
 template <class N = DefaultNumerics, Path P = kBestPath, class In>
-auto learnable_fake_quantize(const In& x, const LearnableParams& params) ->
-    typename detail::Traits<In>::template Plain<float> {
-  static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "fake-quant takes float input");
-  if (!detail::Traits<In>::contiguous(x))
-    detail::raise_if_error(detail::error(StatusCode::kInvalidArgument, "input must be contiguous"));
-  const LearnableFakeQuant<N, P> lq(shape_of(x), params.view());
-  auto y = detail::Traits<In>::template make<float>(x);
-  lq.forward(x.data(), y.data());
+auto learnable_fake_quantize(const In& x, const LearnableParams& params) {
+  detail::check_scalar<In, float>();
+  auto y = detail::make_plain<In, float>(shape_of(x));
+  detail::raise_if_error(learnable_fake_quantize_into<N, P>(x, params, y));
   return y;
 }
 
-/// dx, dscale and dzero_point for upstream gradient dy. grad_factor < 0
-/// (the default) means LSQ's lsq_grad_factor(x.size(), range).
+/// dx (x's dimensions), dscale and dzero_point (resized to one per learnable
+/// parameter) for upstream gradient dy. grad_factor < 0 (the default)
+/// means LSQ's lsq_grad_factor(x.size(), range). Nothing is written when
+/// the status is not ok.
+template <class N = DefaultNumerics, Path P = kBestPath, class In, class DY, class DX>
+Status learnable_fake_quantize_backward_into(const In& x, const DY& dy, const LearnableParams& params, DX&& dx,
+                                             std::vector<float>* dscale, std::vector<float>* dzero_point,
+                                             float grad_factor = -1.0f) {
+  detail::check_scalar<In, float>();
+  detail::check_scalar<DY, float>();
+  detail::check_scalar<DX, float>();
+  return detail::map_into(x, "x", dy, "dy", dx, [&](const float* xs, const float* g, float* out, const Shape& shape) {
+    LearnableFakeQuant<N, P> lq;
+    EIGENQ_RETURN_IF_ERROR(LearnableFakeQuant<N, P>::create(shape, params.view(), &lq));
+    dscale->resize(lq.count());
+    dzero_point->resize(lq.count());
+    const float factor = grad_factor < 0.0f ? lsq_grad_factor(lq.size(), lq.range()) : grad_factor;
+    lq.backward(xs, g, out, dscale->data(), dzero_point->data(), factor);
+    return Status::ok();
+  });
+}
+
+/// Throws `eigenq::Error`.
 template <class N = DefaultNumerics, Path P = kBestPath, class In, class DY>
 LearnableGradients<In> learnable_fake_quantize_backward(const In& x, const DY& dy, const LearnableParams& params,
                                                         float grad_factor = -1.0f) {
-  static_assert(std::is_same_v<typename detail::Traits<DY>::Scalar, float>, "gradients are float");
-  detail::raise_if_error(detail::check_output(x, dy));
-  LearnableFakeQuant<N, P> lq(shape_of(x), params.view());
-  LearnableGradients<In> g{detail::Traits<In>::template make<float>(x), std::vector<float>(lq.count()),
-                           std::vector<float>(lq.count())};
-  const float factor = grad_factor < 0.0f ? lsq_grad_factor(lq.size(), lq.range()) : grad_factor;
-  lq.backward(x.data(), dy.data(), g.dx.data(), g.dscale.data(), g.dzero_point.data(), factor);
+  detail::check_scalar<In, float>();
+  LearnableGradients<In> g{detail::make_plain<In, float>(shape_of(x)), {}, {}};
+  detail::raise_if_error(
+      learnable_fake_quantize_backward_into<N, P>(x, dy, params, g.dx, &g.dscale, &g.dzero_point, grad_factor));
   return g;
 }
 

@@ -26,10 +26,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <new>
 #include <utility>
 #include <vector>
 
-#include "../eigen.hpp"
+#include "../eigen_matrix.hpp"
 #include "../qparams.hpp"
 #include "ste.hpp"
 
@@ -42,19 +43,20 @@ class MovingAverageMinMax {
  public:
   static constexpr float kDefaultAveragingConstant = 0.01f;
 
-  /// `layout` gives the granularity, axis and block size (see
-  /// per_tensor_layout(), per_axis_layout(a), ...); its values are ignored.
-  explicit MovingAverageMinMax(QParamsView layout = per_tensor_layout(), Range range = Range::full<Q>(),
+  /// `layout` groups the elements (per_tensor_layout(), per_axis_layout(a),
+  /// ...); `eps` is the smallest scale chosen (PyTorch's `eps`).
+  explicit MovingAverageMinMax(ParamLayout layout = per_tensor_layout(), Range range = Range::full<Q>(),
                                Symmetry symmetry = Symmetry::kAffine,
-                               float averaging_constant = kDefaultAveragingConstant)
-      : layout_(strip(layout)), range_(range), symmetry_(symmetry), averaging_constant_(averaging_constant) {}
+                               float averaging_constant = kDefaultAveragingConstant, float eps = kScaleEpsilon)
+      : layout_(layout), range_(range), symmetry_(symmetry), averaging_constant_(averaging_constant), eps_(eps) {}
 
   /// Updates the running range with one batch. Fails, changing nothing, on a
-  /// bad range, layout or averaging constant, an infinite element, or when
-  /// the number of groups differs from the previous batches'. Empty batches
-  /// are skipped.
+  /// bad range, layout, eps or averaging constant, an infinite element, or
+  /// when the number of groups differs from the previous batches'. Empty
+  /// batches are skipped.
   Status observe(const float* x, const Shape& shape) {
     EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
+    EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     if (!(averaging_constant_ >= 0.0f && averaging_constant_ <= 1.0f))
       return detail::error(StatusCode::kInvalidArgument, "averaging_constant = ", averaging_constant_,
                            " must be in [0, 1]");
@@ -80,13 +82,15 @@ class MovingAverageMinMax {
     }
     return Status::ok();
   }
-  /// Eigen tensors, maps and matrices; throws `eigenq::Error`.
+  /// Eigen objects and expressions: throws `eigenq::Error`; with
+  /// `std::nothrow`, returns the Status instead.
   template <class In>
   void observe(const In& x) {
-    static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "observers take float input");
-    if (!detail::Traits<In>::contiguous(x))
-      detail::raise_if_error(detail::error(StatusCode::kInvalidArgument, "input must be contiguous"));
-    detail::raise_if_error(observe(x.data(), shape_of(x)));
+    detail::raise_if_error(detail::observe_eigen(*this, x));
+  }
+  template <class In>
+  Status observe(const In& x, std::nothrow_t) {
+    return detail::observe_eigen(*this, x);
   }
 
   bool initialized() const { return initialized_; }
@@ -97,10 +101,11 @@ class MovingAverageMinMax {
   /// The running range (empty before the first batch).
   const std::vector<float>& min() const { return mm_.min; }
   const std::vector<float>& max() const { return mm_.max; }
-  const QParamsView& layout() const { return layout_; }
+  const ParamLayout& layout() const { return layout_; }
   Range range() const { return range_; }
   Symmetry symmetry() const { return symmetry_; }
   float averaging_constant() const { return averaging_constant_; }
+  float eps() const { return eps_; }
 
   /// Scale and zero point from the running range. Before the first batch:
   /// per tensor, PyTorch's defaults (scale 1, zero point 0); other
@@ -113,7 +118,7 @@ class MovingAverageMinMax {
       *out = QParams::per_tensor(1.0f, 0, range_);
       return Status::ok();
     }
-    return qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_, out);
+    return qparams_from_min_max<Q>(mm_, layout_, range_, symmetry_, out, eps_);
   }
   QParams qparams() const {
     QParams p;
@@ -134,17 +139,11 @@ class MovingAverageMinMax {
                               detail::opaque(static_cast<double>(c) * (static_cast<double>(batch) - running)));
   }
 
-  static QParamsView strip(QParamsView v) {
-    v.scale = nullptr;
-    v.zero_point = nullptr;
-    v.count = 0;
-    return v;
-  }
-
-  QParamsView layout_;
+  ParamLayout layout_;
   Range range_;
   Symmetry symmetry_;
   float averaging_constant_;
+  float eps_;
   bool initialized_ = false;
   MinMax mm_;
 };
@@ -160,7 +159,7 @@ class MovingAverageMinMax {
 ///     auto dx = act.backward(dy);       // straight-through estimator
 ///     act.enable_observer(false);       // freeze the parameters
 template <class Q, class N = DefaultNumerics, Path P = kBestPath>
-class FakeQuantize {
+class FakeQuantize : public detail::EigenPasses<FakeQuantize<Q, N, P>> {
  public:
   explicit FakeQuantize(MovingAverageMinMax<Q> observer = MovingAverageMinMax<Q>(),
                         MaskStorage storage = MaskStorage::kBytes)
@@ -206,23 +205,15 @@ class FakeQuantize {
     return Status::ok();
   }
 
-  /// Eigen tensors, maps and matrices; throw `eigenq::Error`.
-  template <class In>
-  auto forward(const In& x) -> typename detail::Traits<In>::template Plain<float> {
-    static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "fake-quant takes float input");
-    auto y = detail::Traits<In>::template make<float>(x);
-    detail::raise_if_error(detail::check_output(x, y));
-    detail::raise_if_error(forward(x.data(), y.data(), shape_of(x)));
-    return y;
-  }
-  template <class DY>
-  auto backward(const DY& dy) const -> typename detail::Traits<DY>::template Plain<float> {
-    static_assert(std::is_same_v<typename detail::Traits<DY>::Scalar, float>, "gradients are float");
-    auto dx = detail::Traits<DY>::template make<float>(dy);
-    detail::raise_if_error(detail::check_output(dy, dx));
-    detail::raise_if_error(backward(dy.data(), dx.data(), shape_of(dy)));
-    return dx;
-  }
+  /// Shape of the last forward pass.
+  const Shape& shape() const { return shape_; }
+
+  /// Eigen objects and expressions (from detail::EigenPasses):
+  /// forward_into(x, y) and backward_into(dy, dx) return a Status and write
+  /// nothing on an error; forward(x) and backward(dy) return new tensors or
+  /// matrices and throw `eigenq::Error`.
+  using detail::EigenPasses<FakeQuantize>::forward;
+  using detail::EigenPasses<FakeQuantize>::backward;
 
  private:
   MovingAverageMinMax<Q> observer_;

@@ -1,9 +1,9 @@
 #pragma once
 /// \file
 /// Fake-quantization for training: the forward pass that also records the
-/// straight-through estimator's mask, the backward pass from that mask, a
-/// functor object holding parameters and mask between the two passes, and
-/// element functors that fuse fake-quant into Eigen expressions.
+/// straight-through estimator's mask, the backward pass from that mask, and
+/// a layer holding parameters and mask between the two passes. The element
+/// functors that fuse fake-quant into Eigen expressions are in functors.hpp.
 ///
 /// The mask is on the rounded, unclamped value (numerics.hpp):
 ///
@@ -27,25 +27,15 @@
 #include <utility>
 #include <vector>
 
-#include "../eigen.hpp"
+#include "../eigen_matrix.hpp"
 #include "../scheme.hpp"
+#include "functors.hpp"  // IWYU pragma: export
 
 namespace eigenq {
 
 namespace detail {
 
-inline bool same_shape(const Shape& a, const Shape& b) {
-  if (a.rank != b.rank || a.layout != b.layout) return false;
-  for (int d = 0; d < a.rank; ++d)
-    if (a.dims[d] != b.dims[d]) return false;
-  return true;
-}
-
-inline Status check_same_shape(const Shape& expected, const Shape& got, const char* what) {
-  if (same_shape(expected, got)) return Status::ok();
-  return error(StatusCode::kShapeMismatch, what, " has shape ", shape_text(got), ", expected ", shape_text(expected),
-               expected.layout != got.layout ? " (or a different layout)" : "");
-}
+inline bool same_shape(const Shape& a, const Shape& b) { return same_dims(a, b) && a.layout == b.layout; }
 
 }  // namespace detail
 
@@ -73,18 +63,25 @@ void ste_backward_packed(const std::uint8_t* bits, const float* dy, float* dx, s
 // ---------------------------------------------------------------------------
 // Eigen front end: fake-quantize with mask, STE backward
 
-/// Writes y = fake_quantize(x) and mask (uint8, 0 or 1, same shape and
-/// layout as x) in one pass. Nothing is written when the status is not ok.
+/// Writes y = fake_quantize(x) and mask (uint8, 0 or 1) in one pass: x is
+/// any float object or expression of y's dimensions, the mask has them too.
+/// Nothing is written when the status is not ok.
 template <class N = DefaultNumerics, Path P = kBestPath, class In, class Out, class Mask>
 Status fake_quantize_mask_into(const In& x, const QParamsView& params, Out&& y, Mask&& mask) {
-  static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "fake_quantize takes float input");
-  static_assert(std::is_same_v<typename detail::Traits<Out>::Scalar, float>, "fake_quantize writes float");
-  static_assert(std::is_same_v<typename detail::Traits<Mask>::Scalar, std::uint8_t>, "the mask is uint8");
-  EIGENQ_RETURN_IF_ERROR(detail::check_output(x, y));
-  EIGENQ_RETURN_IF_ERROR(detail::check_output(x, mask));
+  detail::check_scalar<In, float>();
+  detail::check_scalar<Out, float>();
+  detail::check_scalar<Mask, std::uint8_t>();
+  using Y = std::remove_reference_t<Out>;
+  detail::OutputView<Y> out(y);
+  detail::OutputView<std::remove_reference_t<Mask>, Y> m(mask, out.shape(), "the mask");
+  EIGENQ_RETURN_IF_ERROR(m.status());
+  const detail::InputView<In, Y> in(x, out.shape(), "the input");
+  EIGENQ_RETURN_IF_ERROR(in.status());
   Quantizer<std::int32_t, N, P> qz;
-  EIGENQ_RETURN_IF_ERROR(Quantizer<std::int32_t, N, P>::create(shape_of(x), params, &qz));
-  qz.fake_quantize_mask(x.data(), y.data(), mask.data());
+  EIGENQ_RETURN_IF_ERROR(Quantizer<std::int32_t, N, P>::create(out.shape(), params, &qz));
+  qz.fake_quantize_mask(in.data(), out.data(), m.data());
+  out.commit();
+  m.commit();
   return Status::ok();
 }
 
@@ -92,35 +89,39 @@ Status fake_quantize_mask_into(const In& x, const QParamsView& params, Out&& y, 
 /// rank and layout.
 template <class In>
 struct FakeQuantMasked {
-  typename detail::Traits<In>::template Plain<float> output;
-  typename detail::Traits<In>::template Plain<std::uint8_t> mask;
+  detail::PlainOf<In, float> output;
+  detail::PlainOf<In, std::uint8_t> mask;
 };
 
 /// y = fake_quantize(x) and its STE mask. Throws `eigenq::Error` on bad
 /// parameters.
 template <class N = DefaultNumerics, Path P = kBestPath, class In>
 FakeQuantMasked<In> fake_quantize_mask(const In& x, const QParams& params) {
-  FakeQuantMasked<In> r{detail::Traits<In>::template make<float>(x),
-                        detail::Traits<In>::template make<std::uint8_t>(x)};
+  detail::check_scalar<In, float>();
+  detail::raise_if_error(check_lengths(params));
+  const Shape shape = shape_of(x);
+  FakeQuantMasked<In> r{detail::make_plain<In, float>(shape), detail::make_plain<In, std::uint8_t>(shape)};
   detail::raise_if_error(fake_quantize_mask_into<N, P>(x, params.view(), r.output, r.mask));
   return r;
 }
 
-/// dx = dy * mask, for a mask from `fake_quantize_mask`.
+/// dx = dy * mask, for a mask from `fake_quantize_mask` (all of dx's dimensions).
 template <Path P = kBestPath, class Mask, class DY, class DX>
 Status ste_backward_into(const Mask& mask, const DY& dy, DX&& dx) {
-  static_assert(std::is_same_v<typename detail::Traits<Mask>::Scalar, std::uint8_t>, "the mask is uint8");
-  static_assert(std::is_same_v<typename detail::Traits<DY>::Scalar, float>, "gradients are float");
-  static_assert(std::is_same_v<typename detail::Traits<DX>::Scalar, float>, "gradients are float");
-  EIGENQ_RETURN_IF_ERROR(detail::check_output(mask, dy));
-  EIGENQ_RETURN_IF_ERROR(detail::check_output(mask, dx));
-  ste_backward_masked<P>(mask.data(), dy.data(), dx.data(), shape_of(dy).size());
-  return Status::ok();
+  detail::check_scalar<Mask, std::uint8_t>();
+  detail::check_scalar<DY, float>();
+  detail::check_scalar<DX, float>();
+  return detail::map_into(mask, "the mask", dy, "dy", dx,
+                          [](const std::uint8_t* m, const float* g, float* out, const Shape& shape) {
+                            ste_backward_masked<P>(m, g, out, shape.size());
+                            return Status::ok();
+                          });
 }
 
 template <Path P = kBestPath, class Mask, class DY>
-auto ste_backward(const Mask& mask, const DY& dy) -> typename detail::Traits<DY>::template Plain<float> {
-  auto dx = detail::Traits<DY>::template make<float>(dy);
+auto ste_backward(const Mask& mask, const DY& dy) {
+  detail::check_scalar<DY, float>();
+  auto dx = detail::make_plain<DY, float>(shape_of(dy));
   detail::raise_if_error(ste_backward_into<P>(mask, dy, dx));
   return dx;
 }
@@ -129,21 +130,23 @@ auto ste_backward(const Mask& mask, const DY& dy) -> typename detail::Traits<DY>
 /// kept between the passes, one more read of x.
 template <class N = DefaultNumerics, Path P = kBestPath, class In, class DY, class DX>
 Status ste_backward_into(const In& x, const QParamsView& params, const DY& dy, DX&& dx) {
-  static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "inputs are float");
-  static_assert(std::is_same_v<typename detail::Traits<DY>::Scalar, float>, "gradients are float");
-  static_assert(std::is_same_v<typename detail::Traits<DX>::Scalar, float>, "gradients are float");
-  EIGENQ_RETURN_IF_ERROR(detail::check_output(x, dy));
-  EIGENQ_RETURN_IF_ERROR(detail::check_output(x, dx));
-  Quantizer<std::int32_t, N, P> qz;
-  EIGENQ_RETURN_IF_ERROR(Quantizer<std::int32_t, N, P>::create(shape_of(x), params, &qz));
-  qz.ste_backward(x.data(), dy.data(), dx.data());
-  return Status::ok();
+  detail::check_scalar<In, float>();
+  detail::check_scalar<DY, float>();
+  detail::check_scalar<DX, float>();
+  return detail::map_into(x, "the input", dy, "dy", dx,
+                          [&](const float* xs, const float* g, float* out, const Shape& shape) {
+                            Quantizer<std::int32_t, N, P> qz;
+                            EIGENQ_RETURN_IF_ERROR(Quantizer<std::int32_t, N, P>::create(shape, params, &qz));
+                            qz.ste_backward(xs, g, out);
+                            return Status::ok();
+                          });
 }
 
 template <class N = DefaultNumerics, Path P = kBestPath, class In, class DY>
-auto ste_backward(const In& x, const QParams& params, const DY& dy) ->
-    typename detail::Traits<DY>::template Plain<float> {
-  auto dx = detail::Traits<DY>::template make<float>(dy);
+auto ste_backward(const In& x, const QParams& params, const DY& dy) {
+  detail::check_scalar<DY, float>();
+  detail::raise_if_error(check_lengths(params));
+  auto dx = detail::make_plain<DY, float>(shape_of(dy));
   detail::raise_if_error(ste_backward_into<N, P>(x, params.view(), dy, dx));
   return dx;
 }
@@ -168,7 +171,7 @@ enum class MaskStorage {
 /// pass and again whenever the shape or the parameters change; the passes
 /// themselves run the `Quantizer` kernels (SIMD where compiled in).
 template <class N = DefaultNumerics, Path P = kBestPath>
-class FakeQuantSTE {
+class FakeQuantSTE : public detail::EigenPasses<FakeQuantSTE<N, P>> {
  public:
   FakeQuantSTE() = default;
   explicit FakeQuantSTE(QParams params, MaskStorage storage = MaskStorage::kBytes)
@@ -234,38 +237,33 @@ class FakeQuantSTE {
     return Status::ok();
   }
 
-  /// Eigen tensors, maps and matrices; throw `eigenq::Error`.
-  template <class In>
-  auto forward(const In& x) -> typename detail::Traits<In>::template Plain<float> {
-    static_assert(std::is_same_v<typename detail::Traits<In>::Scalar, float>, "fake-quant takes float input");
-    auto y = detail::Traits<In>::template make<float>(x);
-    detail::raise_if_error(contiguous(x));
-    detail::raise_if_error(forward(x.data(), y.data(), shape_of(x)));
-    return y;
+  /// Eigen objects and expressions (from detail::EigenPasses):
+  /// forward_into(x, y) and backward_into(dy, dx) return a Status and write
+  /// nothing on an error; forward(x) and backward(dy) return new tensors or
+  /// matrices and throw `eigenq::Error`.
+  using detail::EigenPasses<FakeQuantSTE>::forward;
+  using detail::EigenPasses<FakeQuantSTE>::backward;
+
+  /// dx = dy * mask(x) for Eigen objects and expressions, recomputing the mask.
+  template <class In, class DY, class DX>
+  Status backward_into(const In& x, const DY& dy, DX&& dx) {
+    detail::check_scalar<In, float>();
+    detail::check_scalar<DY, float>();
+    detail::check_scalar<DX, float>();
+    return detail::map_into(x, "x", dy, "dy", dx, [&](const float* xs, const float* g, float* out, const Shape& shape) {
+      return backward(xs, g, out, shape);
+    });
   }
-  template <class DY>
-  auto backward(const DY& dy) const -> typename detail::Traits<DY>::template Plain<float> {
-    static_assert(std::is_same_v<typename detail::Traits<DY>::Scalar, float>, "gradients are float");
-    auto dx = detail::Traits<DY>::template make<float>(dy);
-    detail::raise_if_error(contiguous(dy));
-    detail::raise_if_error(backward(dy.data(), dx.data(), shape_of(dy)));
-    return dx;
-  }
+  using detail::EigenPasses<FakeQuantSTE>::backward_into;
   template <class In, class DY>
-  auto backward(const In& x, const DY& dy) -> typename detail::Traits<DY>::template Plain<float> {
-    auto dx = detail::Traits<DY>::template make<float>(dy);
-    detail::raise_if_error(detail::check_output(x, dy));
-    detail::raise_if_error(backward(x.data(), dy.data(), dx.data(), shape_of(x)));
+  auto backward(const In& x, const DY& dy) {
+    detail::check_scalar<DY, float>();
+    auto dx = detail::make_plain<DY, float>(shape_of(dy));
+    detail::raise_if_error(backward_into(x, dy, dx));
     return dx;
   }
 
  private:
-  template <class T>
-  static Status contiguous(const T& t) {
-    return detail::Traits<T>::contiguous(t)
-               ? Status::ok()
-               : detail::error(StatusCode::kInvalidArgument, "tensors must be contiguous (inner stride 1, no gaps)");
-  }
   Status prepare(const Shape& shape) {
     if (ready_ && detail::same_shape(shape, shape_)) return Status::ok();
     Quantizer<std::int32_t, N, P> qz;
@@ -284,74 +282,6 @@ class FakeQuantSTE {
   bool ready_ = false;
   bool has_mask_ = false;
   std::vector<std::uint8_t> mask_;
-};
-
-// ---------------------------------------------------------------------------
-// Element functors for Eigen expressions
-
-/// Fake-quantizes one value with per-tensor parameters, for use inside an
-/// Eigen expression, so fake-quant fuses with the surrounding arithmetic:
-///
-///     eigenq::FakeQuantOp<> fq(scale, zero_point, range);
-///     Eigen::Tensor<float, 2> y = (x * gain + bias).unaryExpr(fq);
-///
-/// Gives exactly the bits of `fake_quantize` (numerics.hpp); the reciprocal
-/// of the scale is computed once, at construction. Scalar code: Eigen does
-/// not vectorize custom functors, so for a plain tensor the kernels
-/// (`fake_quantize`, `FakeQuantSTE`) are faster.
-template <class N = DefaultNumerics>
-class FakeQuantOp {
- public:
-  /// scale 1, zero point 0, range [0, 0]: fake-quantizes everything to 0.
-  FakeQuantOp() = default;
-  /// Throws `eigenq::Error` on a bad scale, zero point or range.
-  FakeQuantOp(float scale, std::int32_t zero_point, Range range) {
-    detail::raise_if_error(create(scale, zero_point, range, this));
-  }
-  static Status create(float scale, std::int32_t zero_point, Range range, FakeQuantOp* out) {
-    EIGENQ_RETURN_IF_ERROR(check_range<std::int32_t>(range));
-    EIGENQ_RETURN_IF_ERROR(check_pair(scale, zero_point, range, 0));
-    out->scale_ = scale;
-    out->factor_ = N::Scaling::factor(scale);
-    out->zero_point_ = zero_point;
-    out->range_ = range;
-    return Status::ok();
-  }
-
-  float operator()(float x) const { return dequantize(saturate(rounded(x), zero_point_, range_), scale_, zero_point_); }
-  /// The STE mask of x.
-  bool mask(float x) const { return in_range(rounded(x), zero_point_, range_); }
-
-  float scale() const { return scale_; }
-  std::int32_t zero_point() const { return zero_point_; }
-  Range range() const { return range_; }
-
- private:
-  // N::rounded(x, scale) with the factor hoisted out of the element loop.
-  float rounded(float x) const { return N::Rounding::round(N::Scaling::apply(x, factor_)); }
-
-  float scale_ = 1.0f;
-  float factor_ = 1.0f;
-  std::int32_t zero_point_ = 0;
-  Range range_;
-};
-
-/// The straight-through estimator as a binary functor on (x, dy):
-///
-///     Eigen::Tensor<float, 2> dx = x.binaryExpr(dy, eigenq::SteOp<>(scale, zero_point, range));
-///
-/// gives dy * mask(x), the bits of `Quantizer::ste_backward`.
-template <class N = DefaultNumerics>
-class SteOp {
- public:
-  SteOp() = default;
-  SteOp(float scale, std::int32_t zero_point, Range range) : fq_(scale, zero_point, range) {}
-  explicit SteOp(const FakeQuantOp<N>& fq) : fq_(fq) {}
-
-  float operator()(float x, float dy) const { return dy * static_cast<float>(fq_.mask(x)); }
-
- private:
-  FakeQuantOp<N> fq_;
 };
 
 }  // namespace eigenq

@@ -45,7 +45,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "../eigen.hpp"
+#include "../eigen_matrix.hpp"
 #include "../scheme.hpp"
 
 namespace eigenq {
@@ -149,16 +149,9 @@ namespace internal {
 inline Status resolve(const Shape& shape, const MinMaxView& mm, Op op, Version version, ResolvedParams* r,
                       std::vector<Nudged>* nudged) {
   EIGENQ_RETURN_IF_ERROR(check_num_bits(mm.num_bits));
-  QParamsView layout;
-  layout.granularity = mm.granularity;
-  layout.axis = mm.axis;
-  layout.block_size = mm.block_size;
-  EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, r));
-  if (mm.count == ~std::size_t{0})
-    return eigenq::detail::error(StatusCode::kShapeMismatch, "min and max have different lengths");
+  EIGENQ_RETURN_IF_ERROR(resolve_layout(ParamLayout(mm.granularity, mm.axis, mm.block_size), shape, r));
   if (mm.count != r->count || (r->count > 0 && (mm.min == nullptr || mm.max == nullptr)))
-    return eigenq::detail::error(StatusCode::kShapeMismatch, granularity_name(mm.granularity), " min/max: got ",
-                                 mm.count, ", expected ", r->count, " for this shape");
+    return eigenq::detail::count_mismatch("min/max", *r, mm.count, shape, "min and max of different lengths");
   nudged->resize(mm.count);
   for (std::size_t k = 0; k < mm.count; ++k) {
     EIGENQ_RETURN_IF_ERROR(check_min_max(mm.min[k], mm.max[k], op, k));
@@ -179,10 +172,11 @@ inline Status fake_quant_with_min_max(const float* x, float* y, const Shape& sha
   EIGENQ_RETURN_IF_ERROR(eigenq::detail::check_buffers(shape, {{"x", x}, {"y", y}}));
   eigenq::detail::for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
     if constexpr (std::is_same_v<decltype(index), eigenq::detail::BroadcastIndex>) {
-      const Nudged& nd = nudged[index.param];
+      const Nudged& nd = nudged[static_cast<std::size_t>(index.param)];
       for (std::int64_t i = 0; i < n; ++i) y[at + i] = fake_quant(x[at + i], nd, op, version);
     } else {
-      for (std::int64_t i = 0; i < n; ++i) y[at + i] = fake_quant(x[at + i], nudged[index.param + i], op, version);
+      for (std::int64_t i = 0; i < n; ++i)
+        y[at + i] = fake_quant(x[at + i], nudged[static_cast<std::size_t>(index.param + i)], op, version);
     }
   });
   return Status::ok();
@@ -212,13 +206,14 @@ inline Status fake_quant_with_min_max_gradient(const float* dy, const float* x, 
   };
   eigenq::detail::for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
     if constexpr (std::is_same_v<decltype(index), eigenq::detail::BroadcastIndex>) {
+      const auto k = static_cast<std::size_t>(index.param);
       double lo = 0.0, hi = 0.0;
-      for (std::int64_t i = 0; i < n; ++i) element(at + i, nudged[index.param], &lo, &hi);
-      sum_min[index.param] += lo;
-      sum_max[index.param] += hi;
+      for (std::int64_t i = 0; i < n; ++i) element(at + i, nudged[k], &lo, &hi);
+      sum_min[k] += lo;
+      sum_max[k] += hi;
     } else {
       for (std::int64_t i = 0; i < n; ++i) {
-        const std::int64_t k = index.param + i;
+        const auto k = static_cast<std::size_t>(index.param + i);
         element(at + i, nudged[k], &sum_min[k], &sum_max[k]);
       }
     }
@@ -230,40 +225,9 @@ inline Status fake_quant_with_min_max_gradient(const float* dy, const float* x, 
   return Status::ok();
 }
 
-// ---------------------------------------------------------------------------
-// Eigen front end, named after the TensorFlow ops. Throw `eigenq::Error`.
-
-template <class In>
-struct MinMaxGradients {
-  typename eigenq::detail::Traits<In>::template Plain<float> dx;
-  std::vector<float> dmin;  ///< one per min (one for args/vars)
-  std::vector<float> dmax;
-};
-
-namespace internal {
-
-template <class In>
-auto run_forward(const In& x, const MinMaxView& mm, Op op, Version version) ->
-    typename eigenq::detail::Traits<In>::template Plain<float> {
-  static_assert(std::is_same_v<typename eigenq::detail::Traits<In>::Scalar, float>, "fake-quant takes float input");
-  auto y = eigenq::detail::Traits<In>::template make<float>(x);
-  eigenq::detail::raise_if_error(eigenq::detail::check_output(x, y));
-  eigenq::detail::raise_if_error(fake_quant_with_min_max(x.data(), y.data(), shape_of(x), mm, op, version));
-  return y;
-}
-
-template <class In, class DY>
-MinMaxGradients<In> run_gradient(const DY& dy, const In& x, const MinMaxView& mm, Op op, Version version) {
-  static_assert(std::is_same_v<typename eigenq::detail::Traits<DY>::Scalar, float>, "gradients are float");
-  eigenq::detail::raise_if_error(eigenq::detail::check_output(x, dy));
-  MinMaxGradients<In> g{eigenq::detail::Traits<In>::template make<float>(x), std::vector<float>(mm.count),
-                        std::vector<float>(mm.count)};
-  eigenq::detail::raise_if_error(fake_quant_with_min_max_gradient(dy.data(), x.data(), g.dx.data(), g.dmin.data(),
-                                                                  g.dmax.data(), shape_of(x), mm, op, version));
-  return g;
-}
-
-inline MinMaxView per_tensor(const float* min, const float* max, int num_bits, bool narrow_range) {
+/// A per-tensor MinMaxView of one min and one max (TensorFlow's _args and
+/// _vars ops); the view points at them.
+inline MinMaxView per_tensor_min_max(const float* min, const float* max, int num_bits = 8, bool narrow_range = false) {
   MinMaxView mm;
   mm.min = min;
   mm.max = max;
@@ -273,17 +237,76 @@ inline MinMaxView per_tensor(const float* min, const float* max, int num_bits, b
   return mm;
 }
 
-inline MinMaxView per_axis(const std::vector<float>& min, const std::vector<float>& max, int axis, int num_bits,
-                           bool narrow_range) {
-  MinMaxView mm;
+/// A per-axis MinMaxView (TensorFlow's _vars_per_channel takes the last
+/// axis, -1); the view points into the vectors.
+inline MinMaxView per_axis_min_max(const std::vector<float>& min, const std::vector<float>& max, int axis = -1,
+                                   int num_bits = 8, bool narrow_range = false) {
+  MinMaxView mm = per_tensor_min_max(min.data(), max.data(), num_bits, narrow_range);
   mm.granularity = Granularity::kPerAxis;
   mm.axis = axis;
-  mm.min = min.data();
-  mm.max = max.data();
   mm.count = min.size() == max.size() ? min.size() : ~std::size_t{0};
-  mm.num_bits = num_bits;
-  mm.narrow_range = narrow_range;
   return mm;
+}
+
+// ---------------------------------------------------------------------------
+// Eigen front end: any float object or expression
+
+/// y = TensorFlow's fake-quant of x (x of y's dimensions). Nothing is
+/// written when the status is not ok.
+template <class In, class Out>
+Status fake_quant_with_min_max_into(const In& x, const MinMaxView& mm, Op op, Out&& y,
+                                    Version version = Version::kCurrent) {
+  eigenq::detail::check_scalar<In, float>();
+  eigenq::detail::check_scalar<Out, float>();
+  return eigenq::detail::map_into(x, y, [&](const float* in, float* out, const Shape& shape) {
+    return fake_quant_with_min_max(in, out, shape, mm, op, version);
+  });
+}
+
+/// dx (x's dimensions), dmin and dmax (resized to mm.count) for upstream
+/// gradient dy. Nothing is written when the status is not ok.
+template <class DY, class In, class DX>
+Status fake_quant_with_min_max_gradient_into(const DY& dy, const In& x, const MinMaxView& mm, Op op, DX&& dx,
+                                             std::vector<float>* dmin, std::vector<float>* dmax,
+                                             Version version = Version::kCurrent) {
+  eigenq::detail::check_scalar<DY, float>();
+  eigenq::detail::check_scalar<In, float>();
+  eigenq::detail::check_scalar<DX, float>();
+  std::vector<float> lo(mm.count == ~std::size_t{0} ? 0 : mm.count), hi(lo.size());
+  EIGENQ_RETURN_IF_ERROR(eigenq::detail::map_into(
+      dy, "dy", x, "x", dx, [&](const float* g, const float* xs, float* out, const Shape& shape) {
+        return fake_quant_with_min_max_gradient(g, xs, out, lo.data(), hi.data(), shape, mm, op, version);
+      }));
+  *dmin = std::move(lo);
+  *dmax = std::move(hi);
+  return Status::ok();
+}
+
+// Named after the TensorFlow ops; throw `eigenq::Error`.
+
+template <class In>
+struct MinMaxGradients {
+  eigenq::detail::PlainOf<In, float> dx;
+  std::vector<float> dmin;  ///< one per min (one for args/vars)
+  std::vector<float> dmax;
+};
+
+namespace internal {
+
+template <class In>
+auto run_forward(const In& x, const MinMaxView& mm, Op op, Version version) {
+  eigenq::detail::check_scalar<In, float>();
+  auto y = eigenq::detail::make_plain<In, float>(shape_of(x));
+  eigenq::detail::raise_if_error(fake_quant_with_min_max_into(x, mm, op, y, version));
+  return y;
+}
+
+template <class In, class DY>
+MinMaxGradients<In> run_gradient(const DY& dy, const In& x, const MinMaxView& mm, Op op, Version version) {
+  eigenq::detail::check_scalar<In, float>();
+  MinMaxGradients<In> g{eigenq::detail::make_plain<In, float>(shape_of(x)), {}, {}};
+  eigenq::detail::raise_if_error(fake_quant_with_min_max_gradient_into(dy, x, mm, op, g.dx, &g.dmin, &g.dmax, version));
+  return g;
 }
 
 }  // namespace internal
@@ -292,7 +315,7 @@ inline MinMaxView per_axis(const std::vector<float>& min, const std::vector<floa
 template <class In>
 auto fake_quant_with_min_max_args(const In& x, float min = -6.0f, float max = 6.0f, int num_bits = 8,
                                   bool narrow_range = false, Version version = Version::kCurrent) {
-  return internal::run_forward(x, internal::per_tensor(&min, &max, num_bits, narrow_range), Op::kArgs, version);
+  return internal::run_forward(x, per_tensor_min_max(&min, &max, num_bits, narrow_range), Op::kArgs, version);
 }
 
 /// tf.quantization.fake_quant_with_min_max_args_gradient: dx only.
@@ -300,14 +323,14 @@ template <class DY, class In>
 auto fake_quant_with_min_max_args_gradient(const DY& dy, const In& x, float min = -6.0f, float max = 6.0f,
                                            int num_bits = 8, bool narrow_range = false,
                                            Version version = Version::kCurrent) {
-  return internal::run_gradient(dy, x, internal::per_tensor(&min, &max, num_bits, narrow_range), Op::kArgs, version).dx;
+  return internal::run_gradient(dy, x, per_tensor_min_max(&min, &max, num_bits, narrow_range), Op::kArgs, version).dx;
 }
 
 /// tf.quantization.fake_quant_with_min_max_vars (scalar min, max tensors).
 template <class In>
 auto fake_quant_with_min_max_vars(const In& x, float min, float max, int num_bits = 8, bool narrow_range = false,
                                   Version version = Version::kCurrent) {
-  return internal::run_forward(x, internal::per_tensor(&min, &max, num_bits, narrow_range), Op::kVars, version);
+  return internal::run_forward(x, per_tensor_min_max(&min, &max, num_bits, narrow_range), Op::kVars, version);
 }
 
 /// tf.quantization.fake_quant_with_min_max_vars_gradient: dx, dmin, dmax.
@@ -315,7 +338,7 @@ template <class DY, class In>
 MinMaxGradients<In> fake_quant_with_min_max_vars_gradient(const DY& dy, const In& x, float min, float max,
                                                           int num_bits = 8, bool narrow_range = false,
                                                           Version version = Version::kCurrent) {
-  return internal::run_gradient(dy, x, internal::per_tensor(&min, &max, num_bits, narrow_range), Op::kVars, version);
+  return internal::run_gradient(dy, x, per_tensor_min_max(&min, &max, num_bits, narrow_range), Op::kVars, version);
 }
 
 /// tf.quantization.fake_quant_with_min_max_vars_per_channel. TensorFlow
@@ -324,7 +347,7 @@ template <class In>
 auto fake_quant_with_min_max_vars_per_channel(const In& x, const std::vector<float>& min, const std::vector<float>& max,
                                               int num_bits = 8, bool narrow_range = false, int axis = -1,
                                               Version version = Version::kCurrent) {
-  return internal::run_forward(x, internal::per_axis(min, max, axis, num_bits, narrow_range), Op::kVarsPerChannel,
+  return internal::run_forward(x, per_axis_min_max(min, max, axis, num_bits, narrow_range), Op::kVarsPerChannel,
                                version);
 }
 
@@ -335,7 +358,7 @@ MinMaxGradients<In> fake_quant_with_min_max_vars_per_channel_gradient(const DY& 
                                                                       const std::vector<float>& max, int num_bits = 8,
                                                                       bool narrow_range = false, int axis = -1,
                                                                       Version version = Version::kCurrent) {
-  return internal::run_gradient(dy, x, internal::per_axis(min, max, axis, num_bits, narrow_range), Op::kVarsPerChannel,
+  return internal::run_gradient(dy, x, per_axis_min_max(min, max, axis, num_bits, narrow_range), Op::kVarsPerChannel,
                                 version);
 }
 

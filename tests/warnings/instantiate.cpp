@@ -1,0 +1,35 @@
+// Every public header, and the class templates instantiated whole (every
+// member) for each storage type, preset and rule, so that a warning in any
+// template of the library shows here. Compiled, not run, by
+// tests/warnings/CMakeLists.txt with -Werror under g++ and clang++.
+#include <eigenq/eigenq.hpp>
+
+namespace eigenq {
+
+template class Quantizer<std::int8_t, presets::pytorch>;
+template class Quantizer<std::uint8_t, presets::onnx>;
+template class Quantizer<std::int16_t, presets::tflite>;
+template class Quantizer<std::int32_t, presets::tensorflow>;
+template class Quantizer<std::int8_t, presets::tensorflow_vars, Path::kScalar>;
+template class PackedQuantizer<Int4>;
+template class PackedQuantizer<UInt4, presets::onnx>;
+template class Requantizer<std::int8_t, GemmlowpRounding>;
+template class Requantizer<std::uint8_t, SingleRounding, std::int16_t>;
+template class Requantizer<std::int16_t, TvmUpward, std::int8_t>;
+template class Requantizer<std::int8_t, TvmToNearest, std::uint8_t>;
+template class Requantizer<std::int8_t, Fp32Rounding>;
+template class Requantizer<std::uint8_t, GemmlowpRounding, std::int32_t, Path::kScalar>;
+template class FakeQuantSTE<presets::pytorch>;
+template class FakeQuantSTE<presets::tensorflow, Path::kScalar>;
+template class LearnableFakeQuant<presets::pytorch>;
+template class LearnableFakeQuant<presets::onnx, Path::kScalar>;
+template class MovingAverageMinMax<std::uint8_t>;
+template class FakeQuantize<std::int8_t>;
+template class MinMaxObserver<std::int16_t>;
+template class HistogramObserver<std::int8_t>;
+template class HistogramObserver<std::uint8_t>;
+template class FakeQuantOp<presets::tflite>;
+template class FakeQuantAxisOp<presets::tensorflow_vars>;
+template class SteOp<presets::onnx>;
+
+}  // namespace eigenq
