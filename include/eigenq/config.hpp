@@ -92,20 +92,32 @@
 /// wider instructions into code every CPU runs). Hazard: GCC 12's
 /// _mm512_undefined_* initialize a variable with itself, which -Wall reports
 /// wherever such an intrinsic is inlined (GCC bug 105593); the region turns
-/// those two warnings off.
+/// those two warnings off. Without optimization GCC's immediate-operand
+/// intrinsics (_mm512_roundscale_ps, ...) are macros that cast -1 to a
+/// mask type in the caller's code, which -Wsign-conversion reports: an
+/// unoptimized GCC build turns that one off in the region too.
 // clang-format off
 #define EIGENQ_PRAGMA(...) _Pragma(#__VA_ARGS__)
 #if defined(__clang__)
 #define EIGENQ_TARGET_BEGIN(targets) \
   EIGENQ_PRAGMA(clang attribute push(__attribute__((target(targets))), apply_to = function))
 #define EIGENQ_TARGET_END EIGENQ_PRAGMA(clang attribute pop)
-#elif defined(__GNUC__)
+#elif defined(__GNUC__) && defined(__OPTIMIZE__)
 #define EIGENQ_TARGET_BEGIN(targets)                           \
   EIGENQ_PRAGMA(GCC push_options)                              \
   EIGENQ_PRAGMA(GCC target(targets))                           \
   EIGENQ_PRAGMA(GCC diagnostic push)                           \
   EIGENQ_PRAGMA(GCC diagnostic ignored "-Wuninitialized")      \
   EIGENQ_PRAGMA(GCC diagnostic ignored "-Wmaybe-uninitialized")
+#define EIGENQ_TARGET_END EIGENQ_PRAGMA(GCC diagnostic pop) EIGENQ_PRAGMA(GCC pop_options)
+#elif defined(__GNUC__)
+#define EIGENQ_TARGET_BEGIN(targets)                           \
+  EIGENQ_PRAGMA(GCC push_options)                              \
+  EIGENQ_PRAGMA(GCC target(targets))                           \
+  EIGENQ_PRAGMA(GCC diagnostic push)                           \
+  EIGENQ_PRAGMA(GCC diagnostic ignored "-Wuninitialized")      \
+  EIGENQ_PRAGMA(GCC diagnostic ignored "-Wmaybe-uninitialized") \
+  EIGENQ_PRAGMA(GCC diagnostic ignored "-Wsign-conversion")
 #define EIGENQ_TARGET_END EIGENQ_PRAGMA(GCC diagnostic pop) EIGENQ_PRAGMA(GCC pop_options)
 #else
 #define EIGENQ_TARGET_BEGIN(targets)
