@@ -32,4 +32,35 @@ template class FakeQuantOp<presets::tflite>;
 template class FakeQuantAxisOp<presets::tensorflow_vars>;
 template class SteOp<presets::onnx>;
 
+// Every SIMD path compiled into this build, by name (kAuto above reaches
+// them too, through the run-time switch): the per-ISA primitives
+// (arch/x86_avx2.hpp, arch/x86_avx512.hpp on x86-64, whatever the -m
+// flags; arch/neon.hpp on AArch64) and the generic operations and LSQ
+// backward compiled over them (arch/generic/*.inl).
+#define EIGENQ_INSTANTIATE_PATH(P)                                            \
+  template class Quantizer<std::int8_t, presets::pytorch, P>;                 \
+  template class Quantizer<std::uint8_t, presets::onnx, P>;                   \
+  template class Quantizer<std::int16_t, presets::tflite, P>;                 \
+  template class Quantizer<std::int32_t, presets::tensorflow, P>;             \
+  template class PackedQuantizer<Int4, presets::pytorch, P>;                  \
+  template class PackedQuantizer<UInt4, presets::onnx, P>;                    \
+  template class Requantizer<std::int8_t, GemmlowpRounding, std::int32_t, P>; \
+  template class Requantizer<std::uint8_t, SingleRounding, std::int16_t, P>;  \
+  template class Requantizer<std::int16_t, TvmUpward, std::int8_t, P>;        \
+  template class Requantizer<std::int8_t, TvmToNearest, std::uint8_t, P>;     \
+  template class Requantizer<std::int8_t, Fp32Rounding, std::int32_t, P>;     \
+  template class FakeQuantSTE<presets::pytorch, P>;                           \
+  template class LearnableFakeQuant<presets::pytorch, P>;                     \
+  template class LearnableFakeQuant<presets::tensorflow_vars, P>;
+#if EIGENQ_HAVE_AVX2
+EIGENQ_INSTANTIATE_PATH(Path::kAvx2)
+#endif
+#if EIGENQ_HAVE_AVX512
+EIGENQ_INSTANTIATE_PATH(Path::kAvx512)
+#endif
+#if EIGENQ_HAVE_NEON
+EIGENQ_INSTANTIATE_PATH(Path::kNeon)
+#endif
+#undef EIGENQ_INSTANTIATE_PATH
+
 }  // namespace eigenq
