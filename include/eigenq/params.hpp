@@ -297,9 +297,6 @@ inline Status check_lengths(const QParams& params) {
   return Status::ok();
 }
 
-/// A shape with a parameter set resolved onto it: the tensor seen as
-/// [outer, channels, inner] in memory order, where `channels` is the
-/// parameterized axis (1 for per-tensor, the whole tensor for per-element).
 /// Per-parameter values derived once from a parameter set for one numerics
 /// preset (`Quantizer` computes them), so that no kernel divides per run or
 /// per lane: the scaling factor (1/scale for the reciprocal policy, the scale
@@ -312,6 +309,9 @@ struct PreparedParams {
   const float* hi = nullptr;
 };
 
+/// A shape with a parameter set resolved onto it: the tensor seen as
+/// [outer, channels, inner] in memory order, where `channels` is the
+/// parameterized axis (1 for per-tensor, the whole tensor for per-element).
 struct ResolvedParams {
   QParamsView params;
   PreparedParams prepared;
