@@ -1,0 +1,311 @@
+#pragma once
+// The plot people read: SQNR against bytes per element, zoomed on the
+// region where the choice is made. The first panel is the whole model:
+// every uniform plan (one scheme for every weight) at its worst weight's
+// SQNR, the Pareto front drawn as a line, the mixed plans for every target
+// as a faint curve, the target and the mixed plan for it marked. Then one
+// panel per bit width: each scheme's median (large marker) and worst
+// (small marker, joined) weight SQNR, measured on the layer output where
+// the layer input is known. Per-element schemes (5 to 9 bytes per element)
+// would squeeze everything else into a sliver: they are drawn off scale at
+// the right edge, with their bytes written beside.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "report.hpp"
+
+namespace eigenq::compare {
+
+namespace detail {
+
+inline std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '"' ? "&quot;" : std::string(1, c);
+  return out;
+}
+
+inline std::string num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+/// Okabe-Ito colors, distinguishable with the common color deficiencies.
+inline const char* series_color(std::size_t i) {
+  static const char* colors[] = {"#D55E00", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000"};
+  return colors[i % 7];
+}
+
+/// A marker of shape k (circle, square, triangle up, triangle down,
+/// diamond, ...) of radius r centred on (x, y): the granularity is told by
+/// shape as well as color, so overlapping points stay distinguishable.
+inline std::string marker(std::size_t k, double x, double y, double r, const std::string& attributes) {
+  std::ostringstream m;
+  switch (k % 5) {
+    case 0:
+      m << "<circle cx=\"" << num(x) << "\" cy=\"" << num(y) << "\" r=\"" << num(r) << "\"";
+      break;
+    case 1:
+      m << "<rect x=\"" << num(x - 0.85 * r) << "\" y=\"" << num(y - 0.85 * r) << "\" width=\"" << num(1.7 * r)
+        << "\" height=\"" << num(1.7 * r) << "\"";
+      break;
+    case 2:
+      m << "<path d=\"M" << num(x) << " " << num(y - 1.2 * r) << "l" << num(1.1 * r) << " " << num(1.9 * r) << "h"
+        << num(-2.2 * r) << "z\"";
+      break;
+    case 3:
+      m << "<path d=\"M" << num(x) << " " << num(y + 1.2 * r) << "l" << num(1.1 * r) << " " << num(-1.9 * r) << "h"
+        << num(-2.2 * r) << "z\"";
+      break;
+    default:
+      m << "<path d=\"M" << num(x) << " " << num(y - 1.3 * r) << "l" << num(1.1 * r) << " " << num(1.3 * r) << "l"
+        << num(-1.1 * r) << " " << num(1.3 * r) << "l" << num(-1.1 * r) << " " << num(-1.3 * r) << "z\"";
+  }
+  m << " " << attributes << "/>";
+  return m.str();
+}
+
+/// A panel's frame: its place on the canvas and its axes' ranges.
+struct Panel {
+  double left, top, width, height;
+  double x_lo, x_hi, y_lo, y_hi;
+
+  double x(double v) const { return left + width * (std::clamp(v, x_lo, x_hi) - x_lo) / (x_hi - x_lo); }
+  double y(double v) const { return top + height * (1.0 - (std::clamp(v, y_lo, y_hi) - y_lo) / (y_hi - y_lo)); }
+  bool in_x(double v) const { return v >= x_lo && v <= x_hi; }
+};
+
+/// A step for about `ticks` ticks over [lo, hi]: 1, 2 or 5 times a power of ten.
+inline double tick_step(double lo, double hi, int ticks) {
+  const double raw = (hi - lo) / ticks, p = std::pow(10.0, std::floor(std::log10(raw)));
+  return raw / p < 1.5 ? p : raw / p < 3.5 ? 2 * p : raw / p < 7.5 ? 5 * p : 10 * p;
+}
+
+inline void draw_frame(std::ostringstream& svg, const Panel& p, const std::string& title, const std::string& x_label,
+                       bool y_label) {
+  const double step = tick_step(p.x_lo, p.x_hi, 5);
+  for (double b = std::ceil(p.x_lo / step) * step; b <= p.x_hi + 1e-9; b += step)
+    svg << "<line class=\"grid\" x1=\"" << num(p.x(b)) << "\" y1=\"" << num(p.top) << "\" x2=\"" << num(p.x(b))
+        << "\" y2=\"" << num(p.top + p.height) << "\"/><text x=\"" << num(p.x(b)) << "\" y=\""
+        << num(p.top + p.height + 16) << "\" text-anchor=\"middle\">" << fmt(b, step < 0.1 ? 2 : 1) << "</text>\n";
+  for (double db = p.y_lo; db <= p.y_hi + 1e-9; db += 10)
+    svg << "<line class=\"grid\" x1=\"" << num(p.left) << "\" y1=\"" << num(p.y(db)) << "\" x2=\""
+        << num(p.left + p.width) << "\" y2=\"" << num(p.y(db)) << "\"/><text x=\"" << num(p.left - 6) << "\" y=\""
+        << num(p.y(db) + 4) << "\" text-anchor=\"end\">" << fmt(db, 0) << "</text>\n";
+  svg << "<rect class=\"axis\" x=\"" << num(p.left) << "\" y=\"" << num(p.top) << "\" width=\"" << num(p.width)
+      << "\" height=\"" << num(p.height) << "\"/>\n";
+  svg << "<text x=\"" << num(p.left + p.width / 2) << "\" y=\"" << num(p.top - 8)
+      << "\" text-anchor=\"middle\" font-weight=\"bold\">" << xml_escape(title) << "</text>\n";
+  svg << "<text x=\"" << num(p.left + p.width / 2) << "\" y=\"" << num(p.top + p.height + 34)
+      << "\" text-anchor=\"middle\">" << xml_escape(x_label) << "</text>\n";
+  if (y_label)
+    svg << "<text transform=\"translate(" << num(p.left - 40) << "," << num(p.top + p.height / 2)
+        << ") rotate(-90)\" text-anchor=\"middle\">SQNR (dB)</text>\n";
+}
+
+/// The class of a marker: filled for asymmetric, hollow for symmetric,
+/// tinted for symmetric narrow range; series i's color.
+inline std::string style_class(Mode m, std::size_t i) {
+  return std::string(m == Mode::kAsym ? "f" : m == Mode::kSym ? "h" : "n") + std::to_string(i);
+}
+
+/// A marker at the right edge for a point beyond the x range, with its
+/// bytes per element written beside it; `taken` holds the heights used in
+/// this panel so far, and a point that would overlap one moves down.
+inline void off_scale(std::ostringstream& svg, const Panel& p, double y, double bytes, std::size_t shape,
+                      const std::string& cls, std::vector<double>* taken) {
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (double t : *taken)
+      if (std::fabs(t - y) < 12.0) {
+        y = t + 12.0;
+        moved = true;
+      }
+  }
+  taken->push_back(y);
+  const double x = p.left + p.width - 6;
+  svg << marker(shape, x, y, 4.5, "class=\"" + cls + "\"") << "<text x=\"" << num(x - 8) << "\" y=\"" << num(y + 4)
+      << "\" text-anchor=\"end\" font-size=\"10\">" << fmt(bytes, 1) << " B/el &#8594;</text>\n";
+}
+
+}  // namespace detail
+
+/// The plot of a run's weight results and decision (see the file comment).
+inline std::string sqnr_svg(const std::string& title, const Measurements& m) {
+  using detail::num;
+  using detail::Panel;
+  const Decision& d = m.decision;
+  const std::vector<Scheme>& schemes = m.schemes;
+  if (d.uniform.size() != schemes.size())  // no weight was compared
+    return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"60\" font-family=\"sans-serif\">"
+           "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><text x=\"10\" y=\"30\">" +
+           detail::xml_escape(one_line(title)) + ": no weights compared</text></svg>\n";
+  // Series: one per granularity, in the order they first appear.
+  std::vector<std::string> series;
+  std::vector<int> bits;
+  for (const Scheme& s : schemes) {
+    if (std::find(series.begin(), series.end(), s.granularity_name()) == series.end())
+      series.push_back(s.granularity_name());
+    if (std::find(bits.begin(), bits.end(), s.format->bits) == bits.end()) bits.push_back(s.format->bits);
+  }
+  std::sort(bits.rbegin(), bits.rend());
+  auto series_of = [&](const Scheme& s) {
+    return static_cast<std::size_t>(std::find(series.begin(), series.end(), s.granularity_name()) - series.begin());
+  };
+  // Unsigned formats land on their signed twin's points when both were
+  // measured (the same levels shifted): they are drawn only when alone.
+  auto drawn = [&](std::size_t i) {
+    const Scheme& s = schemes[i];
+    if (s.format->is_signed) return true;
+    for (std::size_t j = 0; j < schemes.size(); ++j) {
+      const Scheme& t = schemes[j];
+      if (t.format->is_signed && t.format->bits == s.format->bits && t.granularity == s.granularity &&
+          t.block == s.block && t.mode == s.mode && std::fabs(d.uniform[j].median_db - d.uniform[i].median_db) < 0.05 &&
+          std::fabs(d.uniform[j].bytes - d.uniform[i].bytes) < 1e-6 * d.uniform[i].bytes)
+        return false;
+    }
+    return true;
+  };
+  auto per_element = [](const Scheme& s) { return s.granularity == Granularity::kPerElement; };
+
+  // The shared y range: every finite SQNR of a scheme that is not per-element.
+  double y_lo = 0.0, y_top = 10.0;
+  const std::vector<Plan> plans = d.plans();
+  for (std::size_t i = 0; i < d.uniform.size(); ++i) {
+    if (per_element(schemes[i])) continue;
+    for (double v : {d.uniform[i].median_db, d.uniform[i].worst_db})
+      if (std::isfinite(v)) {
+        y_lo = std::min(y_lo, v);
+        y_top = std::max(y_top, v);
+      }
+  }
+  y_lo = 10.0 * std::floor(y_lo / 10.0);
+  const double y_hi = 10.0 * std::ceil(y_top / 10.0 + 0.3);
+
+  const double pw = 300, ph = 320, left = 64, gap = 58, top = 128, bottom = 64;
+  const std::size_t panels = 1 + bits.size();
+  const double width = std::max(1000.0, left + panels * pw + (panels - 1) * gap + 24), height = top + ph + bottom;
+  std::ostringstream svg;
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << num(width) << "\" height=\"" << num(height)
+      << "\" viewBox=\"0 0 " << num(width) << " " << num(height) << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  svg << "<style>";
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const char* c = detail::series_color(i);
+    svg << ".f" << i << "{fill:" << c << ";stroke:#000;stroke-width:0.8}"
+        << ".h" << i << "{fill:#fff;stroke:" << c << ";stroke-width:2}"
+        << ".n" << i << "{fill:" << c << ";fill-opacity:0.35;stroke:" << c << ";stroke-width:2}"
+        << ".w" << i << "{stroke:" << c << ";stroke-width:1.2;stroke-opacity:0.7}";
+  }
+  svg << ".grid{stroke:#e2e2e2;stroke-width:1}.axis{stroke:#333;stroke-width:1;fill:none}"
+         ".front{stroke:#000;stroke-width:1.6;fill:none}.sweep{stroke:#999;stroke-width:1;fill:none;"
+         "stroke-dasharray:3,3}.target{stroke:#B00;stroke-width:1;stroke-dasharray:6,4}</style>\n";
+  svg << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n";
+  svg << "<text x=\"" << num(left) << "\" y=\"22\" font-size=\"15\" font-weight=\"bold\">"
+      << detail::xml_escape(one_line(title)) << "</text>\n";
+  double lx = left;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    svg << detail::marker(i, lx + 5, 44, 5, "class=\"f" + std::to_string(i) + "\"") << "<text x=\"" << num(lx + 14)
+        << "\" y=\"48\">" << series[i] << "</text>\n";
+    lx += 26 + 7.0 * series[i].size();
+  }
+  svg << "<text x=\"" << num(lx + 10) << "\" y=\"48\" fill=\"#333\">filled: asymmetric; hollow: symmetric; tinted: "
+      << "symmetric, narrow range</text>\n";
+  svg << "<text x=\"" << num(left) << "\" y=\"68\" fill=\"#333\">SQNR of the layer output W&#183;x where the layer "
+      << "input is known, else of the weight; bytes as stored (data + scales + zero points)</text>\n";
+  svg << "<text x=\"" << num(left) << "\" y=\"86\" fill=\"#333\">whole model: each uniform scheme at its worst "
+      << "weight; black line: Pareto front; dashed: mixed plans for every target; red: the target "
+      << fmt(d.target_db, 0) << " dB and its mixed plan (star)</text>\n";
+  svg << "<text x=\"" << num(left) << "\" y=\"104\" fill=\"#333\">per bit width: large marker the median over "
+      << "weights, small marker the worst, joined; per-element off scale at the right edge</text>\n";
+
+  // Whole model.
+  double x_lo = 1e30, x_hi = 0.0;
+  for (std::size_t i = 0; i < d.uniform.size(); ++i)
+    if (!per_element(schemes[i])) {
+      x_lo = std::min(x_lo, d.uniform[i].bytes_per_element());
+      x_hi = std::max(x_hi, d.uniform[i].bytes_per_element());
+    }
+  if (x_hi <= 0.0) x_lo = 0.0, x_hi = 1.0;
+  const double span = std::max(x_hi - x_lo, 0.1);
+  Panel whole{left, top, pw, ph, std::max(0.0, x_lo - 0.06 * span), x_hi + 0.08 * span, y_lo, y_hi};
+  detail::draw_frame(svg, whole, "whole model (" + std::to_string(m.costs.tensors()) + " weights)",
+                     "bytes per element, all weights", true);
+  auto path_through = [&](const std::vector<std::size_t>& idx, const char* cls) {
+    std::string pts;
+    for (std::size_t i : idx)
+      if (whole.in_x(plans[i].bytes_per_element()) && std::isfinite(plans[i].worst_db))
+        pts += (pts.empty() ? "M" : "L") + num(whole.x(plans[i].bytes_per_element())) + " " +
+               num(whole.y(plans[i].worst_db));
+    if (!pts.empty()) svg << "<path class=\"" << cls << "\" d=\"" << pts << "\"/>\n";
+  };
+  std::vector<std::size_t> sweep;
+  for (std::size_t i = d.uniform.size(); i < plans.size(); ++i) sweep.push_back(i);
+  path_through(sweep, "sweep");
+  path_through(d.front, "front");
+  svg << "<line class=\"target\" x1=\"" << num(whole.left) << "\" y1=\"" << num(whole.y(d.target_db)) << "\" x2=\""
+      << num(whole.left + whole.width) << "\" y2=\"" << num(whole.y(d.target_db)) << "\"/>\n";
+  std::vector<double> taken;
+  for (std::size_t i = 0; i < d.uniform.size(); ++i) {
+    if (!drawn(i)) continue;
+    const Plan& p = d.uniform[i];
+    const std::string cls = detail::style_class(schemes[i].mode, series_of(schemes[i]));
+    if (!whole.in_x(p.bytes_per_element()))
+      detail::off_scale(svg, whole, whole.y(p.worst_db), p.bytes_per_element(), series_of(schemes[i]), cls, &taken);
+    else
+      svg << detail::marker(series_of(schemes[i]), whole.x(p.bytes_per_element()), whole.y(p.worst_db), 4.5,
+                            "class=\"" + cls + "\"")
+          << "\n";
+  }
+  if (whole.in_x(d.mixed.bytes_per_element()) && std::isfinite(d.mixed.worst_db)) {
+    const double x = whole.x(d.mixed.bytes_per_element()), y = whole.y(d.mixed.worst_db);
+    std::string star;
+    for (int k = 0; k < 10; ++k) {
+      const double a = 3.14159265 * k / 5 - 3.14159265 / 2, r = k % 2 ? 3.5 : 9.0;
+      star += (k ? "L" : "M") + num(x + r * std::cos(a)) + " " + num(y + r * std::sin(a));
+    }
+    svg << "<path d=\"" << star << "z\" fill=\"#B00\" stroke=\"#000\" stroke-width=\"0.8\"/>\n";
+  }
+
+  // One panel per bit width.
+  for (std::size_t b = 0; b < bits.size(); ++b) {
+    double lo = 1e30, hi = 0.0;
+    std::string formats;
+    for (std::size_t i = 0; i < schemes.size(); ++i) {
+      if (schemes[i].format->bits != bits[b] || !drawn(i)) continue;
+      if (formats.find(schemes[i].format->name) == std::string::npos)
+        formats += (formats.empty() ? "" : ", ") + std::string(schemes[i].format->name);
+      if (per_element(schemes[i])) continue;
+      lo = std::min(lo, d.uniform[i].bytes_per_element());
+      hi = std::max(hi, d.uniform[i].bytes_per_element());
+    }
+    if (hi <= 0.0) lo = bits[b] / 8.0, hi = lo + 0.1;
+    const double w = std::max(hi - lo, 0.04);
+    const Panel p{left + (b + 1) * (pw + gap), top, pw, ph, lo - 0.08 * w, hi + 0.14 * w, y_lo, y_hi};
+    detail::draw_frame(svg, p, std::to_string(bits[b]) + "-bit: " + formats, "bytes per element", false);
+    std::vector<double> taken_here;
+    for (std::size_t i = 0; i < schemes.size(); ++i) {
+      if (schemes[i].format->bits != bits[b] || !drawn(i)) continue;
+      const Plan& u = d.uniform[i];
+      const std::size_t k = series_of(schemes[i]);
+      const std::string cls = detail::style_class(schemes[i].mode, k);
+      if (per_element(schemes[i])) {
+        detail::off_scale(svg, p, p.y(u.median_db), u.bytes_per_element(), k, cls, &taken_here);
+        continue;
+      }
+      const double x = p.x(u.bytes_per_element());
+      svg << "<line class=\"w" << k << "\" x1=\"" << num(x) << "\" y1=\"" << num(p.y(u.median_db)) << "\" x2=\""
+          << num(x) << "\" y2=\"" << num(p.y(u.worst_db)) << "\"/>"
+          << detail::marker(k, x, p.y(u.worst_db), 2.6, "class=\"" + cls + "\"")
+          << detail::marker(k, x, p.y(u.median_db), 5.5, "class=\"" + cls + "\"") << "\n";
+    }
+  }
+  svg << "</svg>\n";
+  return svg.str();
+}
+
+}  // namespace eigenq::compare
