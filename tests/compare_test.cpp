@@ -860,6 +860,15 @@ TEST(CompareCli, WriteWeightsWritesEverySchemeAndThePlan) {
       evaluate_weight(t, scheme("int4", Granularity::kBlocked, 16, Mode::kSym), nullptr, SpeedOptions{false}, &res, &y)
           .is_ok());
   EXPECT_EQ(a.values<float>(), y);
+
+  // --write-plan: the mixed plan alone.
+  const std::string plan = temp_dir("write_plan");
+  const CliRun p = run_cli({kData + "/layers/weights", "--no-speed", "--quiet", "--formats", "int4", "--schemes",
+                            "per-channel,g16", "--symmetry", "sym", "--write-plan", plan});
+  ASSERT_EQ(p.code, 0) << p.err;
+  std::vector<std::string> folders;
+  for (const auto& e : fs::directory_iterator(plan)) folders.push_back(e.path().filename().string());
+  EXPECT_EQ(folders, std::vector<std::string>{"plan"});
 }
 
 TEST(CompareCli, LimitAndSelection) {

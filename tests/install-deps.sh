@@ -6,6 +6,7 @@
 #   build    g++, cmake, Eigen                      (every build)
 #   tests    GoogleTest, librsvg2-bin (rsvg-convert renders eigenq-compare's plot in its test)
 #   compare  NumPy (the compare stage checks eigenq-compare's results with it)
+#   e2e      NumPy, PIL and the DejaVu fonts (bench/ppocr/run.sh renders the OCR inputs)
 #   bench    Google Benchmark (+ XNNPACK as the optional benchmark peer)
 #   format   clang-format
 #   package  pkg-config
@@ -23,6 +24,7 @@ for group in "$@"; do
     build) required+=(g++ make cmake libeigen3-dev) ;;
     tests) required+=(libgtest-dev librsvg2-bin) ;;
     compare) required+=(python3-numpy) ;;
+    e2e) required+=(python3-numpy python3-pil fonts-dejavu-core) ;;
     bench)
       required+=(libbenchmark-dev)
       optional+=(libxnnpack-dev libpthreadpool-dev)

@@ -96,6 +96,7 @@ options:
                     also write every weight dequantized under every scheme,
                     and under the mixed plan, as DIR/<scheme>/<name>.npy with
                     an index.json in each folder (for end-to-end runs)
+  --write-plan DIR  the same for the mixed plan only (DIR/plan)
   --write-synthetic DIR
                     write the synthetic set as .npy files + index.json, and exit
   --progress        show progress on stderr even when it is not a terminal
@@ -155,6 +156,7 @@ struct Options {
   SpeedOptions speed;
   std::string out;
   std::string write_weights;
+  bool plan_only = false;  ///< --write-plan: write the mixed plan's weights only
   std::string write_synthetic;
   bool progress = false;  ///< set by main when stderr is a terminal
   bool quiet = false;
@@ -327,8 +329,11 @@ inline Status parse_args(const std::vector<std::string>& args, Options* opt) {
        }},
       {{"--index"}, [&](const std::string&, const std::string& v) { return (opt->index = v, Status::ok()); }},
       {{"--out"}, [&](const std::string&, const std::string& v) { return (opt->out = v, Status::ok()); }},
-      {{"--write-weights"},
-       [&](const std::string&, const std::string& v) { return (opt->write_weights = v, Status::ok()); }},
+      {{"--write-weights", "--write-plan"},
+       [&](const std::string& o, const std::string& v) {
+         opt->plan_only = o == "--write-plan";
+         return (opt->write_weights = v, Status::ok());
+       }},
       {{"--write-synthetic"},
        [&](const std::string&, const std::string& v) { return (opt->write_synthetic = v, Status::ok()); }},
   };
@@ -424,12 +429,12 @@ inline std::string message_of(const Status& s) {
   return m.rfind("eigenq: ", 0) == 0 ? m.substr(8) : m;
 }
 
-/// Writes every weight dequantized under each scheme and under the mixed
-/// plan, one folder each with an index.json of name, file, shape and axis.
-/// Tensors are read once more, one at a time.
-inline Status write_weights(const std::string& dir, Measurements& m) {
+/// Writes every weight dequantized under each scheme (unless `plan_only`)
+/// and under the mixed plan, one folder each with an index.json of name,
+/// file, axis and scheme. Tensors are read once more, one at a time.
+inline Status write_weights(const std::string& dir, bool plan_only, Measurements& m) {
   std::vector<std::string> folders, indexes(m.schemes.size() + 1);
-  for (const Scheme& s : m.schemes) folders.push_back(detail::folder_of(s.name()));
+  for (const Scheme& s : m.schemes) folders.push_back(plan_only ? "" : detail::folder_of(s.name()));
   folders.push_back("plan");
   const Costs& c = m.costs;
   for (std::size_t row = 0; row < c.tensors(); ++row) {
@@ -443,6 +448,7 @@ inline Status write_weights(const std::string& dir, Measurements& m) {
     const int chosen = m.decision.mixed.choice[row];
     const std::string file = file_name_of(t.name);
     for (std::size_t k = 0; k < folders.size(); ++k) {
+      if (folders[k].empty()) continue;
       const std::vector<float>& y = k < ys.size() ? ys[k] : chosen == Plan::kFloat ? t.data : ys[chosen];
       const fs::path folder = fs::path(dir) / folders[k];
       std::error_code ec;
@@ -460,8 +466,9 @@ inline Status write_weights(const std::string& dir, Measurements& m) {
     release(&t);
   }
   for (std::size_t k = 0; k < folders.size(); ++k)
-    EIGENQ_RETURN_IF_ERROR(detail::write_files((fs::path(dir) / folders[k]).string(),
-                                               {{"index.json", "{\"tensors\": [\n" + indexes[k] + "\n]}\n"}}));
+    if (!folders[k].empty())
+      EIGENQ_RETURN_IF_ERROR(detail::write_files((fs::path(dir) / folders[k]).string(),
+                                                 {{"index.json", "{\"tensors\": [\n" + indexes[k] + "\n]}\n"}}));
   return Status::ok();
 }
 
@@ -547,6 +554,17 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
     std::vector<Result> mine;
     Status failed;
     std::string failed_at;
+    // Every scheme in turn until one fails: measure(k, &result) fills row k.
+    auto each_scheme = [&](const auto& schemes, auto&& measure) {
+      for (std::size_t k = 0; k < schemes.size() && failed.is_ok(); ++k) {
+        Result r;
+        r.tensor = m.tensors.size();
+        r.scheme = k;
+        failed = measure(k, &r);
+        if (failed.is_ok()) mine.push_back(r);
+        failed_at = schemes[k].name();
+      }
+    };
     if (weight) {
       LayerReference layer;
       if (linked) {
@@ -555,14 +573,9 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
           linked = false;
         }
       }
-      for (std::size_t k = 0; k < m.schemes.size() && failed.is_ok(); ++k) {
-        Result r;
-        r.tensor = m.tensors.size();
-        r.scheme = k;
-        failed = evaluate_weight(t, m.schemes[k], linked ? &layer : nullptr, opt.speed, &r);
-        if (failed.is_ok()) mine.push_back(r);
-        failed_at = m.schemes[k].name();
-      }
+      each_scheme(m.schemes, [&](std::size_t k, Result* r) {
+        return evaluate_weight(t, m.schemes[k], linked ? &layer : nullptr, opt.speed, r);
+      });
     } else {
       Split split;
       if (Status s = split_activation(t, &split); !s.is_ok()) {
@@ -578,15 +591,10 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
             linked = false;
           }
         }
-        for (std::size_t k = 0; k < m.act_schemes.size() && failed.is_ok(); ++k) {
-          Result r;
-          r.tensor = m.tensors.size();
-          r.scheme = k;
-          failed = evaluate_activation(t, split, m.act_schemes[k], opt.percentile, linked ? &other : nullptr,
-                                       linked ? &held_out_layer : nullptr, &r);
-          if (failed.is_ok()) mine.push_back(r);
-          failed_at = m.act_schemes[k].name();
-        }
+        each_scheme(m.act_schemes, [&](std::size_t k, Result* r) {
+          return evaluate_activation(t, split, m.act_schemes[k], opt.percentile, linked ? &other : nullptr,
+                                     linked ? &held_out_layer : nullptr, r);
+        });
       }
     }
     release(&t);
@@ -641,10 +649,10 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
 
   const int status = problems.empty() ? 0 : 1;
   if (!opt.write_weights.empty() && weights) {
-    if (Status s = write_weights(opt.write_weights, m); !s.is_ok()) return fail(s);
+    if (Status s = write_weights(opt.write_weights, opt.plan_only, m); !s.is_ok()) return fail(s);
     if (!opt.quiet)
-      err << "wrote the weights under " << m.schemes.size() << " schemes and the plan to "
-          << one_line(opt.write_weights) << "\n";
+      err << "wrote the weights under " << (opt.plan_only ? "the mixed plan" : "every scheme and the mixed plan")
+          << " to " << one_line(opt.write_weights) << "\n";
   }
   if (opt.out.empty()) return status;
   std::error_code ec;

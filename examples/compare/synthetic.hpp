@@ -56,8 +56,19 @@ struct SyntheticInput {
   enum Kind { kImage, kRelu, kHardSwish, kOutlierChannels } kind;
 };
 
-inline Shape row_major_shape(const std::vector<std::int64_t>& dims) {
-  return Shape::from(dims.data(), static_cast<int>(dims.size()), Layout::kRowMajor);
+/// A row-major tensor's name, role, shape and channel axis, and the
+/// elements per step of that axis (the product of the later dimensions).
+inline Tensor new_tensor(const std::string& name, const char* role, const std::vector<std::int64_t>& dims, int axis,
+                         std::int64_t* inner) {
+  Tensor t;
+  t.name = name;
+  t.role = role;
+  t.shape = Shape::from(dims.data(), static_cast<int>(dims.size()), Layout::kRowMajor);
+  t.channel_axis = axis;
+  t.data.resize(static_cast<std::size_t>(t.shape.size()));
+  *inner = 1;
+  for (std::size_t d = axis + 1; d < dims.size(); ++d) *inner *= dims[d];
+  return t;
 }
 
 }  // namespace detail
@@ -93,11 +104,8 @@ inline Dataset synthetic_dataset() {
   Dataset out;
   detail::Rng rng(20240607);
   for (const auto& sp : weights) {
-    Tensor t;
-    t.name = std::string("synthetic/") + sp.name;
-    t.role = "weight";
-    t.shape = detail::row_major_shape(sp.dims);
-    t.channel_axis = sp.out_axis;
+    std::int64_t inner = 1;
+    Tensor t = detail::new_tensor(std::string("synthetic/") + sp.name, "weight", sp.dims, sp.out_axis, &inner);
     t.layer.op = sp.op;
     t.layer.group = sp.group;
     t.layer.strides = {sp.stride, sp.stride};
@@ -105,12 +113,9 @@ inline Dataset synthetic_dataset() {
     const std::int64_t pad = sp.dims.size() == 4 && sp.op == std::string("Conv") ? sp.dims[2] / 2 : 0;
     t.layer.pads = {pad, pad, pad, pad};
     const std::int64_t channels = sp.dims[sp.out_axis], n = t.shape.size();
-    std::int64_t inner = 1;  // elements per step of the channel axis (row-major)
-    for (std::size_t d = sp.out_axis + 1; d < sp.dims.size(); ++d) inner *= sp.dims[d];
     std::vector<double> sigma(channels);
     for (auto& s : sigma) s = std::pow(10.0, sp.log10_lo + (sp.log10_hi - sp.log10_lo) * rng.uniform());
     for (int k = 0; k < sp.dead; ++k) sigma[(k * 7919 + 3) % channels] = 0.0;
-    t.data.resize(n);
     for (std::int64_t i = 0; i < n; ++i) {
       const double s = sigma[(i / inner) % channels];
       double v = s * rng.normal();
@@ -123,19 +128,14 @@ inline Dataset synthetic_dataset() {
   const std::size_t weight_count = out.tensors.size();
   detail::Rng act(20250101);
   for (const In& sp : inputs) {
-    Tensor t;
-    t.name = std::string("synthetic/act:") + sp.name;
-    t.role = "activation";
-    t.shape = detail::row_major_shape(sp.dims);
-    t.channel_axis = sp.dims.size() == 4 ? 1 : 2;
+    std::int64_t inner = 1;
+    Tensor t = detail::new_tensor(std::string("synthetic/act:") + sp.name, "activation", sp.dims,
+                                  sp.dims.size() == 4 ? 1 : 2, &inner);
     t.link = std::string("synthetic/") + sp.consumer;
     const std::int64_t channels = sp.dims[t.channel_axis], n = t.shape.size();
-    std::int64_t inner = 1;
-    for (std::size_t d = t.channel_axis + 1; d < sp.dims.size(); ++d) inner *= sp.dims[d];
     std::vector<double> sigma(channels);
     for (std::int64_t c = 0; c < channels; ++c)
       sigma[c] = std::pow(10.0, 1.5 * act.uniform() - 0.5) * (sp.kind == In::kOutlierChannels && c % 29 == 5 ? 30 : 1);
-    t.data.resize(n);
     for (std::int64_t i = 0; i < n; ++i) {
       const std::int64_t c = (i / inner) % channels;
       double v = sigma[c] * act.normal();

@@ -14,33 +14,29 @@ namespace eigenq::compare {
 // ---------------------------------------------------------------------------
 // Formatting helpers
 
-inline std::string fmt(double v, int decimals) {
-  if (std::isnan(v)) return "-";
+namespace detail {
+
+/// v by printf's `format` at `precision`; infinities as "inf" / "-inf", NaN as `nan`.
+inline std::string number_text(double v, const char* format, int precision, const char* nan) {
+  if (std::isnan(v)) return nan;
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::snprintf(buf, sizeof buf, format, precision, v);
   return buf;
 }
+
+}  // namespace detail
+
+/// For tables: `decimals` after the point; "-" when not measured (NaN).
+inline std::string fmt(double v, int decimals) { return detail::number_text(v, "%.*f", decimals, "-"); }
 
 /// Full precision for machine-readable files (CSV, JSON); inf/nan spelled
 /// as NumPy parses them.
-inline std::string exact(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
-}
+inline std::string exact(double v) { return detail::number_text(v, "%.*g", 17, "nan"); }
 
 /// Six significant digits, for measured or derived quantities (speeds,
 /// ratios) where more would be noise.
-inline std::string brief(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+inline std::string brief(double v) { return detail::number_text(v, "%.*g", 6, "nan"); }
 
 inline std::string json_number(double v) { return std::isfinite(v) ? exact(v) : "null"; }
 inline std::string json_brief(double v) { return std::isfinite(v) ? brief(v) : "null"; }
