@@ -573,10 +573,11 @@ TEST(ComparePlot, RendersAndKeepsEveryMarkOnTheCanvas) {
     ++marks;
   }
   EXPECT_GT(marks, 300u);
-  for (const char* panel : {"whole model (9 weights)", "8-bit: int8", "4-bit: int4", "2-bit: int2"})
+  for (const char* panel : {"whole model (9 weights)", "the decision, zoomed (target 40 dB)", "8-bit: int8",
+                            "4-bit: int4", "2-bit: int2", "Decision: every weight &gt;= 40 dB"})
     EXPECT_TRUE(contains(svg, panel)) << panel;
   EXPECT_TRUE(contains(svg, "class=\"front\"")) << "the Pareto line";
-  EXPECT_TRUE(contains(svg, " B/el &#8594;")) << "per-element, off scale";
+  EXPECT_TRUE(contains(svg, ">6.0 B/el</text>")) << "int8 per-element, off scale";
 
   // Rendered by librsvg (Debian's librsvg2-bin, installed by tests/install-deps.sh tests).
   if (std::system("command -v rsvg-convert >/dev/null 2>&1") != 0) GTEST_SKIP() << "rsvg-convert is not installed";

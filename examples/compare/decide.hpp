@@ -130,7 +130,7 @@ inline std::vector<std::size_t> pareto_front(const std::vector<Plan>& plans) {
 }
 
 struct Decision {
-  double target_db = 30.0;
+  double target_db = 40.0;
   std::vector<Plan> uniform;  ///< one per scheme, in scheme order
   /// The cheapest uniform plan cheaper than float32 whose worst tensor
   /// meets the target; -1 if none.
@@ -143,7 +143,7 @@ struct Decision {
   /// Indices into plans() on the Pareto front, by bytes.
   std::vector<std::size_t> front;
   /// The uniform plan the ranking is measured under: the best one, else the
-  /// one with the highest worst SQNR.
+  /// one cheaper than float32 with the highest worst SQNR; -1 if none is.
   int reference = -1;
   /// Tensor rows (of Costs), most sensitive first: lowest SQNR under the
   /// reference plan.
@@ -170,13 +170,15 @@ inline Decision decide(const Costs& c, double target_db, double sweep_step_db = 
     if (p.worst_db >= target_db && p.vs_float32() < 1.0 &&
         (d.best_uniform < 0 || p.bytes < d.uniform[d.best_uniform].bytes))
       d.best_uniform = static_cast<int>(s);
-    if (d.reference < 0 || p.worst_db > d.uniform[d.reference].worst_db) d.reference = static_cast<int>(s);
+    if (p.vs_float32() < 1.0 && (d.reference < 0 || p.worst_db > d.uniform[d.reference].worst_db))
+      d.reference = static_cast<int>(s);
   }
   if (d.best_uniform >= 0) d.reference = d.best_uniform;
   d.mixed = mixed_plan(c, target_db);
   for (double t = 0.0; t <= highest + sweep_step_db && sweep_step_db > 0; t += sweep_step_db)
     d.sweep.push_back(mixed_plan(c, t));
   d.front = pareto_front(d.plans());
+  if (d.reference < 0) return d;
   for (std::size_t t = 0; t < c.tensors(); ++t) d.ranking.push_back(t);
   const std::size_t ref = static_cast<std::size_t>(d.reference);
   std::stable_sort(d.ranking.begin(), d.ranking.end(),

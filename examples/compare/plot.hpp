@@ -14,6 +14,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "report.hpp"
@@ -93,7 +94,8 @@ inline void draw_frame(std::ostringstream& svg, const Panel& p, const std::strin
     svg << "<line class=\"grid\" x1=\"" << num(p.x(b)) << "\" y1=\"" << num(p.top) << "\" x2=\"" << num(p.x(b))
         << "\" y2=\"" << num(p.top + p.height) << "\"/><text x=\"" << num(p.x(b)) << "\" y=\""
         << num(p.top + p.height + 16) << "\" text-anchor=\"middle\">" << fmt(b, step < 0.1 ? 2 : 1) << "</text>\n";
-  for (double db = p.y_lo; db <= p.y_hi + 1e-9; db += 10)
+  const double y_step = p.y_hi - p.y_lo > 40 ? 10 : 5;
+  for (double db = std::ceil(p.y_lo / y_step) * y_step; db <= p.y_hi + 1e-9; db += y_step)
     svg << "<line class=\"grid\" x1=\"" << num(p.left) << "\" y1=\"" << num(p.y(db)) << "\" x2=\""
         << num(p.left + p.width) << "\" y2=\"" << num(p.y(db)) << "\"/><text x=\"" << num(p.left - 6) << "\" y=\""
         << num(p.y(db) + 4) << "\" text-anchor=\"end\">" << fmt(db, 0) << "</text>\n";
@@ -114,23 +116,33 @@ inline std::string style_class(Mode m, std::size_t i) {
   return std::string(m == Mode::kAsym ? "f" : m == Mode::kSym ? "h" : "n") + std::to_string(i);
 }
 
-/// A marker at the right edge for a point beyond the x range, with its
-/// bytes per element written beside it; `taken` holds the heights used in
-/// this panel so far, and a point that would overlap one moves down.
+/// A marker just right of the frame for a point beyond the x range, with
+/// its bytes per element written beside it; `taken` holds the heights used
+/// beside this panel so far, and a point that would overlap one moves down.
 inline void off_scale(std::ostringstream& svg, const Panel& p, double y, double bytes, std::size_t shape,
                       const std::string& cls, std::vector<double>* taken) {
   for (bool moved = true; moved;) {
     moved = false;
     for (double t : *taken)
-      if (std::fabs(t - y) < 12.0) {
-        y = t + 12.0;
+      if (std::fabs(t - y) < 11.0) {
+        y = t + 11.0;
         moved = true;
       }
   }
   taken->push_back(y);
-  const double x = p.left + p.width - 6;
-  svg << marker(shape, x, y, 4.5, "class=\"" + cls + "\"") << "<text x=\"" << num(x - 8) << "\" y=\"" << num(y + 4)
-      << "\" text-anchor=\"end\" font-size=\"10\">" << fmt(bytes, 1) << " B/el &#8594;</text>\n";
+  const double x = p.left + p.width + 9;
+  svg << marker(shape, x, y, 4.0, "class=\"" + cls + "\"") << "<text x=\"" << num(x + 7) << "\" y=\"" << num(y + 3.5)
+      << "\" font-size=\"9.5\">" << fmt(bytes, 1) << " B/el</text>\n";
+}
+
+/// A five-pointed star of outer radius r at (x, y).
+inline std::string star(double x, double y, double r, const std::string& attributes) {
+  std::string d;
+  for (int k = 0; k < 10; ++k) {
+    const double a = 3.14159265358979 * k / 5 - 3.14159265358979 / 2, radius = k % 2 ? 0.4 * r : r;
+    d += (k ? "L" : "M") + num(x + radius * std::cos(a)) + " " + num(y + radius * std::sin(a));
+  }
+  return "<path d=\"" + d + "z\" " + attributes + "/>";
 }
 
 }  // namespace detail
@@ -187,9 +199,12 @@ inline std::string sqnr_svg(const std::string& title, const Measurements& m) {
   y_lo = 10.0 * std::floor(y_lo / 10.0);
   const double y_hi = 10.0 * std::ceil(y_top / 10.0 + 0.3);
 
-  const double pw = 300, ph = 320, left = 64, gap = 58, top = 128, bottom = 64;
-  const std::size_t panels = 1 + bits.size();
-  const double width = std::max(1000.0, left + panels * pw + (panels - 1) * gap + 24), height = top + ph + bottom;
+  // Two rows: the model and the decision above, one panel per bit width
+  // below; each panel keeps a strip on its right for off-scale points.
+  const double pw = 300, ph = 300, left = 64, gap = 92, top = 128, row_gap = 92, bottom = 64;
+  const std::size_t columns = std::max<std::size_t>(2, bits.size());
+  const double width = left + columns * (pw + gap), height = top + 2 * ph + row_gap + bottom;
+  const double second_row = top + ph + row_gap;
   std::ostringstream svg;
   svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << num(width) << "\" height=\"" << num(height)
       << "\" viewBox=\"0 0 " << num(width) << " " << num(height) << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
@@ -219,11 +234,71 @@ inline std::string sqnr_svg(const std::string& title, const Measurements& m) {
       << "input is known, else of the weight; bytes as stored (data + scales + zero points)</text>\n";
   svg << "<text x=\"" << num(left) << "\" y=\"86\" fill=\"#333\">whole model: each uniform scheme at its worst "
       << "weight; black line: Pareto front; dashed: mixed plans for every target; red: the target "
-      << fmt(d.target_db, 0) << " dB and its mixed plan (star)</text>\n";
+      << fmt(d.target_db, 0) << " dB, its mixed plan (star), the best uniform scheme (ring)</text>\n";
   svg << "<text x=\"" << num(left) << "\" y=\"104\" fill=\"#333\">per bit width: large marker the median over "
-      << "weights, small marker the worst, joined; per-element off scale at the right edge</text>\n";
+      << "weights, small marker the worst, joined; beyond the x range (per-element): beside the frame</text>\n";
 
-  // Whole model.
+  // The model panels: every uniform plan at its worst weight, the front,
+  // the mixed plans, the target. `all` draws everything (off-scale plans
+  // beside the frame); otherwise only what lies in the panel's ranges.
+  auto model_panel = [&](const Panel& p, const std::string& name, bool all) {
+    detail::draw_frame(svg, p, name, "bytes per element, all weights", true);
+    auto inside = [&](const Plan& q) {
+      return p.in_x(q.bytes_per_element()) && std::isfinite(q.worst_db) && q.worst_db >= p.y_lo &&
+             (all || q.worst_db <= p.y_hi);
+    };
+    auto path_through = [&](const std::vector<std::size_t>& idx, const char* cls) {
+      std::string pts;
+      for (std::size_t i : idx)
+        if (inside(plans[i]))
+          pts += (pts.empty() ? "M" : "L") + num(p.x(plans[i].bytes_per_element())) + " " + num(p.y(plans[i].worst_db));
+      if (!pts.empty()) svg << "<path class=\"" << cls << "\" d=\"" << pts << "\"/>\n";
+    };
+    std::vector<std::size_t> sweep;
+    for (std::size_t i = d.uniform.size(); i < plans.size(); ++i) sweep.push_back(i);
+    path_through(sweep, "sweep");
+    path_through(d.front, "front");
+    svg << "<line class=\"target\" x1=\"" << num(p.left) << "\" y1=\"" << num(p.y(d.target_db)) << "\" x2=\""
+        << num(p.left + p.width) << "\" y2=\"" << num(p.y(d.target_db)) << "\"/>\n";
+    std::vector<double> taken;
+    std::vector<std::tuple<double, double, double>> labels;  // x, y, width
+    for (std::size_t i = 0; i < d.uniform.size(); ++i) {
+      const Plan& u = d.uniform[i];
+      if (!drawn(i) || (!all && !inside(u))) continue;
+      const std::size_t k = series_of(schemes[i]);
+      const std::string cls = detail::style_class(schemes[i].mode, k);
+      if (!p.in_x(u.bytes_per_element())) {
+        detail::off_scale(svg, p, p.y(u.worst_db), u.bytes_per_element(), k, cls, &taken);
+        continue;
+      }
+      const double x = p.x(u.bytes_per_element()), y = p.y(u.worst_db);
+      svg << detail::marker(k, x, y, 4.5, "class=\"" + cls + "\"") << "\n";
+      if (!all) {  // the zoomed panel names its few schemes, where a name does not cover another
+        const std::string label = std::string(schemes[i].format->name) + " " + schemes[i].granularity_name() + " " +
+                                  mode_name(schemes[i].mode);
+        const double w = 5.2 * label.size();
+        double ly = y + 3.5;
+        auto overlaps = [&](double at) {
+          for (const auto& [bx, by, bw] : labels)
+            if (std::fabs(by - at) < 10 && x + 7 < bx + bw && bx < x + 7 + w) return true;
+          return false;
+        };
+        for (int tries = 0; tries < 3 && overlaps(ly); ++tries) ly += 10;
+        if (!overlaps(ly)) {
+          labels.emplace_back(x + 7, ly, w);
+          svg << "<text x=\"" << num(x + 7) << "\" y=\"" << num(ly) << "\" font-size=\"9\" fill=\"#444\">"
+              << detail::xml_escape(label) << "</text>\n";
+        }
+      }
+      if (static_cast<int>(i) == d.best_uniform)
+        svg << "<circle cx=\"" << num(x) << "\" cy=\"" << num(y) << "\" r=\"9\" fill=\"none\" stroke=\"#B00\" "
+            << "stroke-width=\"1.5\"/>\n";
+    }
+    if (inside(d.mixed))
+      svg << detail::star(p.x(d.mixed.bytes_per_element()), p.y(d.mixed.worst_db), 9.0,
+                          "fill=\"#B00\" stroke=\"#000\" stroke-width=\"0.8\"")
+          << "\n";
+  };
   double x_lo = 1e30, x_hi = 0.0;
   for (std::size_t i = 0; i < d.uniform.size(); ++i)
     if (!per_element(schemes[i])) {
@@ -232,43 +307,59 @@ inline std::string sqnr_svg(const std::string& title, const Measurements& m) {
     }
   if (x_hi <= 0.0) x_lo = 0.0, x_hi = 1.0;
   const double span = std::max(x_hi - x_lo, 0.1);
-  Panel whole{left, top, pw, ph, std::max(0.0, x_lo - 0.06 * span), x_hi + 0.08 * span, y_lo, y_hi};
-  detail::draw_frame(svg, whole, "whole model (" + std::to_string(m.costs.tensors()) + " weights)",
-                     "bytes per element, all weights", true);
-  auto path_through = [&](const std::vector<std::size_t>& idx, const char* cls) {
-    std::string pts;
-    for (std::size_t i : idx)
-      if (whole.in_x(plans[i].bytes_per_element()) && std::isfinite(plans[i].worst_db))
-        pts += (pts.empty() ? "M" : "L") + num(whole.x(plans[i].bytes_per_element())) + " " +
-               num(whole.y(plans[i].worst_db));
-    if (!pts.empty()) svg << "<path class=\"" << cls << "\" d=\"" << pts << "\"/>\n";
-  };
-  std::vector<std::size_t> sweep;
-  for (std::size_t i = d.uniform.size(); i < plans.size(); ++i) sweep.push_back(i);
-  path_through(sweep, "sweep");
-  path_through(d.front, "front");
-  svg << "<line class=\"target\" x1=\"" << num(whole.left) << "\" y1=\"" << num(whole.y(d.target_db)) << "\" x2=\""
-      << num(whole.left + whole.width) << "\" y2=\"" << num(whole.y(d.target_db)) << "\"/>\n";
-  std::vector<double> taken;
+  model_panel({left, top, pw, ph, std::max(0.0, x_lo - 0.06 * span), x_hi + 0.08 * span, y_lo, y_hi},
+              "whole model (" + std::to_string(m.costs.tensors()) + " weights)", true);
+
+  // The decision, zoomed: the mixed plan, the best uniform scheme, and the
+  // uniform schemes near the target at most a quarter dearer.
+  double z_lo = d.mixed.bytes_per_element(), z_hi = z_lo, z_top = d.target_db;
+  const double dearest = 1.25 * std::max(z_hi, d.best_uniform >= 0 ? d.uniform[d.best_uniform].bytes_per_element() : 0);
   for (std::size_t i = 0; i < d.uniform.size(); ++i) {
-    if (!drawn(i)) continue;
-    const Plan& p = d.uniform[i];
-    const std::string cls = detail::style_class(schemes[i].mode, series_of(schemes[i]));
-    if (!whole.in_x(p.bytes_per_element()))
-      detail::off_scale(svg, whole, whole.y(p.worst_db), p.bytes_per_element(), series_of(schemes[i]), cls, &taken);
-    else
-      svg << detail::marker(series_of(schemes[i]), whole.x(p.bytes_per_element()), whole.y(p.worst_db), 4.5,
-                            "class=\"" + cls + "\"")
-          << "\n";
+    const Plan& u = d.uniform[i];
+    if (per_element(schemes[i]) || !drawn(i) || !(u.worst_db >= d.target_db - 10) || u.bytes_per_element() > dearest)
+      continue;
+    z_lo = std::min(z_lo, u.bytes_per_element());
+    z_hi = std::max(z_hi, u.bytes_per_element());
+    z_top = std::max(z_top, u.worst_db);
   }
-  if (whole.in_x(d.mixed.bytes_per_element()) && std::isfinite(d.mixed.worst_db)) {
-    const double x = whole.x(d.mixed.bytes_per_element()), y = whole.y(d.mixed.worst_db);
-    std::string star;
-    for (int k = 0; k < 10; ++k) {
-      const double a = 3.14159265 * k / 5 - 3.14159265 / 2, r = k % 2 ? 3.5 : 9.0;
-      star += (k ? "L" : "M") + num(x + r * std::cos(a)) + " " + num(y + r * std::sin(a));
+  if (std::isfinite(d.mixed.worst_db)) z_top = std::max(z_top, d.mixed.worst_db);
+  const double z_span = std::max(z_hi - z_lo, 0.02);
+  model_panel({left + pw + gap, top, pw, ph, z_lo - 0.08 * z_span, z_hi + 0.08 * z_span,
+               5.0 * std::floor((d.target_db - 12.0) / 5.0), 5.0 * std::ceil((z_top + 3.0) / 5.0)},
+              "the decision, zoomed (target " + fmt(d.target_db, 0) + " dB)", false);
+
+  // The decision in words, beside the panels when there is room.
+  if (columns >= 3) {
+    std::vector<std::string> lines = {"Decision: every weight >= " + fmt(d.target_db, 0) + " dB",
+                                      "mixed plan: " + fmt(d.mixed.bytes_per_element(), 3) + " B/el, worst " +
+                                          fmt(d.mixed.worst_db, 1) + " dB (" + fmt(100 * d.mixed.vs_float32(), 1) +
+                                          "% of float32)"};
+    std::map<int, std::size_t> count;
+    for (int c : d.mixed.choice) ++count[c];
+    std::vector<std::pair<std::size_t, int>> order;
+    for (const auto& [c, n] : count) order.emplace_back(n, c);
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    for (std::size_t k = 0; k < std::min<std::size_t>(order.size(), 5); ++k)
+      lines.push_back("  " + std::to_string(order[k].first) + " x " +
+                      (order[k].second == Plan::kFloat ? std::string("float32") : m.costs.names[order[k].second]));
+    if (order.size() > 5) lines.push_back("  and " + std::to_string(order.size() - 5) + " more schemes");
+    if (d.best_uniform >= 0)
+      lines.push_back("best uniform: " + d.uniform[d.best_uniform].name + ", " +
+                      fmt(d.uniform[d.best_uniform].bytes_per_element(), 3) + " B/el, worst " +
+                      fmt(d.uniform[d.best_uniform].worst_db, 1) + " dB");
+    else
+      lines.push_back("no uniform scheme keeps every weight >= " + fmt(d.target_db, 0) + " dB");
+    if (!d.ranking.empty() && d.reference >= 0) {
+      lines.push_back("most sensitive under " + d.uniform[d.reference].name + ":");
+      for (std::size_t k = 0; k < std::min<std::size_t>(d.ranking.size(), 4); ++k)
+        lines.push_back("  " + fmt(m.costs.db[d.ranking[k]][d.reference], 1) + " dB  " +
+                        one_line(m.tensors[m.costs.tensor[d.ranking[k]]].name));
     }
-    svg << "<path d=\"" << star << "z\" fill=\"#B00\" stroke=\"#000\" stroke-width=\"0.8\"/>\n";
+    const double x = left + 2 * (pw + gap);
+    for (std::size_t k = 0; k < lines.size(); ++k)
+      svg << "<text x=\"" << num(x) << "\" y=\"" << num(top + 14 + 18 * k) << "\""
+          << (k == 0 ? " font-weight=\"bold\"" : "") << " xml:space=\"preserve\">" << detail::xml_escape(lines[k])
+          << "</text>\n";
   }
 
   // One panel per bit width.
@@ -285,8 +376,8 @@ inline std::string sqnr_svg(const std::string& title, const Measurements& m) {
     }
     if (hi <= 0.0) lo = bits[b] / 8.0, hi = lo + 0.1;
     const double w = std::max(hi - lo, 0.04);
-    const Panel p{left + (b + 1) * (pw + gap), top, pw, ph, lo - 0.08 * w, hi + 0.14 * w, y_lo, y_hi};
-    detail::draw_frame(svg, p, std::to_string(bits[b]) + "-bit: " + formats, "bytes per element", false);
+    const Panel p{left + b * (pw + gap), second_row, pw, ph, lo - 0.08 * w, hi + 0.08 * w, y_lo, y_hi};
+    detail::draw_frame(svg, p, std::to_string(bits[b]) + "-bit: " + formats, "bytes per element", b == 0);
     std::vector<double> taken_here;
     for (std::size_t i = 0; i < schemes.size(); ++i) {
       if (schemes[i].format->bits != bits[b] || !drawn(i)) continue;
