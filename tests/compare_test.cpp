@@ -596,6 +596,37 @@ TEST(ComparePlot, RendersAndKeepsEveryMarkOnTheCanvas) {
   EXPECT_GT(bytes.size(), 20000u);  // not a blank page
 }
 
+TEST(ComparePlot, ActivationsAloneArePlottedByObserver) {
+  // Without weights there is no decision to draw: each format's panel shows
+  // every observer's median and worst layer-output SQNR instead.
+  const std::string out = temp_dir("plot_act");
+  const CliRun r = run_cli({kData + "/layers/activations", "--no-speed", "--quiet", "--formats", "int8,uint8,int4",
+                            "--act-symmetry", "asym,sym", "--out", out});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string svg = read_file(out + "/sqnr_vs_bytes.svg");
+  EXPECT_FALSE(contains(svg, "no weights compared")) << svg;
+  for (const char* text : {"SQNR by observer: ", "(7 activations)", "int8 (uint8 the same): 1.0", "int4: 0.5",
+                           ">minmax</text>", ">moving-average</text>", ">l2</text>", ">percentile</text>",
+                           ">mse</text>", ">dynamic</text>", "per-tensor", "per-channel"})
+    EXPECT_TRUE(contains(svg, text)) << text;
+  std::smatch size;
+  ASSERT_TRUE(std::regex_search(svg, size, std::regex("width=\"([0-9.]+)\" height=\"([0-9.]+)\"")));
+  const double width = std::stod(size[1]), height = std::stod(size[2]);
+  const std::regex coordinate("\\b(cx|cy|x|y|x1|x2|y1|y2)=\"(-?[0-9.]+)\"");
+  std::size_t marks = 0;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), coordinate); it != std::sregex_iterator(); ++it) {
+    const std::string axis = (*it)[1];
+    const double v = std::stod((*it)[2]);
+    EXPECT_GE(v, 0.0) << it->str();
+    EXPECT_LE(v, axis[0] == 'x' || axis == "cx" ? width : height) << it->str();
+    ++marks;
+  }
+  // 2 formats drawn x (6 per-tensor + 3 per-channel observers) x 2 symmetries, two markers each.
+  EXPECT_GT(marks, 2u * 9 * 2 * 2);
+  if (std::system("command -v rsvg-convert >/dev/null 2>&1") != 0) GTEST_SKIP() << "rsvg-convert is not installed";
+  EXPECT_EQ(std::system(("rsvg-convert -o '" + out + "/plot.png' '" + out + "/sqnr_vs_bytes.svg'").c_str()), 0);
+}
+
 // ---------------------------------------------------------------------------
 // Block views and the synthetic set
 

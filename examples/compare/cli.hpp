@@ -94,7 +94,8 @@ options:
                     .json), every tensor's results (results.csv), the mixed
                     plan with the sensitivity ranking (plan.csv), every plan
                     and the Pareto front (pareto.csv) and the plot
-                    (sqnr_vs_bytes.svg): all of them or, when one cannot be
+                    (sqnr_vs_bytes.svg; with activations only, their SQNR
+                    by observer): all of them or, when one cannot be
                     written, none
   --write-weights DIR
                     also write every weight dequantized under every scheme,
@@ -695,7 +696,10 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
       {"summary.json", summary_json(info, m, all_rows, problems)},
       {"plan.csv", plan_csv(m)},
       {"pareto.csv", pareto_csv(m.decision)},
-      {"sqnr_vs_bytes.svg", sqnr_svg(title, m)}};
+      {"sqnr_vs_bytes.svg",
+       weights == 0 && !m.activations.empty()
+           ? activation_svg("SQNR by observer: " + input + " (" + std::to_string(activations) + " activations)", m)
+           : sqnr_svg(title, m)}};
   if (Status s = detail::write_files(opt.out, files); !s.is_ok()) return fail(s);
   if (!opt.quiet)
     err << "wrote " << one_line(opt.out)

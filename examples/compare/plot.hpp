@@ -399,4 +399,152 @@ inline std::string sqnr_svg(const std::string& title, const Measurements& m) {
   return svg.str();
 }
 
+/// The plot of a run without weights (activations only). On real
+/// activations a scheme's bytes hardly depend on its granularity (a few
+/// parameters per tensor or per channel beside many positions), so instead
+/// of bytes the x axis is the observer that chose the parameters on the calibration
+/// batches: one panel per format, each observer's median (large marker)
+/// and worst (small marker, joined) SQNR of the consuming layer's output
+/// on the held-out batch (of the activation itself where the consumer is
+/// unknown); per-tensor and per-channel side by side.
+inline std::string activation_svg(const std::string& title, const Measurements& m) {
+  using detail::num;
+  const std::vector<SummaryRow> rows = activation_summary(m);
+  if (rows.empty())
+    return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"60\" font-family=\"sans-serif\">"
+           "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><text x=\"10\" y=\"30\">" +
+           detail::xml_escape(one_line(title)) + ": nothing compared</text></svg>\n";
+  auto median_of = [](const SummaryRow& r) { return r.layers ? r.median_layer_db : r.median_db; };
+  auto worst_of = [](const SummaryRow& r) { return r.layers ? r.worst_layer_db : r.worst_db; };
+  std::vector<const Format*> formats;
+  std::vector<std::string> observers, series;
+  std::vector<Mode> modes;
+  for (const SummaryRow& r : rows) {
+    if (std::find(formats.begin(), formats.end(), r.scheme.format) == formats.end()) formats.push_back(r.scheme.format);
+    if (std::find(observers.begin(), observers.end(), r.observer) == observers.end()) observers.push_back(r.observer);
+    if (std::find(series.begin(), series.end(), r.scheme.granularity_name()) == series.end())
+      series.push_back(r.scheme.granularity_name());
+    if (std::find(modes.begin(), modes.end(), r.scheme.mode) == modes.end()) modes.push_back(r.scheme.mode);
+  }
+  // An unsigned format whose every row lands on its signed twin's (the same
+  // levels shifted) is named in the twin's panel instead of drawn again.
+  std::vector<std::string> panel_names;
+  std::vector<const Format*> panels;
+  for (const Format* f : formats) {
+    const Format* twin = nullptr;
+    for (const Format* g : formats)
+      if (!f->is_signed && g->is_signed && g->bits == f->bits) twin = g;
+    bool same = twin != nullptr;
+    for (const SummaryRow& r : rows) {
+      if (!same || r.scheme.format != f) continue;
+      bool found = false;
+      for (const SummaryRow& t : rows)
+        found |= t.scheme.format == twin && t.scheme.granularity == r.scheme.granularity &&
+                 t.scheme.mode == r.scheme.mode && t.observer == r.observer &&
+                 std::fabs(median_of(t) - median_of(r)) < 0.05 && std::fabs(worst_of(t) - worst_of(r)) < 0.05;
+      same = found;
+    }
+    if (same) {
+      const std::size_t k = static_cast<std::size_t>(std::find(panels.begin(), panels.end(), twin) - panels.begin());
+      if (k < panels.size()) panel_names[k] += " (" + std::string(f->name) + " the same)";
+      continue;
+    }
+    panels.push_back(f);
+    panel_names.push_back(f->name);
+  }
+  double y_lo = 0.0, y_hi = 10.0;
+  for (const SummaryRow& r : rows)
+    for (double v : {median_of(r), worst_of(r)})
+      if (std::isfinite(v)) y_lo = std::min(y_lo, v), y_hi = std::max(y_hi, v);
+  y_lo = 10.0 * std::floor(y_lo / 10.0);
+  y_hi = 10.0 * std::ceil(y_hi / 10.0 + 0.1);
+
+  const double pw = 330, ph = 280, left = 64, gap = 70, top = 110, row_gap = 120, bottom = 100;
+  const std::size_t columns = std::min<std::size_t>(3, panels.size());
+  const std::size_t panel_rows = (panels.size() + columns - 1) / columns;
+  const double width = left + columns * (pw + gap), height = top + panel_rows * (ph + row_gap) - row_gap + bottom;
+  std::ostringstream svg;
+  svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << num(width) << "\" height=\"" << num(height)
+      << "\" viewBox=\"0 0 " << num(width) << " " << num(height) << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  svg << "<style>";
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    const char* c = detail::series_color(i);
+    svg << ".f" << i << "{fill:" << c << ";stroke:#000;stroke-width:0.8}"
+        << ".h" << i << "{fill:#fff;stroke:" << c << ";stroke-width:2}"
+        << ".n" << i << "{fill:" << c << ";fill-opacity:0.35;stroke:" << c << ";stroke-width:2}"
+        << ".w" << i << "{stroke:" << c << ";stroke-width:1.2;stroke-opacity:0.7}";
+  }
+  svg << ".grid{stroke:#e2e2e2;stroke-width:1}.axis{stroke:#333;stroke-width:1;fill:none}</style>\n";
+  svg << "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n";
+  svg << "<text x=\"" << num(left) << "\" y=\"22\" font-size=\"15\" font-weight=\"bold\">"
+      << detail::xml_escape(one_line(title)) << "</text>\n";
+  double lx = left;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    svg << detail::marker(i, lx + 5, 44, 5, "class=\"f" + std::to_string(i) + "\"") << "<text x=\"" << num(lx + 14)
+        << "\" y=\"48\">" << series[i] << "</text>\n";
+    lx += 26 + 7.0 * series[i].size();
+  }
+  svg << "<text x=\"" << num(lx + 10) << "\" y=\"48\" fill=\"#333\">filled: asymmetric; hollow: symmetric; tinted: "
+      << "symmetric, narrow range</text>\n";
+  svg << "<text x=\"" << num(left) << "\" y=\"68\" fill=\"#333\">parameters chosen by each observer on calibration "
+      << "batches, scored on a held-out batch: SQNR of the consuming layer's output W&#183;x where it is known, "
+      << "else of the activation</text>\n";
+  svg << "<text x=\"" << num(left) << "\" y=\"86\" fill=\"#333\">large marker: the median over activations; small "
+      << "marker: the worst, joined; bytes per element (data + parameters) in each panel's title</text>\n";
+
+  const std::size_t slots = observers.size(), per_slot = series.size() * modes.size();
+  for (std::size_t b = 0; b < panels.size(); ++b) {
+    const double px = left + (b % columns) * (pw + gap), py = top + (b / columns) * (ph + row_gap);
+    const detail::Panel p{px, py, pw, ph, 0.0, static_cast<double>(slots), y_lo, y_hi};
+    double lo = 1e30, hi = 0.0;
+    for (const SummaryRow& r : rows)
+      if (r.scheme.format == panels[b])
+        lo = std::min(lo, r.bytes_per_element()), hi = std::max(hi, r.bytes_per_element());
+    const std::string bytes = fmt(lo, 3) + (hi - lo >= 0.0005 ? " to " + fmt(hi, 3) : std::string()) + " B/el";
+    const double y_step = y_hi - y_lo > 40 ? 10 : 5;
+    for (double db = y_lo; db <= y_hi + 1e-9; db += y_step)
+      svg << "<line class=\"grid\" x1=\"" << num(px) << "\" y1=\"" << num(p.y(db)) << "\" x2=\"" << num(px + pw)
+          << "\" y2=\"" << num(p.y(db)) << "\"/><text x=\"" << num(px - 6) << "\" y=\"" << num(p.y(db) + 4)
+          << "\" text-anchor=\"end\">" << fmt(db, 0) << "</text>\n";
+    svg << "<rect class=\"axis\" x=\"" << num(px) << "\" y=\"" << num(py) << "\" width=\"" << num(pw) << "\" height=\""
+        << num(ph) << "\"/>\n";
+    svg << "<text x=\"" << num(px + pw / 2) << "\" y=\"" << num(py - 8)
+        << "\" text-anchor=\"middle\" font-weight=\"bold\">" << detail::xml_escape(panel_names[b] + ": " + bytes)
+        << "</text>\n";
+    if (b % columns == 0)
+      svg << "<text transform=\"translate(" << num(px - 40) << "," << num(py + ph / 2)
+          << ") rotate(-90)\" text-anchor=\"middle\">SQNR (dB)</text>\n";
+    for (std::size_t o = 0; o < slots; ++o) {
+      const double cx = p.x(o + 0.5);
+      if (o > 0)
+        svg << "<line class=\"grid\" x1=\"" << num(p.x(o)) << "\" y1=\"" << num(py) << "\" x2=\"" << num(p.x(o))
+            << "\" y2=\"" << num(py + ph) << "\"/>\n";
+      svg << "<text transform=\"translate(" << num(cx + 4) << "," << num(py + ph + 12)
+          << ") rotate(-35)\" text-anchor=\"end\">" << detail::xml_escape(observers[o]) << "</text>\n";
+    }
+    for (const SummaryRow& r : rows) {
+      if (r.scheme.format != panels[b]) continue;
+      const std::size_t o =
+          static_cast<std::size_t>(std::find(observers.begin(), observers.end(), r.observer) - observers.begin());
+      const std::size_t k = static_cast<std::size_t>(
+          std::find(series.begin(), series.end(), r.scheme.granularity_name()) - series.begin());
+      const std::size_t j =
+          k * modes.size() +
+          static_cast<std::size_t>(std::find(modes.begin(), modes.end(), r.scheme.mode) - modes.begin());
+      const double step = std::min(12.0, 0.8 * pw / slots / std::max<std::size_t>(per_slot, 1));
+      const double x = p.x(o + 0.5) + step * (static_cast<double>(j) - 0.5 * (per_slot - 1.0));
+      const std::string cls = detail::style_class(r.scheme.mode, k);
+      const double med = median_of(r), worst = worst_of(r);
+      if (!std::isfinite(med)) continue;
+      if (std::isfinite(worst))
+        svg << "<line class=\"w" << k << "\" x1=\"" << num(x) << "\" y1=\"" << num(p.y(med)) << "\" x2=\"" << num(x)
+            << "\" y2=\"" << num(p.y(worst)) << "\"/>"
+            << detail::marker(k, x, p.y(worst), 2.6, "class=\"" + cls + "\"");
+      svg << detail::marker(k, x, p.y(med), 5.0, "class=\"" + cls + "\"") << "\n";
+    }
+  }
+  svg << "</svg>\n";
+  return svg.str();
+}
+
 }  // namespace eigenq::compare
