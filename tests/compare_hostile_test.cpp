@@ -66,6 +66,15 @@ std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
   return rows;
 }
 
+// The lines of `text` after the line `title` (exactly), up to the next
+// blank line: a table section of summary.txt.
+std::size_t section_lines(const std::string& text, const std::string& title) {
+  const std::size_t at = text.find("\n" + title + "\n");
+  if (at == std::string::npos) return 0;
+  const std::size_t begin = at + title.size() + 2, end = text.find("\n\n", begin);
+  return count_lines(text.substr(begin, end == std::string::npos ? std::string::npos : end + 1 - begin));
+}
+
 bool valid_utf8(const std::string& s) {
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t n = detail::utf8_length(s, i);
@@ -91,13 +100,18 @@ TEST(CompareHostile, NamesCannotBreakAnyOutput) {
   // A name that is not UTF-8 (Latin-1 bytes in a file name).
   const std::string latin1 = dir + "/caf\xe9\xff.npy";
   write_floats(latin1, Shape::row_major({2, 2}), 5.0f);
-  const CliRun r = run_cli({dir, "--no-speed", "--quiet", "--dtype", "int4", "--symmetry", "sym", "--out", out});
+  const CliRun r = run_cli({dir, "--no-speed", "--quiet", "--dtype", "int4", "--symmetry", "sym", "--schemes",
+                            "per-tensor,per-channel,g32,g128,per-element", "--out", out});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "5 tensors")) << r.out;
 
-  // summary.txt: one line per row (16 = 3 head + blank + header + 5 schemes).
+  // summary.txt: one line per row: the weights table's header and 5
+  // schemes, and the 5 tensors of the sensitivity ranking.
   const std::string text = read_file(out + "/summary.txt");
-  EXPECT_EQ(count_lines(text), 3u + 1u + 1u + 5u) << text;
+  EXPECT_EQ(section_lines(text, "Weights"), 1u + 5u) << text;
+  const std::size_t ranking = text.find("  most sensitive weights");
+  ASSERT_NE(ranking, std::string::npos) << text;
+  EXPECT_EQ(count_lines(text.substr(ranking)), 1u + 5u) << text;
   EXPECT_TRUE(valid_utf8(text));
 
   // results.csv: every record has the header's columns.
@@ -114,12 +128,13 @@ TEST(CompareHostile, NamesCannotBreakAnyOutput) {
   const auto summary_csv = parse_csv(read_file(out + "/summary.csv"));
   for (const auto& row : summary_csv) EXPECT_EQ(row.size(), summary_csv[0].size());
 
-  // summary.md: every row has as many cell separators as the header.
+  // summary.md: every table row has as many cell separators as the header.
   const std::string md = read_file(out + "/summary.md");
   std::vector<std::size_t> bars;
   std::size_t at = 0;
   for (std::size_t end; (end = md.find('\n', at)) != std::string::npos; at = end + 1) {
     const std::string line = md.substr(at, end - at);
+    if (line.empty() || line[0] != '|') continue;
     std::size_t n = 0;
     for (std::size_t i = 0; i < line.size(); ++i) n += line[i] == '|' && (i == 0 || line[i - 1] != '\\');
     bars.push_back(n);
@@ -144,12 +159,14 @@ TEST(CompareHostile, NamesCannotBreakAnyOutput) {
 TEST(CompareHostile, WorstTensorWithALineBreakStaysOnItsRow) {
   // The summary table used to be cut into lines and matched to rows by line
   // number: a line break in the worst tensor's name read past the rows.
-  const std::string dir = temp_dir("worst");
+  const std::string dir = temp_dir("worst"), plain = temp_dir("worst_plain");
   write_floats(dir + "/x\n\n\ny.npy", Shape::row_major({8, 4}), 100.0f);
-  const CliRun r = run_quick({dir, "--quiet"});
+  write_floats(plain + "/xy.npy", Shape::row_major({8, 4}), 100.0f);
+  const CliRun r = run_quick({dir, "--quiet"}), p = run_quick({plain, "--quiet"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "x\\n\\n\\ny")) << r.out;
-  EXPECT_EQ(count_lines(r.out), 3u + 1u + 1u + 1u) << r.out;
+  EXPECT_EQ(count_lines(r.out), count_lines(p.out)) << r.out;
+  EXPECT_EQ(section_lines(r.out, "Weights"), 1u + 1u) << r.out;
 }
 
 // ---------------------------------------------------------------------------
@@ -265,7 +282,7 @@ TEST(CompareHostile, NumbersOutOfRangeAreRefusedNotClamped) {
   CliRun r = run_cli({"--no-speed", "--limit", "1", "--dtype", "int8", "--symmetry", "asym", "--schemes",
                       "block9223372036854775807,per-channel"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_TRUE(contains(r.out, "block9223372036854775807")) << r.out;
+  EXPECT_TRUE(contains(r.out, "g9223372036854775807")) << r.out;
   struct Bad {
     std::vector<std::string> args;
     std::string message;
@@ -295,8 +312,8 @@ TEST(CompareHostile, ATensorWithoutUsableParametersIsLeftOutNotTheRun) {
   write_floats(dir + "/fine.npy", Shape::row_major({4, 3}));
   const CliRun r = run_quick({dir, "--out", out, "--quiet"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_TRUE(
-      contains(r.err, "eigenq-compare: " + dir + "/wide.npy (tensor 'wide'), per-tensor int8 asym: parameter 0:"))
+  EXPECT_TRUE(contains(
+      r.err, "eigenq-compare: " + dir + "/wide.npy (tensor 'wide'), int8 per-tensor asym f32+zp8: parameter 0:"))
       << r.err;
   EXPECT_TRUE(contains(r.err, "gives scale = inf")) << r.err;
   EXPECT_EQ(count_lines(r.err), 1u) << r.err;
@@ -314,8 +331,8 @@ TEST(CompareHostile, ATensorWithoutUsableParametersIsLeftOutNotTheRun) {
 // ---------------------------------------------------------------------------
 // Output folders
 
-const char* kOutputs[] = {"summary.txt", "summary.md",   "summary.csv",
-                          "results.csv", "summary.json", "sqnr_vs_bytes.svg"};
+const char* kOutputs[] = {"summary.txt",  "summary.md", "summary.csv", "results.csv",
+                          "summary.json", "plan.csv",   "pareto.csv",  "sqnr_vs_bytes.svg"};
 
 void expect_nothing_written(const std::string& out, const std::string& except) {
   for (const char* name : kOutputs) {

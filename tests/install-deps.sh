@@ -4,7 +4,9 @@
 #
 # usage: tests/install-deps.sh GROUP...
 #   build    g++, cmake, Eigen                      (every build)
-#   tests    GoogleTest
+#   tests    GoogleTest, librsvg2-bin (rsvg-convert renders eigenq-compare's plot in its test)
+#   compare  NumPy (the compare stage checks eigenq-compare's results with it)
+#   e2e      NumPy, PIL and the DejaVu fonts (bench/ppocr/run.sh renders the OCR inputs)
 #   bench    Google Benchmark (+ XNNPACK as the optional benchmark peer)
 #   format   clang-format
 #   package  pkg-config
@@ -20,7 +22,9 @@ want_arm64=0
 for group in "$@"; do
   case "$group" in
     build) required+=(g++ make cmake libeigen3-dev) ;;
-    tests) required+=(libgtest-dev) ;;
+    tests) required+=(libgtest-dev librsvg2-bin) ;;
+    compare) required+=(python3-numpy) ;;
+    e2e) required+=(python3-numpy python3-pil fonts-dejavu-core) ;;
     bench)
       required+=(libbenchmark-dev)
       optional+=(libxnnpack-dev libpthreadpool-dev)

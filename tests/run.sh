@@ -13,7 +13,9 @@
 #   sanitize  Debug (-O1, assertions on), AddressSanitizer + UndefinedBehaviorSanitizer
 #   neon      AArch64 cross build, tests run under qemu-aarch64-static (tests/run-neon.sh)
 #   fuzz      libFuzzer for FUZZ_SECONDS in all (tests/fuzz/): SIMD against scalar, and the .npy parser
-#   compare   the README's main job, examples/run-compare.sh, as a user runs it
+#   compare   the README's main job, examples/run-compare.sh, as a user runs it; then its
+#             synthetic set written out, compared again, and every result recomputed
+#             with NumPy (tests/conformance/check_compare.py)
 # Every configuration's ctest run includes the -fno-exceptions program and the
 # check that every public header compiles on its own; warnings are errors
 # (EIGENQ_WERROR) in the native, scalar, sanitize and neon builds.
@@ -126,7 +128,14 @@ stage_fuzz() {
 }
 
 stage_compare() {
-  BUILD_DIR=$build_root/ci-compare JOBS=$jobs "$src/examples/run-compare.sh"
+  local dir=$build_root/ci-compare
+  BUILD_DIR=$dir JOBS=$jobs "$src/examples/run-compare.sh"
+  echo "--- the synthetic set as files, every row recomputed with NumPy"
+  rm -rf "$dir/synthetic" "$dir/out"
+  BUILD_DIR=$dir JOBS=$jobs "$src/examples/run-compare.sh" --write-synthetic "$dir/synthetic"
+  BUILD_DIR=$dir JOBS=$jobs "$src/examples/run-compare.sh" "$dir/synthetic" --no-speed --quiet --out "$dir/out" \
+    >/dev/null
+  /usr/bin/python3 "$src/tests/conformance/check_compare.py" "$dir/out" --all --quiet
 }
 
 # --- driver -------------------------------------------------------------------
@@ -139,7 +148,7 @@ deps_of() {
     scalar | sanitize) echo build tests ;;
     neon) echo build neon ;;
     fuzz) echo build tests fuzz ;;
-    compare) echo build ;;
+    compare) echo build compare ;;
   esac
 }
 

@@ -1,253 +1,304 @@
 #pragma once
-// One measurement: a tensor quantized with one scheme, storage type and
-// symmetry, then dequantized. Reports the error (SQNR, max abs error), the
-// bytes it takes (data + metadata), and the quantize / dequantize speed.
-#include <algorithm>
-#include <chrono>
+// One measurement. A weight quantized with one scheme, parameters from its
+// own groups' min and max: the error of the weight (SQNR, max abs error),
+// of its layer's output when the layer input is known, the bytes as stored,
+// and the quantize / dequantize speed. An activation quantized with
+// parameters an observer chose on calibration batches, scored on a batch
+// held out from them: the error of the activation and of its consumer's
+// output.
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "dataset.hpp"
-#include "eigenq/packed.hpp"
-#include "eigenq/qparams.hpp"
-#include "eigenq/scheme.hpp"
+#include "eigenq/observers.hpp"
+#include "formats.hpp"
+#include "layer.hpp"
+#include "metrics.hpp"
 
 namespace eigenq::compare {
 
-/// Storage types compared. int4 [-8, 7] and uint4 [0, 15] are packed two
-/// per byte (packed.hpp).
-enum class DType { kInt8, kUInt8, kInt4, kUInt4 };
-
-inline const char* dtype_name(DType t) {
-  return t == DType::kInt8 ? "int8" : t == DType::kUInt8 ? "uint8" : t == DType::kInt4 ? "int4" : "uint4";
-}
-
-/// A granularity with its block size: per-tensor, per-channel, block<N>,
-/// per-element.
-struct Scheme {
-  Granularity granularity = Granularity::kPerTensor;
-  std::int64_t block = 0;
-
-  std::string name() const {
-    switch (granularity) {
-      case Granularity::kPerTensor:
-        return "per-tensor";
-      case Granularity::kPerAxis:
-        return "per-channel";
-      case Granularity::kBlocked:
-        return "block" + std::to_string(block);
-      case Granularity::kPerElement:
-        return "per-element";
-    }
-    return "?";
-  }
-  friend bool operator==(const Scheme& a, const Scheme& b) {
-    return a.granularity == b.granularity && a.block == b.block;
-  }
-};
-
-/// How parameters are chosen from a group's min and max (qparams.hpp):
-/// asymmetric (scale and zero point), symmetric over the full range
-/// (PyTorch: scale = absmax / ((qmax - qmin) / 2), e.g. absmax / 127.5 for
-/// int8), or symmetric over the narrow range (qmin + 1: [-127, 127] for
-/// int8, scale absmax / 127, as TFLite and most weight formats do).
-enum class Mode { kAsym, kSym, kSymNarrow };
-
-inline const char* mode_name(Mode m) { return m == Mode::kAsym ? "asym" : m == Mode::kSym ? "sym" : "sym-narrow"; }
-inline Symmetry symmetry_of(Mode m) { return m == Mode::kAsym ? Symmetry::kAffine : Symmetry::kSymmetric; }
-
-struct Config {
-  Scheme scheme;
-  DType dtype = DType::kInt8;
-  Mode mode = Mode::kAsym;
-
-  std::string name() const { return scheme.name() + " " + dtype_name(dtype) + " " + mode_name(mode); }
-};
-
-// ---------------------------------------------------------------------------
-// Error metrics, in double precision
-
-/// Signal-to-quantization-noise ratio in dB: 10 log10(sum x^2 / sum (x - y)^2).
-/// +inf when y == x exactly (including an all-zero x); -inf when x is all
-/// zero and y is not.
-inline double sqnr_db(const float* x, const float* y, std::size_t n) {
-  double signal = 0.0, noise = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double e = static_cast<double>(x[i]) - static_cast<double>(y[i]);
-    signal += static_cast<double>(x[i]) * x[i];
-    noise += e * e;
-  }
-  if (noise == 0.0) return std::numeric_limits<double>::infinity();
-  if (signal == 0.0) return -std::numeric_limits<double>::infinity();
-  return 10.0 * std::log10(signal / noise);
-}
-
-inline double max_abs_error(const float* x, const float* y, std::size_t n) {
-  double m = 0.0;
-  for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::fabs(static_cast<double>(x[i]) - y[i]));
-  return m;
-}
-
-// ---------------------------------------------------------------------------
-// Cost
-
-/// Bytes a parameter set takes, as eigenq's QParams holds it: a float32
-/// scale per parameter, plus an int32 zero point per parameter for
-/// asymmetric schemes. Symmetric schemes store no zero point (it is the
-/// constant 0, or 128 for uint8).
-inline double metadata_bytes(std::int64_t params, Mode mode) {
-  return static_cast<double>(params) * (mode == Mode::kAsym ? 8.0 : 4.0);
-}
-
 struct Result {
-  std::size_t tensor = 0;  ///< index into the tensor list
-  Config config;
+  std::size_t tensor = 0;  ///< index into the compared tensors
+  std::size_t scheme = 0;  ///< index into the weight or activation schemes
   std::int64_t elements = 0;
   std::int64_t params = 0;  ///< (scale, zero point) pairs
   double sqnr_db = 0.0;
   double max_abs_error = 0.0;
+  /// SQNR of the layer output W·x; NaN when the layer input (a weight's
+  /// activation, an activation's consumer) is not known.
+  double layer_sqnr_db = std::numeric_limits<double>::quiet_NaN();
   double data_bytes = 0.0;
   double metadata_bytes = 0.0;
-  /// Seconds per call (the fastest of the repetitions), NaN when not measured.
-  double quantize_seconds = std::numeric_limits<double>::quiet_NaN();
-  double dequantize_seconds = std::numeric_limits<double>::quiet_NaN();
+  Timing timing;
 
   double total_bytes() const { return data_bytes + metadata_bytes; }
   double bytes_per_element() const { return elements ? total_bytes() / elements : 0.0; }
   double vs_float32() const { return elements ? total_bytes() / (4.0 * elements) : 0.0; }
   /// Throughput in GB/s of float32 data: what quantize reads, dequantize writes.
-  double quantize_gbps() const { return 4.0 * elements / quantize_seconds * 1e-9; }
-  double dequantize_gbps() const { return 4.0 * elements / dequantize_seconds * 1e-9; }
+  double quantize_gbps() const { return 4.0 * elements / timing.quantize_seconds * 1e-9; }
+  double dequantize_gbps() const { return 4.0 * elements / timing.dequantize_seconds * 1e-9; }
+  bool has_layer() const { return !std::isnan(layer_sqnr_db); }
+  /// What decisions are made on: the layer output's SQNR where it is
+  /// known, else the tensor's own.
+  double score() const { return has_layer() ? layer_sqnr_db : sqnr_db; }
 };
 
-// ---------------------------------------------------------------------------
-// Speed
-
-struct SpeedOptions {
-  bool enabled = true;
-  int repetitions = 3;            ///< timed batches; the fastest counts
-  double batch_seconds = 0.5e-3;  ///< each batch repeats the call for at least this long
+/// The reference a layer SQNR is measured against: the float layer input
+/// arranged for products, and the energy of the float output.
+struct LayerReference {
+  LayerInput input;
+  double energy = 0.0;
 };
 
-/// Keeps the compiler from merging or dropping repeated calls whose results
-/// land in memory nobody reads yet.
-inline void clobber_memory() {
-#if defined(__GNUC__) || defined(__clang__)
-  asm volatile("" : : : "memory");
-#endif
+/// The layer of weight `w` on input `x`; both hold their values.
+inline Status layer_reference(const Tensor& w, const Tensor& x, LayerReference* out) {
+  const std::vector<float> rows = row_major(x.data.data(), x.shape);
+  Shape xs = x.shape;
+  xs.layout = Layout::kRowMajor;
+  LayerReference ref;
+  EIGENQ_RETURN_IF_ERROR(LayerInput::make(w.layer, w.shape, w.channel_axis, rows.data(), xs, &ref.input));
+  ref.energy = ref.input.output_energy(w.data.data());
+  *out = std::move(ref);
+  return Status::ok();
 }
-
-/// Seconds per call of fn: the fastest of `repetitions` batches, each
-/// calling fn enough times to last about `batch_seconds`.
-template <class Fn>
-double seconds_per_call(const SpeedOptions& opt, Fn&& fn) {
-  using Clock = std::chrono::steady_clock;
-  auto elapsed = [](Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); };
-  Clock::time_point t0 = Clock::now();
-  fn();  // warm-up, and an estimate for the batch size
-  clobber_memory();
-  const double once = std::max(elapsed(t0), 1e-9);
-  const long calls = static_cast<long>(std::clamp(opt.batch_seconds / once, 1.0, 1e6));
-  double best = std::numeric_limits<double>::infinity();
-  for (int r = 0; r < std::max(1, opt.repetitions); ++r) {
-    t0 = Clock::now();
-    for (long c = 0; c < calls; ++c) {
-      fn();
-      clobber_memory();
-    }
-    best = std::min(best, elapsed(t0) / calls);
-  }
-  return best;
-}
-
-// ---------------------------------------------------------------------------
-// One measurement
 
 namespace detail {
 
-inline ParamLayout layout_for(const Tensor& t, const Scheme& s) {
-  switch (s.granularity) {
-    case Granularity::kPerTensor:
-      return per_tensor_layout();
-    case Granularity::kPerAxis:
-      return per_axis_layout(t.channel_axis);
-    case Granularity::kBlocked:
-      return blocked_layout(t.block_axis, s.block);
-    case Granularity::kPerElement:
-      return per_element_layout();
-  }
-  return {};
+/// y = x - y, elementwise.
+inline void subtract_from(const std::vector<float>& x, std::vector<float>* y) {
+  for (std::size_t i = 0; i < y->size(); ++i) (*y)[i] = x[i] - (*y)[i];
 }
 
-/// The quantizer and buffer type for storage Q: int8_t / uint8_t use
-/// Quantizer, the packed Int4 / UInt4 use PackedQuantizer over bytes.
-template <class Q, class = void>
-struct Storage {
-  using Quantizer = eigenq::Quantizer<Q>;
-  using Param = Q;   ///< the type choose_qparams works in
-  using Buffer = Q;  ///< what the quantized data is stored as
-  static std::size_t buffer_size(std::int64_t n) { return static_cast<std::size_t>(n); }
-};
-template <class Q>
-struct Storage<Q, std::enable_if_t<is_packed4_v<Q>>> {
-  using Quantizer = PackedQuantizer<Q>;
-  using Param = typename Q::Unpacked;
-  using Buffer = std::uint8_t;
-  static std::size_t buffer_size(std::int64_t n) { return packed_size(n); }
-};
+}  // namespace detail
 
-template <class Q>
-Status evaluate_as(const Tensor& t, const Config& c, Range range, const SpeedOptions& speed, Result* r) {
-  using S = Storage<Q>;
+/// Quantizes weight `t` with scheme `s` (parameters from each group's
+/// min/max by PyTorch's rules, metadata rounded as stored), dequantizes and
+/// measures; with `layer`, also the layer output's SQNR. `y`, if given,
+/// receives the dequantized weight.
+inline Status evaluate_weight(const Tensor& t, const Scheme& s, const LayerReference* layer, const SpeedOptions& speed,
+                              Result* r, std::vector<float>* y = nullptr) {
   // Blocked schemes see the tensor through its block view (same memory).
-  const Shape& shape = c.scheme.granularity == Granularity::kBlocked ? t.block_shape : t.shape;
+  const Shape& shape = s.granularity == Granularity::kBlocked ? t.block_shape : t.shape;
+  const ParamLayout layout = layout_of(s, t.channel_axis, t.block_axis);
+  MinMax ranges;
+  EIGENQ_RETURN_IF_ERROR(compute_min_max(t.data.data(), shape, layout, &ranges));
   QParams params;
-  EIGENQ_RETURN_IF_ERROR(choose_qparams<typename S::Param>(t.data.data(), shape, layout_for(t, c.scheme), range,
-                                                           symmetry_of(c.mode), &params));
-  const std::int64_t count = static_cast<std::int64_t>(params.scale.size());
-  typename S::Quantizer qz;
-  EIGENQ_RETURN_IF_ERROR(S::Quantizer::create(shape, std::move(params), &qz));
-
+  EIGENQ_RETURN_IF_ERROR(stored_params(s, ranges, layout, &params));
   const std::size_t n = t.data.size();
-  std::vector<typename S::Buffer> q(S::buffer_size(static_cast<std::int64_t>(n)));
-  std::vector<float> y(n);
-  qz.quantize(t.data.data(), q.data());
-  qz.dequantize(q.data(), y.data());
-
+  std::vector<float> out(n);
+  r->timing = Timing{};
+  EIGENQ_RETURN_IF_ERROR(s.format->apply(t.data.data(), shape, params, out.data(), speed, &r->timing));
   r->elements = static_cast<std::int64_t>(n);
-  r->params = count;
-  r->sqnr_db = sqnr_db(t.data.data(), y.data(), n);
-  r->max_abs_error = max_abs_error(t.data.data(), y.data(), n);
-  r->data_bytes = static_cast<double>(q.size() * sizeof(typename S::Buffer));
-  r->metadata_bytes = metadata_bytes(r->params, c.mode);
-  if (speed.enabled && n > 0) {
-    r->quantize_seconds = seconds_per_call(speed, [&] { qz.quantize(t.data.data(), q.data()); });
-    r->dequantize_seconds = seconds_per_call(speed, [&] { qz.dequantize(q.data(), y.data()); });
+  r->params = static_cast<std::int64_t>(params.scale.size());
+  r->sqnr_db = sqnr_db(t.data.data(), out.data(), n);
+  r->max_abs_error = max_abs_error(t.data.data(), out.data(), n);
+  r->data_bytes = s.data_bytes(r->elements);
+  r->metadata_bytes = s.metadata_bytes(r->params);
+  if (y) *y = out;
+  if (layer) {
+    detail::subtract_from(t.data, &out);  // the error W - Wq: the layer is linear in W
+    r->layer_sqnr_db = db_ratio(layer->energy, layer->input.output_energy(out.data()));
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------
+// Activations
+
+/// How activation parameters are chosen (observers.hpp): on calibration
+/// batches by min/max, their moving average (c = 0.01), or a histogram
+/// clipped by PyTorch's L2 search, a percentile, or the MSE grid search; or
+/// dynamically, from the scored batch itself (the ceiling for min/max).
+enum class Observer { kMinMax, kMovingAverage, kL2, kPercentile, kMse, kDynamic };
+
+inline const char* observer_name(Observer o) {
+  switch (o) {
+    case Observer::kMinMax:
+      return "minmax";
+    case Observer::kMovingAverage:
+      return "moving-average";
+    case Observer::kL2:
+      return "l2";
+    case Observer::kPercentile:
+      return "percentile";
+    case Observer::kMse:
+      return "mse";
+    case Observer::kDynamic:
+      return "dynamic";
+  }
+  return "?";
+}
+
+/// Histogram observers are per tensor (as PyTorch's).
+inline bool observer_per_tensor_only(Observer o) {
+  return o == Observer::kL2 || o == Observer::kPercentile || o == Observer::kMse;
+}
+
+struct ActScheme {
+  Scheme scheme;
+  Observer observer = Observer::kMinMax;
+  std::string name() const { return scheme.name() + " " + observer_name(observer); }
+};
+
+/// An activation cut into calibration batches and one held-out batch.
+struct Split {
+  std::vector<std::vector<float>> calibration;
+  std::vector<Shape> calibration_shapes;
+  std::vector<float> held_out;
+  Shape held_out_shape;
+};
+
+namespace detail {
+
+/// Elements [lo, hi) of axis `a` of a row-major tensor, as a tensor.
+inline std::vector<float> slice(const std::vector<float>& x, const Shape& s, int a, std::int64_t lo, std::int64_t hi,
+                                Shape* out_shape) {
+  std::int64_t outer = 1, inner = 1;
+  for (int d = 0; d < a; ++d) outer *= s.dims[d];
+  for (int d = a + 1; d < s.rank; ++d) inner *= s.dims[d];
+  std::vector<float> out;
+  out.reserve(static_cast<std::size_t>(outer * (hi - lo) * inner));
+  for (std::int64_t o = 0; o < outer; ++o)
+    out.insert(out.end(), x.begin() + (o * s.dims[a] + lo) * inner, x.begin() + (o * s.dims[a] + hi) * inner);
+  *out_shape = s;
+  out_shape->dims[a] = hi - lo;
+  return out;
+}
+
+/// Cuts [lo, hi) of axis a into up to `parts` stripes of near-equal length.
+inline void stripes(const std::vector<float>& x, const Shape& s, int a, int parts, Split* out) {
+  const std::int64_t n = s.dims[a], k = std::min<std::int64_t>(parts, n);
+  for (std::int64_t i = 0; i < k; ++i) {
+    Shape part;
+    out->calibration.push_back(slice(x, s, a, i * n / k, (i + 1) * n / k, &part));
+    out->calibration_shapes.push_back(part);
+  }
+}
+
+}  // namespace detail
+
+/// Calibration and held-out batches of activation `t` (values held): with
+/// two or more samples on axis 0, the last sample is held out and the
+/// others are calibration batches, each cut into 4 stripes along the
+/// longest axis that is neither the batch nor the channel axis (image rows,
+/// token positions); with one sample, the stripes of the one sample, the
+/// last held out. An error says why when nothing can be held out (one
+/// sample of 1x1).
+inline Status split_activation(const Tensor& t, Split* out) {
+  constexpr int kStripes = 4;
+  const std::vector<float> x = row_major(t.data.data(), t.shape);
+  Shape s = t.shape;
+  s.layout = Layout::kRowMajor;
+  int along = -1;  // the stripe axis
+  for (int d = 1; d < s.rank; ++d)
+    if (d != t.channel_axis && s.dims[d] >= 2 && (along < 0 || s.dims[d] > s.dims[along])) along = d;
+  Split split;
+  if (s.rank >= 2 && t.channel_axis != 0 && s.dims[0] >= 2) {
+    const std::int64_t n = s.dims[0];
+    split.held_out = detail::slice(x, s, 0, n - 1, n, &split.held_out_shape);
+    Shape rest;
+    const std::vector<float> calibration = detail::slice(x, s, 0, 0, n - 1, &rest);
+    if (along < 0) {
+      split.calibration.push_back(calibration);
+      split.calibration_shapes.push_back(rest);
+    } else {
+      for (std::int64_t b = 0; b < n - 1; ++b) {
+        Shape one;
+        detail::stripes(detail::slice(calibration, rest, 0, b, b + 1, &one), one, along, kStripes, &split);
+      }
+    }
+  } else if (along >= 0) {
+    detail::stripes(x, s, along, kStripes, &split);
+    split.held_out = std::move(split.calibration.back());
+    split.held_out_shape = split.calibration_shapes.back();
+    split.calibration.pop_back();
+    split.calibration_shapes.pop_back();
+  } else {
+    return eigenq::detail::error(StatusCode::kInvalidArgument, "'", t.name, "' of shape ", shape_text(t.shape),
+                                 ": one sample and no axis to cut, so no batch can be held out");
+  }
+  *out = std::move(split);
+  return Status::ok();
+}
+
+namespace detail {
+
+/// The range each group gets from observer `o` of storage Q over the
+/// calibration batches (or, dynamically, over the held-out batch).
+template <class Q>
+Status observe_ranges(const ActScheme& a, const Split& split, const ParamLayout& layout, double percentile,
+                      MinMax* out) {
+  const Range range = a.scheme.range();
+  const Symmetry sym = a.scheme.symmetry();
+  switch (a.observer) {
+    case Observer::kDynamic:
+      return compute_min_max(split.held_out.data(), split.held_out_shape, layout, out);
+    case Observer::kMinMax:
+    case Observer::kMovingAverage: {
+      MinMaxObserver<Q> minmax(layout, range, sym);
+      MovingAverageMinMaxObserver<Q> average(layout, range, sym);
+      for (std::size_t b = 0; b < split.calibration.size(); ++b)
+        EIGENQ_RETURN_IF_ERROR(a.observer == Observer::kMinMax
+                                   ? minmax.observe(split.calibration[b].data(), split.calibration_shapes[b])
+                                   : average.observe(split.calibration[b].data(), split.calibration_shapes[b]));
+      out->min = a.observer == Observer::kMinMax ? minmax.min() : average.min();
+      out->max = a.observer == Observer::kMinMax ? minmax.max() : average.max();
+      return Status::ok();
+    }
+    case Observer::kL2:
+    case Observer::kPercentile:
+    case Observer::kMse: {
+      HistogramObserver<Q> histogram(range, sym);
+      for (std::size_t b = 0; b < split.calibration.size(); ++b)
+        EIGENQ_RETURN_IF_ERROR(histogram.observe(split.calibration[b].data(), split.calibration_shapes[b]));
+      FloatRange clip;
+      EIGENQ_RETURN_IF_ERROR(a.observer == Observer::kL2           ? histogram.l2_range(&clip)
+                             : a.observer == Observer::kPercentile ? histogram.percentile_range(percentile, &clip)
+                                                                   : histogram.mse_range(&clip));
+      out->min = {clip.min};
+      out->max = {clip.max};
+      return Status::ok();
+    }
   }
   return Status::ok();
 }
 
 }  // namespace detail
 
-/// Quantizes tensor `t` with configuration `c` (parameters chosen from the
-/// tensor's own min/max with PyTorch's rules), dequantizes, and measures.
-inline Status evaluate(const Tensor& t, const Config& c, const SpeedOptions& speed, Result* r) {
-  r->config = c;
-  // The narrow range drops the lowest level: [-127, 127], [1, 255], [-7, 7], [1, 15].
-  auto range = [&](Range full) { return c.mode == Mode::kSymNarrow ? Range{full.qmin + 1, full.qmax} : full; };
-  switch (c.dtype) {
-    case DType::kInt8:
-      return detail::evaluate_as<std::int8_t>(t, c, range(Range::full<std::int8_t>()), speed, r);
-    case DType::kUInt8:
-      return detail::evaluate_as<std::uint8_t>(t, c, range(Range::full<std::uint8_t>()), speed, r);
-    case DType::kInt4:
-      return detail::evaluate_as<Int4>(t, c, range(Int4::range()), speed, r);
-    case DType::kUInt4:
-      return detail::evaluate_as<UInt4>(t, c, range(UInt4::range()), speed, r);
+/// Quantizes the held-out batch of an activation with parameters chosen by
+/// `a`'s observer on its calibration batches (metadata rounded as stored)
+/// and measures; with `consumer` (a weight holding its values), also the
+/// SQNR of the consumer's output. `held_out_layer` is the float layer on
+/// the held-out batch (made once per activation), null when there is none.
+inline Status evaluate_activation(const Tensor& t, const Split& split, const ActScheme& a, double percentile,
+                                  const Tensor* consumer, const LayerReference* held_out_layer, Result* r) {
+  const Scheme& s = a.scheme;
+  const ParamLayout layout = layout_of(s, t.channel_axis, t.channel_axis);
+  MinMax ranges;
+  EIGENQ_RETURN_IF_ERROR(s.format->is_signed
+                             ? detail::observe_ranges<std::int8_t>(a, split, layout, percentile, &ranges)
+                             : detail::observe_ranges<std::uint8_t>(a, split, layout, percentile, &ranges));
+  QParams params;
+  EIGENQ_RETURN_IF_ERROR(stored_params(s, ranges, layout, &params));
+  const std::vector<float>& x = split.held_out;
+  std::vector<float> y(x.size());
+  EIGENQ_RETURN_IF_ERROR(
+      s.format->apply(x.data(), split.held_out_shape, params, y.data(), SpeedOptions{false}, &r->timing));
+  r->elements = static_cast<std::int64_t>(x.size());
+  r->params = static_cast<std::int64_t>(params.scale.size());
+  r->sqnr_db = sqnr_db(x.data(), y.data(), x.size());
+  r->max_abs_error = max_abs_error(x.data(), y.data(), x.size());
+  r->data_bytes = s.data_bytes(r->elements);
+  r->metadata_bytes = s.metadata_bytes(r->params);
+  if (consumer && held_out_layer) {
+    detail::subtract_from(x, &y);  // the error x - xq: the layer is linear in x
+    LayerInput error;
+    EIGENQ_RETURN_IF_ERROR(LayerInput::make(consumer->layer, consumer->shape, consumer->channel_axis, y.data(),
+                                            split.held_out_shape, &error));
+    r->layer_sqnr_db = db_ratio(held_out_layer->energy, error.output_energy(consumer->data.data()));
   }
   return Status::ok();
 }

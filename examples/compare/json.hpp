@@ -2,6 +2,7 @@
 // A small JSON reader for index files: enough to read what Python's json
 // module writes, and tolerant of hand-edited files (trailing commas are
 // accepted). Errors give the file name, line and column.
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <locale>
@@ -264,6 +265,16 @@ class JsonParser {
 };
 
 }  // namespace detail
+
+/// Whether `v` is an integer in [0, 2^63), and its value: a JSON number is
+/// a double, and 1e300 or 4.9 is not a count (converting it would be
+/// undefined or silently truncate). 2^63 is exact in double, and every
+/// integer-valued double below it converts exactly.
+inline bool as_count(const Json& v, std::int64_t* out) {
+  if (!v.is_number() || !(v.number >= 0.0 && v.number < 0x1p63) || v.number != std::floor(v.number)) return false;
+  *out = static_cast<std::int64_t>(v.number);
+  return true;
+}
 
 /// Parses JSON text; `name` (the file) starts every error message.
 inline Status parse_json(const std::string& text, const std::string& name, Json* out) {

@@ -1,0 +1,333 @@
+#pragma once
+// The scheme table. A scheme is one way an engine stores a tensor: an
+// element format at a granularity (per-tensor, per-channel, groups of N,
+// per-element), with a symmetry, and the metadata an engine keeps beside
+// the data: the scale as float32, float16, bfloat16 or E8M0 (a power of
+// two), the zero point in 32, 8, 4 or 2 bits, or none (symmetric).
+// Quantization uses the metadata as stored (the rounded scale, the zero
+// point chosen again for it), so the error is what an engine computes, and
+// bytes are counted as stored: data and zero points packed, scales whole.
+//
+// An element format is one entry of `formats()`: its name, bits, levels,
+// the block and scale format it fixes (if any), and its quantize function.
+// The floating-point formats (FP8 E4M3 / E5M2, MXFP8, MXFP6, MXFP4, MXINT8,
+// NVFP4) are entries of the same table once the library quantizes them.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "eigenq/groupwise.hpp"
+#include "eigenq/packed.hpp"
+#include "eigenq/qparams.hpp"
+#include "eigenq/scheme.hpp"
+#include "metrics.hpp"
+
+namespace eigenq::compare {
+
+// ---------------------------------------------------------------------------
+// Metadata formats
+
+enum class ScaleFormat { kAuto, kFloat32, kFloat16, kBFloat16, kE8M0 };
+
+inline const char* scale_format_name(ScaleFormat f) {
+  switch (f) {
+    case ScaleFormat::kFloat32:
+      return "f32";
+    case ScaleFormat::kFloat16:
+      return "f16";
+    case ScaleFormat::kBFloat16:
+      return "bf16";
+    case ScaleFormat::kE8M0:
+      return "e8m0";
+    case ScaleFormat::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+inline int scale_format_bits(ScaleFormat f) {
+  return f == ScaleFormat::kE8M0 ? 8 : f == ScaleFormat::kFloat16 || f == ScaleFormat::kBFloat16 ? 16 : 32;
+}
+
+/// x rounded to bfloat16 (the top half of a float32), to nearest, ties to
+/// even. Finite input only (scales are).
+inline float round_to_bfloat16(float x) {
+  std::uint32_t u;
+  std::memcpy(&u, &x, sizeof u);
+  u += 0x7FFFu + ((u >> 16) & 1u);
+  u &= 0xFFFF0000u;
+  float out;
+  std::memcpy(&out, &u, sizeof out);
+  return out;
+}
+
+/// The smallest power of two >= s, for a positive finite s; inf when that
+/// is above float32's range.
+inline float round_up_to_power_of_two(float s) {
+  int e = 0;
+  const float m = std::frexp(s, &e);  // s = m * 2^e, m in [0.5, 1)
+  return m == 0.5f ? s : std::ldexp(1.0f, e);
+}
+
+/// A scale as an engine stores it, which is what dequantization multiplies
+/// by: float16 and bfloat16 round to nearest, ties to even, as conversion
+/// instructions do; a float16 below the smallest subnormal is kept at it, so
+/// a dead group keeps a positive scale. E8M0 (the MX formats' shared scale,
+/// 2^-127 .. 2^127) rounds up to a power of two, so a group's range is never
+/// clipped by the rounding. A scale the format cannot hold is refused, naming
+/// parameter k.
+inline Status store_scale(float s, ScaleFormat f, std::size_t k, float* out) {
+  float v = s;
+  const char* largest = "3.4e38";
+  switch (f) {
+    case ScaleFormat::kFloat16:
+      v = half_to_float(float_to_half(s));
+      if (v == 0.0f) v = 0x1p-24f;
+      largest = "65504";
+      break;
+    case ScaleFormat::kBFloat16:
+      v = round_to_bfloat16(s);
+      largest = "3.39e38";
+      break;
+    case ScaleFormat::kE8M0:
+      v = std::max(round_up_to_power_of_two(s), 0x1p-127f);
+      largest = "2^127";
+      break;
+    case ScaleFormat::kFloat32:
+    case ScaleFormat::kAuto:
+      break;
+  }
+  if (!std::isfinite(v) || (f == ScaleFormat::kE8M0 && v > 0x1p127f))
+    return eigenq::detail::error(StatusCode::kInvalidScale, "scale[", k, "] = ", s, " does not fit ",
+                                 scale_format_name(f), " (largest ", largest, ")");
+  *out = v;
+  return Status::ok();
+}
+
+/// Rounds every scale of `p` to its stored format and, for affine
+/// parameters, chooses each zero point again for the stored scale from its
+/// group's lower bound, by the rule that chose it first (qparams.hpp:
+/// zp = clamp(qmin - round_half_even(min(lo, 0) / s), qmin, qmax)).
+inline Status store_metadata(const MinMax& ranges, ScaleFormat f, Symmetry symmetry, QParams* p) {
+  if (f == ScaleFormat::kFloat32 || f == ScaleFormat::kAuto) return Status::ok();
+  for (std::size_t k = 0; k < p->scale.size(); ++k) {
+    EIGENQ_RETURN_IF_ERROR(store_scale(p->scale[k], f, k, &p->scale[k]));
+    if (symmetry == Symmetry::kAffine)
+      p->zero_point[k] = eigenq::detail::affine_zero_point(std::min(ranges.min[k], 0.0f), p->scale[k], p->range);
+  }
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------
+// Element formats
+
+/// How parameters are chosen from a group's min and max: affine (scale and
+/// zero point), symmetric over the full range (PyTorch: scale = absmax /
+/// ((qmax - qmin) / 2), e.g. absmax / 127.5 for int8), or symmetric over the
+/// narrow range (qmin + 1: [-127, 127] for int8, scale absmax / 127, as
+/// TFLite and most weight formats do).
+enum class Mode { kAsym, kSym, kSymNarrow };
+
+inline const char* mode_name(Mode m) { return m == Mode::kAsym ? "asym" : m == Mode::kSym ? "sym" : "sym-narrow"; }
+inline Symmetry symmetry_of(Mode m) { return m == Mode::kAsym ? Symmetry::kAffine : Symmetry::kSymmetric; }
+
+/// Seconds per call, NaN when not measured.
+struct Timing {
+  double quantize_seconds = std::numeric_limits<double>::quiet_NaN();
+  double dequantize_seconds = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// Parameters for each group's [min, max] (`layout` gives the granularity).
+using ParamsFn = Status (*)(const MinMax& ranges, const ParamLayout& layout, Range range, Symmetry symmetry,
+                            QParams* out);
+/// y = dequantize(quantize(x)) with `params`; with `speed` enabled, also
+/// the seconds a quantize and a dequantize call take.
+using ApplyFn = Status (*)(const float* x, const Shape& shape, const QParams& params, float* y,
+                           const SpeedOptions& speed, Timing* timing);
+
+struct Format {
+  const char* name;
+  int bits;  ///< stored bits per element
+  Range range;
+  bool is_signed;
+  std::int64_t block;  ///< a block size the format fixes (MX: 32, NVFP4: 16); 0: any granularity
+  ScaleFormat scale;   ///< a scale format it fixes (MX: E8M0); kAuto: the scheme's choice
+  ParamsFn params;
+  ApplyFn apply;
+  const char* storage;  ///< how the elements are stored, for the outputs
+};
+
+namespace detail {
+
+/// PyTorch's observer rules (qparams.hpp); Q only decides the symmetric
+/// zero point (0 for signed storage, the middle of the range for unsigned).
+template <class Q>
+Status affine_params(const MinMax& ranges, const ParamLayout& layout, Range range, Symmetry symmetry, QParams* out) {
+  return qparams_from_min_max<Q>(ranges, layout, range, symmetry, out);
+}
+
+/// Quantizes with `Quantizer` (byte storage, here: S = Q) or
+/// `PackedQuantizer` (4-bit storage, S = Int4 / UInt4, bytes hold two).
+/// `timed` is false where the storage only models the format (2-bit
+/// elements in bytes): their speed would be another format's.
+template <class S, bool timed = true>
+Status apply(const float* x, const Shape& shape, const QParams& params, float* y, const SpeedOptions& speed,
+             Timing* timing) {
+  constexpr bool packed = is_packed4_v<S>;
+  using Qz = std::conditional_t<packed, PackedQuantizer<S>, Quantizer<S>>;
+  using Byte = std::conditional_t<packed, std::uint8_t, S>;
+  Qz qz;
+  EIGENQ_RETURN_IF_ERROR(Qz::create(shape, params, &qz));
+  const std::int64_t n = shape.size();
+  std::vector<Byte> q(packed ? packed_size(n) : static_cast<std::size_t>(n));
+  qz.quantize(x, q.data());
+  qz.dequantize(q.data(), y);
+  if (timed && speed.enabled && n > 0) {
+    timing->quantize_seconds = seconds_per_call(speed, [&] { qz.quantize(x, q.data()); });
+    timing->dequantize_seconds = seconds_per_call(speed, [&] { qz.dequantize(q.data(), y); });
+  }
+  return Status::ok();
+}
+
+}  // namespace detail
+
+/// Every element format, in the order tables list them.
+inline const std::vector<Format>& formats() {
+  using detail::affine_params;
+  using detail::apply;
+  static const std::vector<Format> table = {
+      {"int8", 8, Range::full<std::int8_t>(), true, 0, ScaleFormat::kAuto, &affine_params<std::int8_t>,
+       &apply<std::int8_t>, "one per byte"},
+      {"uint8", 8, Range::full<std::uint8_t>(), false, 0, ScaleFormat::kAuto, &affine_params<std::uint8_t>,
+       &apply<std::uint8_t>, "one per byte"},
+      {"int4", 4, Int4::range(), true, 0, ScaleFormat::kAuto, &affine_params<std::int8_t>, &apply<Int4>,
+       "two per byte (eigenq/packed.hpp)"},
+      {"uint4", 4, UInt4::range(), false, 0, ScaleFormat::kAuto, &affine_params<std::uint8_t>, &apply<UInt4>,
+       "two per byte (eigenq/packed.hpp)"},
+      // eigenq has no 2-bit packing: the levels [-2, 1] are quantized in
+      // int8 storage and the bytes counted as four per byte.
+      {"int2", 2, Range{-2, 1}, true, 0, ScaleFormat::kAuto, &affine_params<std::int8_t>,
+       &apply<std::int8_t, /*timed=*/false>, "four per byte (counted; quantized in int8 storage)"},
+  };
+  return table;
+}
+
+inline const Format* find_format(const std::string& name) {
+  for (const Format& f : formats())
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Schemes
+
+/// Zero-point width meaning "the element's own width".
+constexpr int kZeroBitsAuto = -1;
+
+/// One row of the tables: a format at a granularity with a symmetry and
+/// stored metadata (see `resolve_metadata` for the defaults).
+struct Scheme {
+  const Format* format = nullptr;
+  Granularity granularity = Granularity::kPerTensor;
+  std::int64_t block = 0;  ///< blocked only
+  Mode mode = Mode::kAsym;
+  ScaleFormat scale = ScaleFormat::kFloat32;
+  int zero_bits = 0;  ///< bits of a stored zero point; 0: none (symmetric)
+
+  /// The levels: the format's, without the lowest one for sym-narrow
+  /// ([-127, 127], [1, 255], [-7, 7], [1, 15], [-1, 1]).
+  Range range() const {
+    const Range full = format->range;
+    return mode == Mode::kSymNarrow ? Range{full.qmin + 1, full.qmax} : full;
+  }
+  Symmetry symmetry() const { return symmetry_of(mode); }
+  std::string granularity_name() const {
+    switch (granularity) {
+      case Granularity::kPerTensor:
+        return "per-tensor";
+      case Granularity::kPerAxis:
+        return "per-channel";
+      case Granularity::kBlocked:
+        return "g" + std::to_string(block);
+      case Granularity::kPerElement:
+        return "per-element";
+    }
+    return "?";
+  }
+  /// "f16", "f16+zp4": the scale format, and the zero point's bits if stored.
+  std::string metadata_name() const {
+    return std::string(scale_format_name(scale)) + (zero_bits ? "+zp" + std::to_string(zero_bits) : "");
+  }
+  /// "int4 g32 asym f16+zp4".
+  std::string name() const {
+    return std::string(format->name) + " " + granularity_name() + " " + mode_name(mode) + " " + metadata_name();
+  }
+  /// Bytes of n elements, packed: ceil(n * bits / 8).
+  double data_bytes(std::int64_t n) const { return packed_bytes(n, format->bits); }
+  /// Bytes of `params` scales and zero points as stored: whole scales,
+  /// packed zero points.
+  double metadata_bytes(std::int64_t params) const {
+    return packed_bytes(params, scale_format_bits(scale)) + packed_bytes(params, zero_bits);
+  }
+  /// ceil(n * bits / 8) without overflow: n = 8a + r takes a * bits + ceil(r * bits / 8) bytes.
+  static double packed_bytes(std::int64_t n, int bits) {
+    return static_cast<double>(n / 8) * bits + static_cast<double>((n % 8 * bits + 7) / 8);
+  }
+  friend bool operator==(const Scheme& a, const Scheme& b) {
+    return a.format == b.format && a.granularity == b.granularity && a.block == b.block && a.mode == b.mode &&
+           a.scale == b.scale && a.zero_bits == b.zero_bits;
+  }
+};
+
+/// The scheme with its metadata chosen. `scale` kAuto takes the format's
+/// own scale format if it fixes one, else float16 for groups (as group-wise
+/// checkpoints store them: GPTQ, AWQ, llama.cpp) and float32 otherwise
+/// (ONNX, PyTorch, TFLite). An affine scheme stores its zero point in
+/// `zero_bits`, kZeroBitsAuto meaning the element's own width (packed, as
+/// ONNX and GPTQ store it); a symmetric one stores none. False when the
+/// zero point cannot hold the format's levels (4 bits for int8).
+inline bool resolve_metadata(Scheme* s, ScaleFormat scale, int zero_bits) {
+  if (s->format->scale != ScaleFormat::kAuto)
+    s->scale = s->format->scale;
+  else if (scale != ScaleFormat::kAuto)
+    s->scale = scale;
+  else
+    s->scale = s->granularity == Granularity::kBlocked ? ScaleFormat::kFloat16 : ScaleFormat::kFloat32;
+  if (s->mode != Mode::kAsym) {
+    s->zero_bits = 0;
+    return true;
+  }
+  s->zero_bits = zero_bits == kZeroBitsAuto ? s->format->bits : zero_bits;
+  return s->zero_bits >= s->format->bits;
+}
+
+/// The layout a scheme's parameters take on a tensor: per-channel on
+/// `channel_axis`, blocks along `block_axis` (of the block view).
+inline ParamLayout layout_of(const Scheme& s, int channel_axis, int block_axis) {
+  switch (s.granularity) {
+    case Granularity::kPerTensor:
+      return per_tensor_layout();
+    case Granularity::kPerAxis:
+      return per_axis_layout(channel_axis);
+    case Granularity::kBlocked:
+      return blocked_layout(block_axis, s.block);
+    case Granularity::kPerElement:
+      return per_element_layout();
+  }
+  return {};
+}
+
+/// Parameters for the group ranges `ranges`, with the metadata as `s`
+/// stores it.
+inline Status stored_params(const Scheme& s, const MinMax& ranges, const ParamLayout& layout, QParams* out) {
+  QParams p;
+  EIGENQ_RETURN_IF_ERROR(s.format->params(ranges, layout, s.range(), s.symmetry(), &p));
+  EIGENQ_RETURN_IF_ERROR(store_metadata(ranges, s.scale, s.symmetry(), &p));
+  *out = std::move(p);
+  return Status::ok();
+}
+
+}  // namespace eigenq::compare
