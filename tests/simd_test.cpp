@@ -408,8 +408,13 @@ float interesting_value(std::mt19937& rng, float s, std::int32_t zp, Range range
 
 float interesting_gradient(std::mt19937& rng) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  const float specials[] = {nan, kInf, -kInf, 0.0f, -0.0f, 1e-45f, -3.4e38f, 3.4e38f};
-  if (rng() % 6 == 0) return specials[rng() % 8];
+  // A signalling NaN with a payload: the multiply by the mask quiets it, and
+  // a path whose compiler turns that multiply into a select would not.
+  const std::uint32_t signalling_bits = 0xffadad5eu;
+  float signalling;
+  std::memcpy(&signalling, &signalling_bits, sizeof signalling);
+  const float specials[] = {nan, signalling, kInf, -kInf, 0.0f, -0.0f, 1e-45f, -3.4e38f, 3.4e38f};
+  if (rng() % 6 == 0) return specials[rng() % 9];
   return std::uniform_real_distribution<float>(-10.0f, 10.0f)(rng);
 }
 
