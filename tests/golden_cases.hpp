@@ -193,6 +193,7 @@ Outcome run_case(const QuantCase& c, Layout layout) {
   if (t == "int8") return run_storage<std::int8_t, N, P>(c, shape, params);
   if (t == "uint8") return run_storage<std::uint8_t, N, P>(c, shape, params);
   if (t == "int16") return run_storage<std::int16_t, N, P>(c, shape, params);
+  if (t == "uint16") return run_storage<std::uint16_t, N, P>(c, shape, params);
   if (t == "int32") return run_storage<std::int32_t, N, P>(c, shape, params);
   if (t == "int4") return run_packed<Int4, N, P>(c, shape, params);
   if (t == "uint4") return run_packed<UInt4, N, P>(c, shape, params);

@@ -84,6 +84,9 @@ TEST(Npy, ReadsIntegerTypes) {
   EXPECT_EQ(a.values<std::uint8_t>(), (std::vector<std::uint8_t>{0, 1, 128, 255}));
   ASSERT_TRUE(npy::read(golden("i2_4.npy"), &a).is_ok());
   EXPECT_EQ(a.values<std::int16_t>(), (std::vector<std::int16_t>{-32768, -1, 1, 32767}));
+  ASSERT_TRUE(npy::read(golden("u2_4.npy"), &a).is_ok());
+  EXPECT_EQ(a.dtype, npy::DType::kUInt16);
+  EXPECT_EQ(a.values<std::uint16_t>(), (std::vector<std::uint16_t>{0, 1, 32768, 65535}));
   ASSERT_TRUE(npy::read(golden("i4_2x2.npy"), &a).is_ok());
   EXPECT_EQ(a.dims, (std::vector<std::int64_t>{2, 2}));
   EXPECT_EQ(a.values<std::int32_t>(), (std::vector<std::int32_t>{-2147483647 - 1, -1, 1, 2147483647}));
@@ -140,6 +143,7 @@ TEST(Npy, RoundTripsEveryDtypeOrderAndRank) {
       round_trip<std::int8_t>(dims, layout);
       round_trip<std::uint8_t>(dims, layout);
       round_trip<std::int16_t>(dims, layout);
+      round_trip<std::uint16_t>(dims, layout);
       round_trip<std::int32_t>(dims, layout);
     }
 }

@@ -512,17 +512,20 @@ class SimdTest : public ::testing::TestWithParam<std::tuple<Path, Source>> {
 
 // Ranges of every storage type: fake-quantize and the STE take a range, not a type.
 const std::vector<Config>& all_configs() {
-  static const std::vector<Config> c = configs_for<std::int8_t, std::uint8_t, std::int16_t, std::int32_t>();
+  static const std::vector<Config> c =
+      configs_for<std::int8_t, std::uint8_t, std::int16_t, std::uint16_t, std::int32_t>();
   return c;
 }
 
 TEST_P(SimdTest, QuantizeInt8) { test_quantize<std::int8_t>(); }
 TEST_P(SimdTest, QuantizeUint8) { test_quantize<std::uint8_t>(); }
 TEST_P(SimdTest, QuantizeInt16) { test_quantize<std::int16_t>(); }
+TEST_P(SimdTest, QuantizeUint16) { test_quantize<std::uint16_t>(); }
 TEST_P(SimdTest, QuantizeInt32) { test_quantize<std::int32_t>(); }
 TEST_P(SimdTest, DequantizeInt8) { test_dequantize<std::int8_t>(); }
 TEST_P(SimdTest, DequantizeUint8) { test_dequantize<std::uint8_t>(); }
 TEST_P(SimdTest, DequantizeInt16) { test_dequantize<std::int16_t>(); }
+TEST_P(SimdTest, DequantizeUint16) { test_dequantize<std::uint16_t>(); }
 TEST_P(SimdTest, DequantizeInt32) { test_dequantize<std::int32_t>(); }
 
 TEST_P(SimdTest, FakeQuantize) {

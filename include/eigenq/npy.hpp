@@ -11,7 +11,7 @@
 ///     EIGENQ_RETURN_IF_ERROR(eigenq::npy::write("q.npy", q.data(), s));
 ///
 /// Supported: format versions 1.0, 2.0 and 3.0; dtypes float32, float64,
-/// int8, uint8, int16 and int32, little-endian; C and Fortran order; rank up
+/// int8, uint8, int16, uint16 and int32, little-endian; C and Fortran order; rank up
 /// to kMaxRank. Every problem is a `Status` naming the file and what is
 /// wrong with it (not a regular file, bad magic, truncated, unsupported
 /// dtype, big-endian data, shape that does not match the data size). The
@@ -56,7 +56,7 @@ namespace eigenq {
 namespace npy {
 
 /// Element types a .npy file may hold here.
-enum class DType { kFloat32, kFloat64, kInt8, kUInt8, kInt16, kInt32 };
+enum class DType { kFloat32, kFloat64, kInt8, kUInt8, kInt16, kUInt16, kInt32 };
 
 constexpr const char* dtype_name(DType t) {
   return t == DType::kFloat32   ? "float32"
@@ -64,11 +64,15 @@ constexpr const char* dtype_name(DType t) {
          : t == DType::kInt8    ? "int8"
          : t == DType::kUInt8   ? "uint8"
          : t == DType::kInt16   ? "int16"
+         : t == DType::kUInt16  ? "uint16"
                                 : "int32";
 }
 
 constexpr std::size_t dtype_size(DType t) {
-  return t == DType::kFloat64 ? 8 : (t == DType::kFloat32 || t == DType::kInt32) ? 4 : t == DType::kInt16 ? 2 : 1;
+  return t == DType::kFloat64                           ? 8
+         : (t == DType::kFloat32 || t == DType::kInt32) ? 4
+         : (t == DType::kInt16 || t == DType::kUInt16)  ? 2
+                                                        : 1;
 }
 
 /// The NumPy type string written for each dtype ('|' marks "no byte order").
@@ -78,23 +82,26 @@ constexpr const char* dtype_descr(DType t) {
          : t == DType::kInt8    ? "|i1"
          : t == DType::kUInt8   ? "|u1"
          : t == DType::kInt16   ? "<i2"
+         : t == DType::kUInt16  ? "<u2"
                                 : "<i4";
 }
 
 template <class T>
 constexpr bool is_npy_type_v =
     std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, std::int8_t> ||
-    std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::int16_t> || std::is_same_v<T, std::int32_t>;
+    std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::int16_t> || std::is_same_v<T, std::uint16_t> ||
+    std::is_same_v<T, std::int32_t>;
 
 template <class T>
 constexpr DType dtype_of() {
-  static_assert(is_npy_type_v<T>, "npy supports float, double, int8_t, uint8_t, int16_t, int32_t");
-  return std::is_same_v<T, float>          ? DType::kFloat32
-         : std::is_same_v<T, double>       ? DType::kFloat64
-         : std::is_same_v<T, std::int8_t>  ? DType::kInt8
-         : std::is_same_v<T, std::uint8_t> ? DType::kUInt8
-         : std::is_same_v<T, std::int16_t> ? DType::kInt16
-                                           : DType::kInt32;
+  static_assert(is_npy_type_v<T>, "npy supports float, double, int8_t, uint8_t, int16_t, uint16_t, int32_t");
+  return std::is_same_v<T, float>           ? DType::kFloat32
+         : std::is_same_v<T, double>        ? DType::kFloat64
+         : std::is_same_v<T, std::int8_t>   ? DType::kInt8
+         : std::is_same_v<T, std::uint8_t>  ? DType::kUInt8
+         : std::is_same_v<T, std::int16_t>  ? DType::kInt16
+         : std::is_same_v<T, std::uint16_t> ? DType::kUInt16
+                                            : DType::kInt32;
 }
 
 /// The contents of a .npy file: dtype, dimensions, order and the raw
@@ -252,7 +259,8 @@ inline Status parse_descr(const std::string& name, const std::string& descr, DTy
     return eigenq::detail::error(StatusCode::kFormatError, name, ": unsupported dtype '", descr, "'");
   const char order = descr[0];
   const std::string kind = descr.substr(1);
-  const DType all[] = {DType::kFloat32, DType::kFloat64, DType::kInt8, DType::kUInt8, DType::kInt16, DType::kInt32};
+  const DType all[] = {DType::kFloat32, DType::kFloat64, DType::kInt8, DType::kUInt8,
+                       DType::kInt16,   DType::kUInt16,  DType::kInt32};
   for (DType t : all) {
     if (kind != std::string(dtype_descr(t)).substr(1)) continue;
     const bool one_byte = dtype_size(t) == 1;
@@ -268,7 +276,7 @@ inline Status parse_descr(const std::string& name, const std::string& descr, DTy
   }
   return eigenq::detail::error(StatusCode::kFormatError, name, ": unsupported dtype '", descr,
                                "' (supported: float32 '<f4', float64 '<f8', int8 '|i1', uint8 '|u1', "
-                               "int16 '<i2', int32 '<i4')");
+                               "int16 '<i2', uint16 '<u2', int32 '<i4')");
 }
 
 /// Up to a few bytes shown as text, non-printable ones as \xNN.

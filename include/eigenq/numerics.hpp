@@ -40,8 +40,9 @@ namespace eigenq {
 /// Storage types a tensor can be quantized into. Packed 4-bit storage is
 /// described by `Range::bits` inside an int8/uint8 or by the packed API.
 template <class Q>
-constexpr bool is_storage_type_v = std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t> ||
-                                   std::is_same_v<Q, std::int16_t> || std::is_same_v<Q, std::int32_t>;
+constexpr bool is_storage_type_v =
+    std::is_same_v<Q, std::int8_t> || std::is_same_v<Q, std::uint8_t> || std::is_same_v<Q, std::int16_t> ||
+    std::is_same_v<Q, std::uint16_t> || std::is_same_v<Q, std::int32_t>;
 
 template <class Q>
 constexpr const char* storage_name() {
@@ -51,6 +52,8 @@ constexpr const char* storage_name() {
     return "uint8";
   else if constexpr (std::is_same_v<Q, std::int16_t>)
     return "int16";
+  else if constexpr (std::is_same_v<Q, std::uint16_t>)
+    return "uint16";
   else
     return "int32";
 }
@@ -67,7 +70,7 @@ struct QuantRange {
   /// The whole storage type: int8 [-128, 127], uint8 [0, 255], ...
   template <class Q>
   static constexpr QuantRange full() {
-    static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
+    static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16, uint16 or int32");
     return {std::numeric_limits<Q>::lowest(), std::numeric_limits<Q>::max()};
   }
   /// Symmetric around zero for signed types ([-127, 127]), [1, 255] for
@@ -88,7 +91,7 @@ struct QuantRange {
   /// and is a compile-time error in a constant expression.
   template <class Q>
   static constexpr QuantRange bits(int bits) {
-    static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
+    static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16, uint16 or int32");
     if (bits < 1 || bits > max_bits<Q>()) detail::raise_if_error(bits_error<Q>(bits));
     const std::int64_t span = std::int64_t{1} << bits;
     return std::is_signed_v<Q>
@@ -98,7 +101,7 @@ struct QuantRange {
   /// The same, returning the error for a width outside [1, 8 * sizeof(Q)].
   template <class Q>
   static Status bits(int bits, QuantRange* out) {
-    static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
+    static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16, uint16 or int32");
     if (bits < 1 || bits > max_bits<Q>()) return bits_error<Q>(bits);
     *out = QuantRange::bits<Q>(bits);
     return Status::ok();

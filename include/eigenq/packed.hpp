@@ -107,10 +107,12 @@ Status quantize_packed(const float* x, std::uint8_t* packed, const Shape& shape,
   return Status::ok();
 }
 
+/// As dequantize(): every finite scale > 0 is valid, whatever N's scaling.
 template <class T, class N = DefaultNumerics, Path P = kBestPath>
 Status dequantize_packed(const std::uint8_t* packed, float* y, const Shape& shape, const QParamsView& params) {
-  PackedQuantizer<T, N, P> qz;
-  EIGENQ_RETURN_IF_ERROR(PackedQuantizer<T, N, P>::create(shape, params, &qz));
+  using Dequantizer = PackedQuantizer<T, Numerics<typename N::Rounding, ScaleByDivision>, P>;
+  Dequantizer qz;
+  EIGENQ_RETURN_IF_ERROR(Dequantizer::create(shape, params, &qz));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"packed", packed}, {"y", y}}));
   qz.dequantize(packed, y);
   return Status::ok();

@@ -359,12 +359,16 @@ inline int normalize_axis(int axis, int rank) {
 }
 
 /// Checks one (scale, zero point) pair; `index` names it in the message.
-inline Status check_pair(float scale, std::int32_t zero_point, Range range, std::size_t index) {
+/// `reciprocal`: the kernels will multiply by 1/scale (ScaleByReciprocal),
+/// so it must be finite too. Dividing by the scale (ScaleByDivision) and
+/// dequantizing take every finite positive scale, down to 1e-45.
+inline Status check_pair(float scale, std::int32_t zero_point, Range range, std::size_t index, bool reciprocal = true) {
   if (!(std::isfinite(scale) && scale > 0.0f))
     return detail::error(StatusCode::kInvalidScale, "scale[", index, "] = ", scale, " must be finite and > 0");
-  if (!std::isfinite(1.0f / scale))
+  if (reciprocal && !std::isfinite(1.0f / scale))
     return detail::error(StatusCode::kInvalidScale, "scale[", index, "] = ", scale,
-                         " is too small: 1/scale overflows float32 (expected scale >= 2.93873728e-39)");
+                         " is too small: 1/scale overflows float32 (expected scale >= 2.93873728e-39 for numerics "
+                         "that multiply by 1/scale; dequantize and ScaleByDivision presets take any scale > 0)");
   if (zero_point < range.qmin || zero_point > range.qmax)
     return detail::error(StatusCode::kInvalidZeroPoint, "zero_point[", index, "] = ", zero_point,
                          " is outside [qmin, qmax] = [", range.qmin, ", ", range.qmax, "]");
@@ -432,17 +436,20 @@ inline Status resolve_layout(const QParamsView& params, const Shape& shape, Reso
 
 /// Validates `params` for a tensor of `shape` stored as Q and resolves the
 /// axis. Checks, in order: the range, the axis, the block size, the
-/// parameter count, then every scale and zero point.
-template <class Q>
+/// parameter count, then every scale and zero point. `Scaling` is how the
+/// kernels will apply the scale (numerics.hpp): ScaleByReciprocal needs
+/// 1/scale finite, ScaleByDivision (and dequantize alone) does not.
+template <class Q, class Scaling = ScaleByReciprocal>
 Status resolve(const QParamsView& params, const Shape& shape, ResolvedParams* out) {
-  static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16 or int32");
+  static_assert(is_storage_type_v<Q>, "storage type must be int8, uint8, int16, uint16 or int32");
   EIGENQ_RETURN_IF_ERROR(check_range<Q>(params.range));
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(resolve_layout(params, shape, &r));
   if (params.count != r.count || (r.count > 0 && (params.scale == nullptr || params.zero_point == nullptr)))
     return detail::count_mismatch("parameters", r, params.count, shape, "scale and zero_point of different lengths");
   for (std::size_t i = 0; i < r.count; ++i)
-    EIGENQ_RETURN_IF_ERROR(check_pair(params.scale[i], params.zero_point[i], params.range, i));
+    EIGENQ_RETURN_IF_ERROR(
+        check_pair(params.scale[i], params.zero_point[i], params.range, i, std::is_same_v<Scaling, ScaleByReciprocal>));
   *out = r;
   return Status::ok();
 }

@@ -38,7 +38,7 @@ class Quantizer {
   static Status create(const Shape& shape, const QParamsView& params, Quantizer* out) {
     Quantizer q;
     q.shape_ = shape;
-    EIGENQ_RETURN_IF_ERROR(resolve<Q>(params, shape, &q.resolved_));
+    EIGENQ_RETURN_IF_ERROR((resolve<Q, typename N::Scaling>(params, shape, &q.resolved_)));
     q.prepare();
     *out = std::move(q);
     return Status::ok();
@@ -48,7 +48,7 @@ class Quantizer {
     Quantizer q;
     q.shape_ = shape;
     q.owned_ = std::move(params);
-    EIGENQ_RETURN_IF_ERROR(resolve<Q>(q.owned_.view(), shape, &q.resolved_));
+    EIGENQ_RETURN_IF_ERROR((resolve<Q, typename N::Scaling>(q.owned_.view(), shape, &q.resolved_)));
     q.prepare();
     *out = std::move(q);  // a moved vector keeps its buffer, so the views stay valid
     return Status::ok();
@@ -144,10 +144,13 @@ Status quantize(const float* x, Q* q, const Shape& shape, const QParamsView& par
   return Status::ok();
 }
 
+/// Dequantizing never uses 1/scale: every finite scale > 0 is valid here
+/// (ONNX Runtime dequantizes with 1e-45), whatever N's scaling.
 template <class Q, class N = DefaultNumerics, Path P = kBestPath>
 Status dequantize(const Q* q, float* y, const Shape& shape, const QParamsView& params) {
-  Quantizer<Q, N, P> qz;
-  EIGENQ_RETURN_IF_ERROR(Quantizer<Q, N, P>::create(shape, params, &qz));
+  using Dequantizer = Quantizer<Q, Numerics<typename N::Rounding, ScaleByDivision>, P>;
+  Dequantizer qz;
+  EIGENQ_RETURN_IF_ERROR(Dequantizer::create(shape, params, &qz));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"q", q}, {"y", y}}));
   qz.dequantize(q, y);
   return Status::ok();

@@ -26,6 +26,7 @@ save('f8_f_3x2x2.npy', np.asfortranarray((np.arange(12, dtype=np.float64) * 0.5 
 save('i1_5.npy', np.array([-128, -1, 0, 1, 127], dtype=np.int8))
 save('u1_4.npy', np.array([0, 1, 128, 255], dtype=np.uint8))
 save('i2_4.npy', np.array([-32768, -1, 1, 32767], dtype=np.int16))
+save('u2_4.npy', np.array([0, 1, 32768, 65535], dtype=np.uint16))
 save('i4_2x2.npy', np.array([[-2147483648, -1], [1, 2147483647]], dtype=np.int32))
 save('f4_scalar.npy', np.array(2.5, dtype=np.float32))
 save('f4_empty_0x3.npy', np.zeros((0, 3), dtype=np.float32))

@@ -352,13 +352,15 @@ void fuzz_nibbles(Bytes& in) {
 
 template <class N>
 void fuzz_storage(Bytes& in, std::uint8_t op, std::uint8_t storage) {
-  switch (storage % 4) {
+  switch (storage % 5) {
     case 0:
       return fuzz_one<N, std::int8_t>(in, op);
     case 1:
       return fuzz_one<N, std::uint8_t>(in, op);
     case 2:
       return fuzz_one<N, std::int16_t>(in, op);
+    case 3:
+      return fuzz_one<N, std::uint16_t>(in, op);
     default:
       return fuzz_one<N, std::int32_t>(in, op);
   }

@@ -63,6 +63,8 @@ EIGENQ_ALWAYS_INLINE I load_widened(const Q* p) {
       return vmovl_s16(vget_low_s16(vmovl_s8(vreinterpret_s8_u8(bytes))));
     else
       return vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(vmovl_u8(bytes))));
+  } else if constexpr (std::is_same_v<Q, std::uint16_t>) {
+    return vreinterpretq_s32_u32(vmovl_u16(vld1_u16(p)));
   } else if constexpr (sizeof(Q) == 2) {
     return vmovl_s16(vld1_s16(p));
   } else {
@@ -83,7 +85,7 @@ EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I v) {
     const std::uint32_t word = vget_lane_u32(vreinterpret_u32_s8(vmovn_s16(vcombine_s16(h, h))), 0);
     std::memcpy(p, &word, 4);
   } else if constexpr (sizeof(Q) == 2) {
-    vst1_s16(p, vmovn_s32(v));
+    vst1_s16(reinterpret_cast<std::int16_t*>(p), vmovn_s32(v));
   } else {
     store(p, v);
   }
@@ -94,8 +96,8 @@ EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I a, I b, I c, I d) {
     const int16x8_t ab = vcombine_s16(vmovn_s32(a), vmovn_s32(b)), cd = vcombine_s16(vmovn_s32(c), vmovn_s32(d));
     vst1q_u8(reinterpret_cast<std::uint8_t*>(p), vreinterpretq_u8_s8(vcombine_s8(vmovn_s16(ab), vmovn_s16(cd))));
   } else if constexpr (sizeof(Q) == 2) {
-    vst1q_s16(p, vcombine_s16(vmovn_s32(a), vmovn_s32(b)));
-    vst1q_s16(p + 8, vcombine_s16(vmovn_s32(c), vmovn_s32(d)));
+    vst1q_s16(reinterpret_cast<std::int16_t*>(p), vcombine_s16(vmovn_s32(a), vmovn_s32(b)));
+    vst1q_s16(reinterpret_cast<std::int16_t*>(p + 8), vcombine_s16(vmovn_s32(c), vmovn_s32(d)));
   } else {
     store(p, a), store(p + 4, b), store(p + 8, c), store(p + 12, d);
   }

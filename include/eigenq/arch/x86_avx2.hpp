@@ -102,6 +102,8 @@ EIGENQ_ALWAYS_INLINE I load_widened(const Q* p) {
     return _mm256_cvtepu8_epi32(load64(p));
   else if constexpr (std::is_same_v<Q, std::int16_t>)
     return _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  else if constexpr (std::is_same_v<Q, std::uint16_t>)
+    return _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   else
     return load(p);
 }
@@ -116,20 +118,26 @@ EIGENQ_ALWAYS_INLINE I load_widened(const Q* p, std::size_t n) {
   }
 }
 
-// The packs saturate, which changes nothing for values already in range;
-// they interleave 128-bit halves, which the permutes undo.
+// The packs saturate, to Q's signedness: nothing changes for values already
+// in range. They interleave 128-bit halves, which the permutes undo.
+template <class Q>
 EIGENQ_ALWAYS_INLINE __m128i narrow16(I v) {
-  return _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+  return std::is_same_v<Q, std::uint16_t> ? _mm_packus_epi32(lo, hi) : _mm_packs_epi32(lo, hi);
+}
+template <class Q>
+EIGENQ_ALWAYS_INLINE __m256i narrow16(I a, I b) {
+  return std::is_same_v<Q, std::uint16_t> ? _mm256_packus_epi32(a, b) : _mm256_packs_epi32(a, b);
 }
 
 template <class Q>
 EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I v) {
   if constexpr (sizeof(Q) == 1) {
-    const __m128i w = narrow16(v);
+    const __m128i w = narrow16<std::int16_t>(v);
     _mm_storel_epi64(reinterpret_cast<__m128i*>(p),
                      std::is_signed_v<Q> ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w));
   } else if constexpr (sizeof(Q) == 2) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), narrow16(v));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), narrow16<Q>(v));
   } else {
     store(p, v);
   }
@@ -142,8 +150,8 @@ EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I a, I b, I c, I d) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
                         _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
   } else if constexpr (sizeof(Q) == 2) {
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16), _mm256_permute4x64_epi64(_mm256_packs_epi32(c, d), 0xD8));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_permute4x64_epi64(narrow16<Q>(a, b), 0xD8));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16), _mm256_permute4x64_epi64(narrow16<Q>(c, d), 0xD8));
   } else {
     store(p, a), store(p + 8, b), store(p + 16, c), store(p + 24, d);
   }

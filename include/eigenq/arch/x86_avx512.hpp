@@ -52,6 +52,8 @@ EIGENQ_ALWAYS_INLINE I load_widened(const Q* p) {
     return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   else if constexpr (std::is_same_v<Q, std::int16_t>)
     return _mm512_cvtepi16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  else if constexpr (std::is_same_v<Q, std::uint16_t>)
+    return _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   else
     return load(p);
 }
@@ -63,6 +65,8 @@ EIGENQ_ALWAYS_INLINE I load_widened(const Q* p, std::size_t n) {
     return _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(first(n), p));
   else if constexpr (std::is_same_v<Q, std::int16_t>)
     return _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(first(n), p));
+  else if constexpr (std::is_same_v<Q, std::uint16_t>)
+    return _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(first(n), p));
   else
     return load(p, n);
 }
