@@ -165,6 +165,66 @@ TEST(OrtDepartures, FollowOneRule) {
   EXPECT_EQ(checked, 82u);
 }
 
+Shape dims_of(const golden::Case& c, const std::string& key) {
+  const std::vector<std::int64_t> d = c.ints(key);
+  return Shape::from(d.data(), static_cast<int>(d.size()), Layout::kRowMajor);
+}
+
+// onnx_param_layout takes exactly the y_scale shapes ORT takes, and the
+// layout it returns quantizes as ORT did.
+TEST(OnnxParamLayout, TakesTheShapesOnnxRuntimeTakes) {
+  const auto cases = golden::load("onnx_param_shapes.txt");
+  ASSERT_GT(cases.size(), 20u);
+  std::size_t accepted = 0, refused = 0;
+  for (const golden::Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const Shape input = dims_of(c, "shape"), scale_shape = dims_of(c, "scale_shape");
+    ParamLayout layout;
+    const Status st =
+        onnx_param_layout(input, scale_shape, static_cast<int>(c.integer("axis")), c.integer("block"), &layout);
+    if (c.text("ort") == "refused") {
+      ++refused;
+      EXPECT_EQ(st.code(), StatusCode::kShapeMismatch) << st.message();
+      EXPECT_NE(st.message().find("y_scale shape " + detail::dims_text(scale_shape)), std::string::npos)
+          << st.message();
+      continue;
+    }
+    ++accepted;
+    ASSERT_TRUE(st.is_ok()) << st.message();
+    QParams p;
+    p.granularity = layout.granularity;
+    p.axis = layout.axis;
+    p.block_size = layout.block_size;
+    p.scale = c.floats("scale");
+    for (std::int64_t z : c.ints("zp")) p.zero_point.push_back(static_cast<std::int32_t>(z));
+    p.range = Range::full<std::int8_t>();
+    const std::vector<float> x = c.floats("x");
+    std::vector<std::int8_t> q(x.size());
+    const Status sq = quantize<std::int8_t, presets::onnx>(x.data(), q.data(), input, p.view());
+    ASSERT_TRUE(sq.is_ok()) << sq.message();
+    const std::vector<std::int64_t> y = c.ints("y");
+    ASSERT_EQ(y.size(), q.size());
+    for (std::size_t i = 0; i < q.size(); ++i) EXPECT_EQ(q[i], y[i]) << "element " << i;
+  }
+  EXPECT_GT(accepted, 8u);
+  EXPECT_GT(refused, 8u);
+}
+
+TEST(OnnxParamLayout, RefusesBadAttributes) {
+  ParamLayout layout;
+  const Shape x = Shape::row_major({2, 4});
+  Status st = onnx_param_layout(x, Shape::row_major({2, 2}), 1, -2, &layout);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidBlockSize);
+  EXPECT_NE(st.message().find("block_size = -2"), std::string::npos) << st.message();
+  st = onnx_param_layout(x, Shape::row_major({4}), 2, 0, &layout);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidAxis);
+  EXPECT_NE(st.message().find("axis = 2"), std::string::npos) << st.message();
+  // ceil(dims[axis] / block_size) without overflow for the largest block size.
+  st = onnx_param_layout(x, Shape::row_major({2, 1}), 1, INT64_MAX, &layout);
+  ASSERT_TRUE(st.is_ok()) << st.message();
+  EXPECT_EQ(layout, blocked_layout(1, INT64_MAX));
+}
+
 INSTANTIATE_TEST_SUITE_P(Opsets, Onnx, testing::ValuesIn(variants()), variant_name);
 
 }  // namespace

@@ -434,6 +434,50 @@ inline Status resolve_layout(const QParamsView& params, const Shape& shape, Reso
   return Status::ok();
 }
 
+/// The parameter layout an ONNX QuantizeLinear / DequantizeLinear node
+/// describes (opset 21), from its input's shape, its y_scale's shape (the
+/// zero point has the same) and its `axis` (default 1) and `block_size`
+/// (default 0) attributes, with ONNX Runtime's rules: without a block size,
+/// a scalar or one-element 1-D scale is per tensor and a 1-D scale of
+/// dims[axis] is per axis; with one, the scale has the input's rank and
+/// dimensions except along the axis, where it has ceil(dims[axis] /
+/// block_size). Any other shape is an error naming both shapes and the one
+/// expected (ORT refuses a [4, 1] scale for x [2, 4], block 2 on axis 1,
+/// though it has as many values as [2, 2]). Shapes are ONNX's, row-major;
+/// the layout applies to `input`.
+inline Status onnx_param_layout(const Shape& input, const Shape& scale, int axis, std::int64_t block_size,
+                                ParamLayout* out) {
+  EIGENQ_RETURN_IF_ERROR(check_shape(input));
+  EIGENQ_RETURN_IF_ERROR(check_shape(scale));
+  if (block_size < 0)
+    return detail::error(StatusCode::kInvalidBlockSize, "block_size = ", block_size, " must be >= 0 (0: none)");
+  const bool one_value = scale.rank == 0 || (scale.rank == 1 && scale[0] == 1);
+  if (block_size == 0 && one_value) {
+    *out = per_tensor_layout();
+    return Status::ok();
+  }
+  const int a = normalize_axis(axis, input.rank);
+  if (a < 0)
+    return detail::error(StatusCode::kInvalidAxis, "axis = ", axis, " is out of range for rank ", input.rank,
+                         " (input ", detail::dims_text(input), ", y_scale ", detail::dims_text(scale), ")");
+  Shape expected = Shape::row_major({input[a]});
+  if (block_size > 0) {
+    expected = input;
+    // ceil(dims[axis] / block_size), which dims[axis] + block_size - 1 could overflow.
+    expected.dims[a] = input[a] / block_size + (input[a] % block_size != 0);
+  }
+  bool same = scale.rank == expected.rank;
+  for (int d = 0; same && d < scale.rank; ++d) same = scale[d] == expected[d];
+  if (!same)
+    return detail::error(StatusCode::kShapeMismatch, "y_scale shape ", detail::dims_text(scale), " does not fit input ",
+                         detail::dims_text(input), " with axis ", axis,
+                         block_size > 0 ? detail::make_message(" and block_size ", block_size) : std::string(),
+                         ": expected ", detail::dims_text(expected),
+                         block_size > 0 ? std::string() : std::string(" (per axis), or a scalar or [1] (per tensor)"));
+  *out = block_size > 0 ? blocked_layout(a, block_size) : per_axis_layout(a);
+  return Status::ok();
+}
+
 /// Validates `params` for a tensor of `shape` stored as Q and resolves the
 /// axis. Checks, in order: the range, the axis, the block size, the
 /// parameter count, then every scale and zero point. `Scaling` is how the
