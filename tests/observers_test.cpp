@@ -90,6 +90,9 @@ void expect_bits(const std::vector<float>& got, const std::vector<float>& want, 
     EXPECT_EQ(bits(got[k]), bits(want[k])) << what << "[" << k << "] " << got[k] << " vs " << want[k];
 }
 
+// The observer's eps: the case's, or PyTorch's default.
+float eps_of(const golden::Case& c) { return c.has("eps") ? c.real("eps") : kScaleEpsilon; }
+
 template <class Q>
 void run_min_max_case(const golden::Case& c, const Data& d) {
   const std::string kind = c.text("observer");
@@ -104,9 +107,9 @@ void run_min_max_case(const golden::Case& c, const Data& d) {
     expect_golden_qparams(c, observer);
   };
   if (kind == "minmax" || kind == "per_channel")
-    run(MinMaxObserver<Q>(layout, range, sym));
+    run(MinMaxObserver<Q>(layout, range, sym, eps_of(c)));
   else
-    run(MovingAverageMinMaxObserver<Q>(layout, range, sym, c.real("c")));
+    run(MovingAverageMinMaxObserver<Q>(layout, range, sym, c.real("c"), eps_of(c)));
 }
 
 TEST(ObserversPyTorch, MinMaxAndMovingAverageBitExact) {
@@ -121,7 +124,9 @@ TEST(ObserversPyTorch, MinMaxAndMovingAverageBitExact) {
     else
       run_min_max_case<std::uint8_t>(c, d);
     ++checked[kind];
+    if (c.has("eps")) ++checked["eps"];
   }
+  EXPECT_GE(checked["eps"], 144);
   EXPECT_GE(checked["minmax"], 20);
   EXPECT_GE(checked["moving_average"], 40);
   EXPECT_GE(checked["per_channel"], 60);
@@ -134,7 +139,7 @@ bool run_histogram_case(const golden::Case& c, const Data& d) {
   const Symmetry sym = c.text("qscheme") == "symmetric" ? Symmetry::kSymmetric : Symmetry::kAffine;
   HistogramOptions options;
   options.bounds = HistogramBounds::kTorch113;
-  HistogramObserver<Q> o(range, sym, options);
+  HistogramObserver<Q> o(range, sym, options, eps_of(c));
   for (int b = 0; b < d.batches; ++b) {
     const Status s = o.observe(d.batch(b), d.shape);
     if (!s.is_ok()) {

@@ -24,6 +24,7 @@ Fields:
             row-major), batches (their number), x (all batches, concatenated)
   min, max  min_val, max_val after the last batch (lists per channel)
   scale, zp calculate_qparams()
+  eps       the observer's eps argument (float32) when not PyTorch's default
   histogram: bins, l2_min, l2_max (the searched range), hist_index and
             hist_value (the non-zero bins of the final histogram)
 """
@@ -75,6 +76,8 @@ def batches_for(rng, kind, shape, count):
             x = -rng.uniform(0.5, 2.0 + b, shape)
         elif kind == "zeros":
             x = np.zeros(shape)
+        elif kind == "tiny":  # a range of about 0.05 * (b + 1): below some eps values
+            x = rng.uniform(-0.02, 0.03, shape) * (b + 1)
         elif kind == "dead_channel":
             x = rng.normal(0.0, 1.0 + b, shape)
             x[..., 1] = 0.0 if len(shape) > 1 else x[..., 1]
@@ -84,9 +87,11 @@ def batches_for(rng, kind, shape, count):
     return out
 
 
-def make_observer(kind, dtype, qscheme, reduce_range, custom, c, axis):
+def make_observer(kind, dtype, qscheme, reduce_range, custom, c, axis, eps=None):
     per_channel = kind in ("per_channel", "moving_average_per_channel")
     kwargs = dict(dtype=DTYPES[dtype], qscheme=QSCHEMES[(qscheme, per_channel)], reduce_range=reduce_range)
+    if eps is not None:
+        kwargs.update(eps=eps)
     if custom:
         kwargs.update(quant_min=custom[0], quant_max=custom[1])
     if kind == "minmax":
@@ -118,9 +123,9 @@ def main():
                    x=floats(np.concatenate([d.ravel() for d in data])))
         return datasets[key][0]
 
-    def case(kind, dtype, qscheme, data, shape, reduce_range=False, custom=None, c=None, axis=None):
+    def case(kind, dtype, qscheme, data, shape, reduce_range=False, custom=None, c=None, axis=None, eps=None):
         name = dataset(data, shape)
-        o = make_observer(kind, dtype, qscheme, reduce_range, custom, c, axis)
+        o = make_observer(kind, dtype, qscheme, reduce_range, custom, c, axis, eps)
         for x in data:
             o(torch.from_numpy(x.copy()))
         scale, zp = o.calculate_qparams()
@@ -130,7 +135,8 @@ def main():
                       custom=int(custom is not None), c=None if c is None else hexfloat(c), axis=axis,
                       data=name,
                       min=floats(o.min_val.reshape(-1).numpy()), max=floats(o.max_val.reshape(-1).numpy()),
-                      scale=floats(scale.numpy()), zp=ints(zp.numpy()))
+                      scale=floats(scale.numpy()), zp=ints(zp.numpy()),
+                      eps=None if eps is None else hexfloat(float(o.eps.item())))
         if kind == "histogram":
             l2_min, l2_max = o._non_linear_param_search()
             hist = o.histogram.numpy()
@@ -181,6 +187,19 @@ def main():
         for dtype, qscheme, reduce_range in (("quint8", "affine", False), ("qint8", "symmetric", False),
                                              ("qint8", "affine", True)):
             case("histogram", dtype, qscheme, data, shape, reduce_range)
+
+    # The eps argument (the smallest scale chosen), on ranges narrower and
+    # wider than it. Its own generator, so the cases above keep their values.
+    eps_rng = np.random.default_rng(20261207)
+    for data_kind, shape in (("tiny", (2, 3, 5)), ("mixed", (2, 3, 5)), ("zeros", (2, 3, 5))):
+        data = batches_for(eps_rng, data_kind, shape, 3)
+        for eps in (2.0 ** -10, 1e-3, 0.05, 1e-30):
+            for dtype, qscheme in (("qint8", "affine"), ("quint8", "affine"), ("qint8", "symmetric")):
+                case("minmax", dtype, qscheme, data, shape, eps=eps)
+                case("moving_average", dtype, qscheme, data, shape, c=0.25, eps=eps)
+                case("per_channel", dtype, qscheme, data, shape, axis=1, eps=eps)
+                case("moving_average_per_channel", dtype, qscheme, data, shape, c=0.25, axis=1, eps=eps)
+            case("histogram", "quint8", "affine", data, shape, eps=eps)
     w.save()
 
 
