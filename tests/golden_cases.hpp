@@ -157,7 +157,7 @@ Outcome run_storage(const QuantCase& c, const Shape& shape, const QParams& param
 template <class T, class N, Path P>
 Outcome run_packed(const QuantCase& c, const Shape& shape, const QParams& params) {
   Outcome out;
-  const std::size_t n = static_cast<std::size_t>(shape.size()), bytes = packed_size(shape.size());
+  const std::size_t n = static_cast<std::size_t>(shape.size()), bytes = packed_bytes<T>(shape.size());
   PackedQuantizer<T, N, P> qz;
   const Status st = PackedQuantizer<T, N, P>::create(shape, params, &qz);
   EXPECT_TRUE(st.is_ok()) << c.name << ": " << st.message();
@@ -182,7 +182,7 @@ Outcome run_packed(const QuantCase& c, const Shape& shape, const QParams& params
   return out;
 }
 
-/// Runs one case with preset N on path P in the given layout. 4-bit types
+/// Runs one case with preset N on path P in the given layout. Sub-byte types
 /// run through the packed API.
 template <class N, Path P>
 Outcome run_case(const QuantCase& c, Layout layout) {
@@ -197,6 +197,8 @@ Outcome run_case(const QuantCase& c, Layout layout) {
   if (t == "int32") return run_storage<std::int32_t, N, P>(c, shape, params);
   if (t == "int4") return run_packed<Int4, N, P>(c, shape, params);
   if (t == "uint4") return run_packed<UInt4, N, P>(c, shape, params);
+  if (t == "int2") return run_packed<Int2, N, P>(c, shape, params);
+  if (t == "uint2") return run_packed<UInt2, N, P>(c, shape, params);
   ADD_FAILURE() << c.name << ": unknown type " << t;
   return {};
 }

@@ -1,7 +1,9 @@
-// Packed 4-bit storage: nibble order and padding, round trips at every
-// length, guards after the packed buffer, and equality with unpacked int8 /
-// uint8 quantization for every scheme, layout and compiled path (per-axis
-// along the packed dimension included, where runs start on odd elements).
+// Packed sub-byte storage (4-bit and 2-bit): value order and padding, round
+// trips at every length, guards after the packed buffer, equality with
+// unpacked int8 / uint8 quantization for every scheme, layout and compiled
+// path (per-axis along the packed dimension included, where runs start inside
+// a byte), and PyTorch 1.13's quint4x2 / quint2x4 bytes
+// (tests/data/pytorch_subbyte.txt, from tests/conformance/gen_pytorch_subbyte.py).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +14,7 @@
 
 #include "eigenq/packed.hpp"
 #include "eigenq/qparams.hpp"
+#include "golden_cases.hpp"
 
 namespace eigenq {
 namespace {
@@ -51,6 +54,34 @@ TEST(Pack, SpansStartingOnOddElementsKeepTheirNeighbours) {
   std::int8_t back[5];
   unpack<Int4>(packed, 3, 5, back);
   EXPECT_TRUE(same_bytes(back, b, 5));
+}
+
+TEST(Pack, TwoBitsFourPerByteLowBitsFirst) {
+  // PyTorch quint2x4: [0, 1, 2, 3] -> 0 | 1 << 2 | 2 << 4 | 3 << 6 = 228.
+  const std::uint8_t u[] = {0, 1, 2, 3, 3, 2};
+  std::uint8_t packed[2] = {0xFF, 0xFF};
+  pack<UInt2>(u, packed, 0, 6);
+  clear_padding<UInt2>(packed, 6);
+  EXPECT_EQ(packed[0], 228);
+  EXPECT_EQ(packed[1], 0x0B);  // 3 | 2 << 2, padding bits zero
+  const std::int8_t v[] = {-2, -1, 0, 1, -2};
+  std::uint8_t p2[2] = {0, 0};
+  pack<Int2>(v, p2, 0, 5);
+  EXPECT_EQ(p2[0], 0x4E);  // 2 | 3 << 2 | 0 << 4 | 1 << 6
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(unpack_at<Int2>(p2, i), v[i]) << i;
+  // A span starting in the middle of a byte keeps its neighbours.
+  std::uint8_t p3[3] = {0, 0, 0};
+  const std::uint8_t a[] = {1, 2, 3}, c[] = {3, 3, 1, 0, 2, 1, 1};
+  pack<UInt2>(a, p3, 0, 3);
+  pack<UInt2>(c, p3, 3, 7);
+  const std::uint8_t all[] = {1, 2, 3, 3, 3, 1, 0, 2, 1, 1};
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(unpack_at<UInt2>(p3, i), all[i]) << i;
+  std::uint8_t back[7];
+  unpack<UInt2>(p3, 3, 7, back);
+  EXPECT_TRUE(same_bytes(back, c, 7));
+  EXPECT_EQ(packed_bytes<UInt2>(9), 3u);
+  EXPECT_EQ(packed_bytes<Int2>(8), 2u);
+  EXPECT_EQ(packed_bytes<Int2>(0), 0u);
 }
 
 TEST(Pack, SizeIsHalfRoundedUp) {
@@ -130,12 +161,12 @@ void packed_equals_unpacked() {
   std::mt19937 rng(99);
   for (const Scheme& sc : schemes()) {
     const QParams params = random_params<T>(sc.g, sc.shape, sc.axis, sc.block, rng);
-    const std::size_t n = static_cast<std::size_t>(sc.shape.size()), bytes = packed_size(sc.shape.size());
+    const std::size_t n = static_cast<std::size_t>(sc.shape.size()), bytes = packed_bytes<T>(sc.shape.size());
     const std::vector<float> x = random_floats(n, rng);
     const std::string what = std::string(T::name()) + " " + granularity_name(sc.g) + " n=" + std::to_string(n) +
                              " axis=" + std::to_string(sc.axis) + " " + path_name(P);
 
-    // Unpacked reference: the scalar int8/uint8 quantizer with the 4-bit range.
+    // Unpacked reference: the scalar int8/uint8 quantizer with T's range.
     Quantizer<U, DefaultNumerics, Path::kScalar> ref(sc.shape, params);
     std::vector<U> q(n);
     ref.quantize(x.data(), q.data());
@@ -148,8 +179,8 @@ void packed_equals_unpacked() {
     for (std::size_t i = 0; i < kGuardBytes; ++i) ASSERT_EQ(packed[bytes + i], kGuard) << what << ": overrun";
     for (std::size_t i = 0; i < n; ++i)
       ASSERT_EQ(unpack_at<T>(packed.data(), static_cast<std::int64_t>(i)), q[i]) << what << " element " << i;
-    if (n & 1) {
-      EXPECT_EQ(packed[bytes - 1] >> 4, 0) << what << ": padding nibble";
+    if (const std::size_t used = n % kPerByte<T> * T::kBits; used != 0) {
+      EXPECT_EQ(packed[bytes - 1] >> used, 0) << what << ": padding bits";
     }
 
     // Dequantize from packed == dequantize of the unpacked values.
@@ -159,7 +190,7 @@ void packed_equals_unpacked() {
     EXPECT_TRUE(same_bytes(y0.data(), y1.data(), n * sizeof(float))) << what;
     for (std::size_t i = n; i < y1.size(); ++i) ASSERT_EQ(y1[i], 1234.5f) << what << ": overrun";
 
-    // Fake-quantize with the 4-bit range == dequantize(quantize(x)).
+    // Fake-quantize with T's range == dequantize(quantize(x)).
     std::vector<float> f(n);
     std::vector<std::uint8_t> mask(n);
     qz.fake_quantize_mask(x.data(), f.data(), mask.data());
@@ -179,6 +210,40 @@ TEST(PackedQuantizer, Int4EqualsUnpackedScalar) { packed_equals_unpacked<Int4, P
 TEST(PackedQuantizer, UInt4EqualsUnpackedScalar) { packed_equals_unpacked<UInt4, Path::kScalar>(); }
 TEST(PackedQuantizer, Int4EqualsUnpackedBestPath) { packed_equals_unpacked<Int4, kBestPath>(); }
 TEST(PackedQuantizer, UInt4EqualsUnpackedBestPath) { packed_equals_unpacked<UInt4, kBestPath>(); }
+TEST(PackedQuantizer, Int2EqualsUnpackedScalar) { packed_equals_unpacked<Int2, Path::kScalar>(); }
+TEST(PackedQuantizer, UInt2EqualsUnpackedScalar) { packed_equals_unpacked<UInt2, Path::kScalar>(); }
+TEST(PackedQuantizer, Int2EqualsUnpackedBestPath) { packed_equals_unpacked<Int2, kBestPath>(); }
+TEST(PackedQuantizer, UInt2EqualsUnpackedBestPath) { packed_equals_unpacked<UInt2, kBestPath>(); }
+
+TEST(PackedQuantizer, MatchesPyTorchQuint4x2AndQuint2x4) {
+  const auto cases = golden::load_quant_cases("pytorch_subbyte.txt");
+  ASSERT_GT(cases.size(), 100u);
+  // PyTorch 1.13 rounds with an int64 conversion that sends x / s >= 2^63
+  // (1e30 here) to qmin; eigenq saturates it to qmax (conformance_pytorch_test
+  // lists this departure for every storage type).
+  golden::Departures departures;
+  int departed = 0;
+  for (const golden::QuantCase& c : cases)
+    for (std::size_t i = 0; c.op == "quantize" && i < c.x.size(); ++i)
+      if (c.x[i] / c.params.scale[0] >= 0x1p63f) {
+        departures[c.name].insert(i);
+        EXPECT_EQ(c.yq[i], c.params.range.qmin) << c.name << " element " << i;
+        ++departed;
+      }
+  EXPECT_EQ(departed, 12);
+  std::map<std::string, int> types;
+  for (const golden::QuantCase& c : cases) {
+    for (Layout layout : {Layout::kRowMajor, Layout::kColMajor}) {
+      golden::compare(c, golden::run_case<Path::kScalar>(c, layout, "pytorch"), "scalar", departures);
+      golden::compare(c, golden::run_case<kBestPath>(c, layout, "pytorch"), path_name(kBestPath), departures);
+    }
+    ++types[c.type + " " + c.op + (c.has_packed ? " packed" : "")];
+  }
+  EXPECT_EQ(types["uint4 quantize packed"], 42);
+  EXPECT_EQ(types["uint2 quantize packed"], 42);
+  EXPECT_EQ(types["uint4 dequantize"], 42);
+  EXPECT_EQ(types["uint2 dequantize"], 42);
+}
 
 TEST(PackedQuantizer, RoundTripsEveryValueAtEveryLength) {
   for (std::int64_t n = 0; n <= 70; ++n) {

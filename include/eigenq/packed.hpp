@@ -1,23 +1,26 @@
 #pragma once
 /// \file
-/// Packed 4-bit storage: int4 [-8, 7] and uint4 [0, 15], two values per
-/// byte, element 2i in the low nibble and element 2i+1 in the high nibble
-/// (ONNX int4/uint4, PyTorch quint4x2). A tensor of n elements takes
-/// (n + 1) / 2 bytes; when n is odd the last high nibble is written as zero.
+/// Packed sub-byte storage: int4 [-8, 7] and uint4 [0, 15] two values per
+/// byte, element 2i in the low nibble (ONNX int4/uint4, PyTorch quint4x2);
+/// int2 [-2, 1] and uint2 [0, 3] four per byte, element 4i in the low two
+/// bits (PyTorch quint2x4). A tensor of n elements takes
+/// `packed_bytes<T>(n)` bytes; the unused bits of a partial last byte are
+/// written as zero.
 ///
 ///     eigenq::PackedQuantizer<eigenq::Int4> qz(shape, QParams::blocked(1, 32, scales, {}, Int4::range()));
-///     std::vector<std::uint8_t> packed(eigenq::packed_size(shape.size()));
+///     std::vector<std::uint8_t> packed(qz.packed_bytes());
 ///     qz.quantize(x, packed.data());
 ///     qz.dequantize(packed.data(), y);
 ///
 /// The element layout and the portable packing are in packing.hpp. Each run
 /// of the scheme (the same runs `Quantizer` uses) is quantized chunk by
-/// chunk into a small stack buffer of int8/uint8 with the 4-bit range, then
-/// packed a vector at a time (kernels.hpp); dequantize unpacks a chunk and
-/// runs the int8/uint8 kernel. Every scheme and axis therefore comes from
-/// the run machinery, per-axis along the packed (fastest) dimension
-/// included: runs may start on an odd element, and the packing writes that
-/// element's nibble without disturbing its neighbour.
+/// chunk into a small stack buffer of int8/uint8 with T's range, then
+/// packed (4-bit: a vector at a time, kernels.hpp; 2-bit: the portable
+/// loop); dequantize unpacks a chunk and runs the int8/uint8 kernel. Every
+/// scheme and axis therefore comes from the run machinery, per-axis along
+/// the packed (fastest) dimension included: runs may start inside a byte,
+/// and the packing writes those elements without disturbing their
+/// neighbours.
 
 #include <cstddef>
 #include <cstdint>
@@ -30,12 +33,12 @@
 
 namespace eigenq {
 
-/// A parameter set validated against a shape, applied to packed 4-bit
-/// buffers. The range must lie inside T's ([-8, 7] or [0, 15]); a narrower
-/// one (e.g. [-7, 7]) is allowed. Applying never checks, allocates or throws.
+/// A parameter set validated against a shape, applied to packed sub-byte
+/// buffers. The range must lie inside T's ([-8, 7], [0, 15], [-2, 1] or
+/// [0, 3]); a narrower one (e.g. [-7, 7]) is allowed. Applying never checks, allocates or throws.
 template <class T, class N = DefaultNumerics, Path P = kBestPath>
 class PackedQuantizer {
-  static_assert(is_packed4_v<T>, "T must be Int4 or UInt4");
+  static_assert(is_packed_v<T>, "T must be Int4, UInt4, Int2 or UInt2");
 
  public:
   using Storage = T;
@@ -63,8 +66,8 @@ class PackedQuantizer {
 
   const Shape& shape() const { return inner_.shape(); }
   std::int64_t size() const { return inner_.size(); }
-  /// Bytes of the packed buffer: (size() + 1) / 2.
-  std::size_t packed_bytes() const { return packed_size(size()); }
+  /// Bytes of the packed buffer: ceil(size() / values per byte).
+  std::size_t packed_bytes() const { return eigenq::packed_bytes<T>(size()); }
   const QParamsView& params() const { return inner_.params(); }
   Range range() const { return inner_.range(); }
   /// The same parameters applied to unpacked int8/uint8 storage.
@@ -78,7 +81,7 @@ class PackedQuantizer {
   void dequantize(const std::uint8_t* packed, float* y) const {
     with_kernels<P>([&](auto k) { decltype(k)::template dequantize_packed<T>(inner_.resolved(), packed, y); });
   }
-  /// y = dequantize(quantize(x)) with the 4-bit range; y may alias x. The
+  /// y = dequantize(quantize(x)) with T's range; y may alias x. The
   /// same as the unpacked fake-quantize: no packed buffer is involved.
   void fake_quantize(const float* x, float* y) const { inner_.fake_quantize(x, y); }
   /// fake_quantize and the STE mask in one pass.

@@ -4,8 +4,11 @@
 ///
 /// - 4-bit values: int4 [-8, 7] and uint4 [0, 15], two per byte, element 2i
 ///   in the low nibble and element 2i+1 in the high nibble (ONNX int4/uint4,
-///   PyTorch quint4x2). n elements take (n + 1) / 2 bytes; when n is odd the
-///   last high nibble is zero.
+///   PyTorch quint4x2).
+/// - 2-bit values: int2 [-2, 1] and uint2 [0, 3], four per byte, element 4i
+///   in the low two bits (PyTorch quint2x4).
+/// - n values take ceil(n / per byte) bytes (`packed_bytes<T>(n)`); the
+///   unused high bits of a partial last byte are zero.
 /// - STE masks packed one bit per element: element i is bit i % 8 of byte
 ///   i / 8, least significant bit first.
 ///
@@ -22,11 +25,12 @@
 namespace eigenq {
 
 // ---------------------------------------------------------------------------
-// 4-bit values
+// Sub-byte values
 
 /// Signed 4-bit storage: values in [-8, 7], unpacked into int8.
 struct Int4 {
   using Unpacked = std::int8_t;
+  static constexpr int kBits = 4;
   static constexpr Range range() { return {-8, 7}; }
   static constexpr const char* name() { return "int4"; }
 };
@@ -34,71 +38,123 @@ struct Int4 {
 /// Unsigned 4-bit storage: values in [0, 15], unpacked into uint8.
 struct UInt4 {
   using Unpacked = std::uint8_t;
+  static constexpr int kBits = 4;
   static constexpr Range range() { return {0, 15}; }
   static constexpr const char* name() { return "uint4"; }
 };
 
+/// Signed 2-bit storage: values in [-2, 1], unpacked into int8.
+struct Int2 {
+  using Unpacked = std::int8_t;
+  static constexpr int kBits = 2;
+  static constexpr Range range() { return {-2, 1}; }
+  static constexpr const char* name() { return "int2"; }
+};
+
+/// Unsigned 2-bit storage: values in [0, 3], unpacked into uint8 (PyTorch
+/// quint2x4).
+struct UInt2 {
+  using Unpacked = std::uint8_t;
+  static constexpr int kBits = 2;
+  static constexpr Range range() { return {0, 3}; }
+  static constexpr const char* name() { return "uint2"; }
+};
+
 template <class T>
 constexpr bool is_packed4_v = std::is_same_v<T, Int4> || std::is_same_v<T, UInt4>;
+template <class T>
+constexpr bool is_packed2_v = std::is_same_v<T, Int2> || std::is_same_v<T, UInt2>;
+/// The sub-byte storage types: Int4, UInt4, Int2, UInt2.
+template <class T>
+constexpr bool is_packed_v = is_packed4_v<T> || is_packed2_v<T>;
 
+/// Values per byte of T.
+template <class T>
+constexpr std::int64_t kPerByte = 8 / T::kBits;
+
+/// Bytes needed for n packed values of T.
+template <class T>
+constexpr std::size_t packed_bytes(std::int64_t n) {
+  static_assert(is_packed_v<T>, "T must be Int4, UInt4, Int2 or UInt2");
+  return n > 0 ? static_cast<std::size_t>(n / kPerByte<T> + (n % kPerByte<T> != 0)) : 0;
+}
 /// Bytes needed for n packed 4-bit values.
-constexpr std::size_t packed_size(std::int64_t n) { return n > 0 ? static_cast<std::size_t>(n / 2 + (n & 1)) : 0; }
+constexpr std::size_t packed_size(std::int64_t n) { return packed_bytes<Int4>(n); }
 
-/// Element i of a packed buffer, sign-extended for Int4.
+namespace detail {
+/// The low kBits of a byte's field, sign-extended for a signed T.
+template <class T>
+constexpr typename T::Unpacked from_field(unsigned field) {
+  constexpr unsigned kSign = 1u << (T::kBits - 1);
+  if constexpr (std::is_signed_v<typename T::Unpacked>)
+    return static_cast<typename T::Unpacked>(static_cast<int>(field ^ kSign) -
+                                             static_cast<int>(kSign));  // e.g. 8..15 -> -8..-1
+  else
+    return static_cast<typename T::Unpacked>(field);
+}
+template <class T>
+constexpr unsigned kFieldMask = (1u << T::kBits) - 1;
+}  // namespace detail
+
+/// Element i of a packed buffer, sign-extended for the signed types.
 template <class T>
 inline typename T::Unpacked unpack_at(const std::uint8_t* packed, std::int64_t i) {
-  static_assert(is_packed4_v<T>, "T must be Int4 or UInt4");
-  const unsigned nibble = (static_cast<unsigned>(packed[i >> 1]) >> ((i & 1) * 4)) & 0xFu;
-  if constexpr (std::is_same_v<T, Int4>)
-    return static_cast<std::int8_t>(static_cast<int>(nibble ^ 8u) - 8);  // 8..15 -> -8..-1
-  else
-    return static_cast<std::uint8_t>(nibble);
+  static_assert(is_packed_v<T>, "T must be Int4, UInt4, Int2 or UInt2");
+  const int shift = static_cast<int>(i % kPerByte<T>) * T::kBits;
+  return detail::from_field<T>((static_cast<unsigned>(packed[i / kPerByte<T>]) >> shift) & detail::kFieldMask<T>);
 }
 
-/// Writes element i of a packed buffer, keeping the other nibble of its byte.
-/// The value is assumed in range; only its low four bits are stored.
+/// Writes element i of a packed buffer, keeping the other values of its
+/// byte. The value is assumed in range; only its low kBits are stored.
 template <class T>
 inline void pack_at(std::uint8_t* packed, std::int64_t i, typename T::Unpacked v) {
-  const int shift = static_cast<int>(i & 1) * 4;
-  std::uint8_t& byte = packed[i >> 1];
-  byte = static_cast<std::uint8_t>((byte & ~(0xFu << shift)) | ((static_cast<unsigned>(v) & 0xFu) << shift));
+  const int shift = static_cast<int>(i % kPerByte<T>) * T::kBits;
+  std::uint8_t& byte = packed[i / kPerByte<T>];
+  byte = static_cast<std::uint8_t>((byte & ~(detail::kFieldMask<T> << shift)) |
+                                   ((static_cast<unsigned>(v) & detail::kFieldMask<T>) << shift));
 }
 
 /// Packs n values into elements [at, at + n) of a packed buffer. Bytes that
-/// lie wholly inside the span are written without being read; a nibble that
+/// lie wholly inside the span are written without being read; a value that
 /// shares its byte with an element outside the span is written alone.
 template <class T>
 void pack(const typename T::Unpacked* v, std::uint8_t* packed, std::int64_t at, std::int64_t n) {
+  constexpr std::int64_t kPer = kPerByte<T>;
   std::int64_t i = 0;
-  if (n > 0 && (at & 1)) pack_at<T>(packed, at, v[i++]);  // leading high nibble
-  std::uint8_t* out = packed + ((at + i) >> 1);
-  for (; i + 1 < n; i += 2)
-    *out++ = static_cast<std::uint8_t>((static_cast<unsigned>(v[i]) & 0xFu) |
-                                       ((static_cast<unsigned>(v[i + 1]) & 0xFu) << 4));
-  if (i < n) pack_at<T>(packed, at + i, v[i]);  // trailing low nibble
+  for (; i < n && (at + i) % kPer != 0; ++i) pack_at<T>(packed, at + i, v[i]);  // leading part of a byte
+  std::uint8_t* out = packed + (at + i) / kPer;
+  for (; i + kPer <= n; i += kPer) {
+    unsigned byte = 0;
+    for (std::int64_t k = 0; k < kPer; ++k)
+      byte |= (static_cast<unsigned>(v[i + k]) & detail::kFieldMask<T>) << (k * T::kBits);
+    *out++ = static_cast<std::uint8_t>(byte);
+  }
+  for (; i < n; ++i) pack_at<T>(packed, at + i, v[i]);  // trailing part of a byte
 }
 
-/// Unpacks elements [at, at + n) of a packed buffer: whole bytes two values
-/// at a time (a loop the compiler vectorizes), odd ends one nibble each.
+/// Unpacks elements [at, at + n) of a packed buffer: whole bytes at a time
+/// (a loop the compiler vectorizes), partial ends one value each.
 template <class T>
 void unpack(const std::uint8_t* packed, std::int64_t at, std::int64_t n, typename T::Unpacked* v) {
-  using U = typename T::Unpacked;
+  constexpr std::int64_t kPer = kPerByte<T>;
   std::int64_t i = 0;
-  if (n > 0 && (at & 1)) v[i++] = unpack_at<T>(packed, at);  // leading high nibble
-  const std::uint8_t* in = packed + ((at + i) >> 1);
-  const std::int64_t pairs = (n - i) / 2;
-  for (std::int64_t j = 0; j < pairs; ++j) {
+  for (; i < n && (at + i) % kPer != 0; ++i) v[i] = unpack_at<T>(packed, at + i);  // leading part of a byte
+  const std::uint8_t* in = packed + (at + i) / kPer;
+  const std::int64_t bytes = (n - i) / kPer;
+  for (std::int64_t j = 0; j < bytes; ++j) {
     const unsigned b = in[j];
-    if constexpr (std::is_same_v<T, Int4>) {  // sign-extend each nibble: (x ^ 8) - 8
-      v[i + 2 * j] = static_cast<U>(static_cast<int>((b & 0xFu) ^ 8u) - 8);
-      v[i + 2 * j + 1] = static_cast<U>(static_cast<int>((b >> 4) ^ 8u) - 8);
-    } else {
-      v[i + 2 * j] = static_cast<U>(b & 0xFu);
-      v[i + 2 * j + 1] = static_cast<U>(b >> 4);
-    }
+    for (std::int64_t k = 0; k < kPer; ++k)
+      v[i + kPer * j + k] = detail::from_field<T>((b >> (k * T::kBits)) & detail::kFieldMask<T>);
   }
-  i += 2 * pairs;
-  if (i < n) v[i] = unpack_at<T>(packed, at + i);  // trailing low nibble
+  i += kPer * bytes;
+  for (; i < n; ++i) v[i] = unpack_at<T>(packed, at + i);  // trailing part of a byte
+}
+
+/// Zeroes the unused high bits of the last byte of n packed values.
+template <class T>
+void clear_padding(std::uint8_t* packed, std::int64_t n) {
+  const int used = static_cast<int>(n % kPerByte<T>) * T::kBits;
+  if (used != 0) packed[n / kPerByte<T>] &= static_cast<std::uint8_t>((1u << used) - 1);
 }
 
 // ---------------------------------------------------------------------------

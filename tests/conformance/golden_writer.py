@@ -7,13 +7,13 @@ very bits the engine produced. Shared by the generators in this folder.
 Fields of a quantization case (the C++ runner in tests/golden_cases.hpp):
   op       quantize | dequantize | fake_quantize
   preset   pytorch | onnx | tflite | tensorflow | tensorflow_vars
-  type     int8 | uint8 | int16 | int32 | int4 | uint4   (storage)
+  type     int8 | uint8 | int16 | uint16 | int32 | int4 | uint4 | int2 | uint2   (storage)
   scheme   per_tensor | per_axis | blocked | per_element
   shape    row-major dimensions; axis, block for per_axis / blocked
   qmin, qmax, scale, zp
   x        float input (quantize, fake_quantize) or q integer input (dequantize)
   y        the engine's output; mask: the engine's STE mask (0/1), if any
-  packed   the engine's packed 4-bit bytes, if any
+  packed   the engine's packed sub-byte bytes, if any
 """
 import math
 

@@ -117,14 +117,32 @@ struct TensorOps {
   }
 
   // -------------------------------------------------------------------------
-  // Packed 4-bit storage (packing.hpp): each run quantized chunk by chunk
-  // into a stack buffer, then packed (dequantize: unpacked, then
-  // dequantized). Runs may start on an odd element.
+  // Packed sub-byte storage (packing.hpp): each run quantized chunk by
+  // chunk into a stack buffer, then packed (dequantize: unpacked, then
+  // dequantized). Runs may start inside a byte. 4-bit values are packed a
+  // vector at a time, 2-bit ones by the portable loop.
 
   static constexpr std::int64_t kPackChunk = 512;
 
-  /// packed = pack(quantize(x)) with T's unpacked type; the padding nibble
-  /// of an odd-sized tensor is zero.
+  template <class T>
+  EIGENQ_ALWAYS_INLINE static void pack_values(const typename T::Unpacked* v, std::uint8_t* packed, std::int64_t at,
+                                               std::int64_t n) {
+    if constexpr (T::kBits == 4)
+      RunOps::pack_nibbles<T>(v, packed, at, n);
+    else
+      eigenq::pack<T>(v, packed, at, n);
+  }
+  template <class T>
+  EIGENQ_ALWAYS_INLINE static void unpack_values(const std::uint8_t* packed, std::int64_t at, std::int64_t n,
+                                                 typename T::Unpacked* v) {
+    if constexpr (T::kBits == 4)
+      RunOps::unpack_nibbles<T>(packed, at, n, v);
+    else
+      eigenq::unpack<T>(packed, at, n, v);
+  }
+
+  /// packed = pack(quantize(x)) with T's unpacked type; the unused bits of
+  /// a partial last byte are zero.
   template <class T, class N>
   static void quantize_packed(const ResolvedParams& r, const float* x, std::uint8_t* packed) {
     using U = typename T::Unpacked;
@@ -135,11 +153,10 @@ struct TensorOps {
         const std::int64_t m = n - k < kPackChunk ? n - k : kPackChunk;
         RunOps::quantize<U, N>(x + at + k, chunk, static_cast<std::size_t>(m),
                                src.advanced(static_cast<std::size_t>(k)), range);
-        RunOps::pack_nibbles<T>(chunk, packed, at + k, m);
+        pack_values<T>(chunk, packed, at + k, m);
       }
     });
-    const std::int64_t size = r.size();
-    if (size & 1) packed[size >> 1] &= 0x0F;
+    clear_padding<T>(packed, r.size());
   }
 
   template <class T>
@@ -149,7 +166,7 @@ struct TensorOps {
       U chunk[kPackChunk];
       for (std::int64_t k = 0; k < n; k += kPackChunk) {
         const std::int64_t m = n - k < kPackChunk ? n - k : kPackChunk;
-        RunOps::unpack_nibbles<T>(packed, at + k, m, chunk);
+        unpack_values<T>(packed, at + k, m, chunk);
         RunOps::dequantize<U>(chunk, y + at + k, static_cast<std::size_t>(m),
                               src.advanced(static_cast<std::size_t>(k)));
       }
