@@ -16,6 +16,7 @@
 
 #include "eigenq/groupwise.hpp"
 #include "eigenq/packed.hpp"
+#include "eigenq/stored.hpp"
 
 namespace eigenq {
 namespace {
@@ -238,6 +239,90 @@ TEST(Groupwise, RefusesScalesBeyondFloat16) {
   EXPECT_NE(st.message().find("float16"), std::string::npos) << st.message();
   EXPECT_TRUE((choose_groupwise_qparams<std::int8_t>(w.data(), Shape::row_major({2, 32}), {1, 0}, &p).code() ==
                StatusCode::kInvalidBlockSize));
+}
+
+// Scales and zero points in their stored formats, read directly: the same
+// parameters as their float32 / int32 widening, bytes equal after packing.
+TEST(StoredParams, EveryFormatQuantizesAsItsWidening) {
+  std::mt19937 rng(5);
+  const std::vector<float> w = weights(6, 80, rng);
+  const Shape shape = Shape::row_major({6, 80});
+  QParams p;  // affine uint4 groups of 32 (the last one ragged), float16-exact scales
+  ASSERT_TRUE((choose_groupwise_qparams<std::uint8_t>(
+                   w.data(), shape, {1, 32, UInt4::range(), Symmetry::kAffine, ScaleStorage::kFloat16}, &p)
+                   .is_ok()));
+  const std::size_t n = p.scale.size();
+  const std::vector<std::uint16_t> f16 = to_half(p.scale);
+  std::vector<std::uint16_t> bf16(n);  // the bfloat16 of each scale, and the float it stands for
+  std::vector<float> bf16_scale(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, &p.scale[i], 4);
+    bf16[i] = static_cast<std::uint16_t>(bits >> 16);
+    bf16_scale[i] = bits_to_float(bits & 0xFFFF0000u);
+  }
+  std::vector<std::uint8_t> zp_u8(n), zp_u4(packed_bytes<UInt4>(static_cast<std::int64_t>(n)), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    zp_u8[i] = static_cast<std::uint8_t>(p.zero_point[i]);
+    pack_at<UInt4>(zp_u4.data(), static_cast<std::int64_t>(i), zp_u8[i]);
+  }
+  struct Form {
+    ScaleFormat scale_format;
+    const void* scale;
+    ZeroPointFormat zp_format;
+    const void* zp;
+    std::vector<float> want_scale;
+    std::vector<std::int32_t> want_zp;
+  };
+  const std::vector<std::int32_t> zeros(n, 0);
+  const std::vector<Form> forms = {
+      {ScaleFormat::kFloat32, p.scale.data(), ZeroPointFormat::kInt32, p.zero_point.data(), p.scale, p.zero_point},
+      {ScaleFormat::kFloat16, f16.data(), ZeroPointFormat::kUInt8, zp_u8.data(), p.scale, p.zero_point},
+      {ScaleFormat::kFloat16, f16.data(), ZeroPointFormat::kUInt4, zp_u4.data(), p.scale, p.zero_point},
+      {ScaleFormat::kBFloat16, bf16.data(), ZeroPointFormat::kUInt4, zp_u4.data(), bf16_scale, p.zero_point},
+      {ScaleFormat::kFloat16, f16.data(), ZeroPointFormat::kNone, nullptr, p.scale, zeros},
+  };
+  for (const Form& f : forms) {
+    SCOPED_TRACE(static_cast<int>(f.scale_format) * 10 + static_cast<int>(f.zp_format));
+    const StoredParamsView stored{blocked_layout(1, 32), f.scale_format, f.scale, f.zp_format, f.zp, n, UInt4::range()};
+    QParams wide;
+    ASSERT_TRUE(widen(stored, &wide).is_ok());
+    EXPECT_EQ(wide.scale, f.want_scale);
+    EXPECT_EQ(wide.zero_point, f.want_zp);
+    PackedQuantizer<UInt4> from_stored;
+    ASSERT_TRUE(PackedQuantizer<UInt4>::create(shape, stored, &from_stored).is_ok());
+    const PackedQuantizer<UInt4> from_wide(shape, QParams::blocked(1, 32, f.want_scale, f.want_zp, UInt4::range()));
+    std::vector<std::uint8_t> a(from_stored.packed_bytes()), b(from_wide.packed_bytes());
+    from_stored.quantize(w.data(), a.data());
+    from_wide.quantize(w.data(), b.data());
+    EXPECT_EQ(a, b);
+    Quantizer<std::uint8_t> unpacked;
+    ASSERT_TRUE(Quantizer<std::uint8_t>::create(shape, stored, &unpacked).is_ok());
+  }
+  EXPECT_EQ(stored_bytes(ZeroPointFormat::kUInt4, n), zp_u4.size());
+  EXPECT_EQ(stored_bytes(ScaleFormat::kBFloat16, n), 2 * n);
+  EXPECT_EQ(stored_bytes(ZeroPointFormat::kNone, n), 0u);
+}
+
+TEST(StoredParams, BadValuesAreNamedAfterWidening) {
+  const std::uint16_t f16[] = {0x3C00, 0x7C00};  // 1.0, +inf
+  const std::int8_t zp[] = {0, -3};
+  const StoredParamsView stored{per_axis_layout(0),        ScaleFormat::kFloat16, f16, ZeroPointFormat::kInt8, zp, 2,
+                                Range::full<std::int8_t>()};
+  Quantizer<std::int8_t> q;
+  Status st = Quantizer<std::int8_t>::create(Shape::row_major({2, 3}), stored, &q);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidScale);
+  EXPECT_NE(st.message().find("scale[1] = inf"), std::string::npos) << st.message();
+  StoredParamsView null_zp = stored;
+  null_zp.zero_point = nullptr;
+  st = Quantizer<std::int8_t>::create(Shape::row_major({2, 3}), null_zp, &q);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("zero_point is a null pointer"), std::string::npos) << st.message();
+  // A 4-bit range outside Int4's is refused before anything is widened.
+  PackedQuantizer<Int4> p4;
+  StoredParamsView wide_range = stored;
+  wide_range.range = Range::full<std::int8_t>();
+  EXPECT_EQ(PackedQuantizer<Int4>::create(Shape::row_major({2, 3}), wide_range, &p4).code(), StatusCode::kInvalidRange);
 }
 
 }  // namespace

@@ -19,4 +19,5 @@
 #include "requantize.hpp"  // IWYU pragma: export
 #include "scheme.hpp"      // IWYU pragma: export
 #include "status.hpp"      // IWYU pragma: export
+#include "stored.hpp"      // IWYU pragma: export
 #include "version.hpp"     // IWYU pragma: export

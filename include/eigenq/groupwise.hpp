@@ -14,8 +14,8 @@
 ///     eigenq::PackedQuantizer<eigenq::Int4> qz(shape, p);         // or Quantizer<int8_t>
 ///     std::vector<uint16_t> stored = eigenq::to_half(p.scale);     // exact
 ///
-/// float16 conversion here is portable and rounds to nearest, ties to even,
-/// as F16C's vcvtps2ph and ARM's fcvt do under the default rounding mode.
+/// The float16 conversions (float_to_half, half_to_float) and parameters in
+/// their stored formats are in stored.hpp.
 
 #include <algorithm>
 #include <cmath>
@@ -25,66 +25,9 @@
 
 #include "params.hpp"
 #include "qparams.hpp"
+#include "stored.hpp"
 
 namespace eigenq {
-
-// ---------------------------------------------------------------------------
-// float16 (IEEE binary16)
-
-/// The binary16 bits of x, rounded to nearest, ties to even. Overflow gives
-/// infinity, NaN stays a (quiet) NaN with its sign, tiny values become
-/// subnormal or zero.
-inline std::uint16_t float_to_half(float x) {
-  std::uint32_t f;
-  std::memcpy(&f, &x, sizeof f);
-  const std::uint32_t sign = (f >> 16) & 0x8000u;
-  const std::uint32_t abs = f & 0x7FFFFFFFu;
-  if (abs >= 0x7F800000u)  // inf or NaN: keep the top mantissa bits, force quiet
-    return static_cast<std::uint16_t>(sign | 0x7C00u | (abs > 0x7F800000u ? 0x200u | ((abs >> 13) & 0x3FFu) : 0u));
-  if (abs >= 0x477FF000u) return static_cast<std::uint16_t>(sign | 0x7C00u);  // rounds to >= 65520: inf
-  const int exponent = static_cast<int>(abs >> 23) - 127;
-  if (exponent < -25) return static_cast<std::uint16_t>(sign);  // below half the smallest subnormal: 0
-  // Mantissa with the implicit bit, shifted to half precision; `shift` bits
-  // are dropped and rounded (normal halves drop 13, subnormals more).
-  const std::uint32_t mantissa = (abs & 0x7FFFFFu) | 0x800000u;
-  const int shift = exponent < -14 ? 13 + (-14 - exponent) : 13;
-  std::uint32_t half = mantissa >> shift;
-  const std::uint32_t rest = mantissa & ((1u << shift) - 1), tie = 1u << (shift - 1);
-  if (rest > tie || (rest == tie && (half & 1u))) ++half;                        // a carry into the exponent is correct
-  if (exponent >= -14) half += static_cast<std::uint32_t>(exponent + 14) << 10;  // (exp+15) - 1 for the implicit bit
-  return static_cast<std::uint16_t>(sign | half);
-}
-
-/// The float value of binary16 bits (exact: every half is a float).
-inline float half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  const std::uint32_t exponent = (h >> 10) & 0x1Fu, mantissa = h & 0x3FFu;
-  std::uint32_t f;
-  if (exponent == 0x1F) {
-    f = sign | 0x7F800000u | (mantissa << 13);
-  } else if (exponent != 0) {
-    f = sign | ((exponent + 112) << 23) | (mantissa << 13);
-  } else {  // zero or subnormal: mantissa * 2^-24, exact in float
-    const float v = static_cast<float>(mantissa) * 0x1p-24f;
-    std::memcpy(&f, &v, sizeof f);
-    f |= sign;
-  }
-  float out;
-  std::memcpy(&out, &f, sizeof out);
-  return out;
-}
-
-inline std::vector<std::uint16_t> to_half(const std::vector<float>& v) {
-  std::vector<std::uint16_t> out(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) out[i] = float_to_half(v[i]);
-  return out;
-}
-
-inline std::vector<float> from_half(const std::vector<std::uint16_t>& v) {
-  std::vector<float> out(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) out[i] = half_to_float(v[i]);
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // Group-wise parameters

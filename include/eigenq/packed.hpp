@@ -56,6 +56,11 @@ class PackedQuantizer {
     EIGENQ_RETURN_IF_ERROR(check(params.range));
     return Quantizer<Unpacked, N, P>::create(shape, std::move(params), &out->inner_);
   }
+  /// Parameters in their stored form (stored.hpp), widened once here.
+  static Status create(const Shape& shape, const StoredParamsView& stored, PackedQuantizer* out) {
+    EIGENQ_RETURN_IF_ERROR(check(stored.range));
+    return Quantizer<Unpacked, N, P>::create(shape, stored, &out->inner_);
+  }
   /// Throws `eigenq::Error` naming the bad value.
   PackedQuantizer(const Shape& shape, const QParamsView& params) {
     detail::raise_if_error(create(shape, params, this));

@@ -12,6 +12,7 @@
 
 #include "kernels.hpp"
 #include "params.hpp"
+#include "stored.hpp"
 
 namespace eigenq {
 /// A parameter set validated against a shape: apply it to any number of
@@ -52,6 +53,14 @@ class Quantizer {
     q.prepare();
     *out = std::move(q);  // a moved vector keeps its buffer, so the views stay valid
     return Status::ok();
+  }
+
+  /// Parameters in their stored form (float16 / bfloat16 scales, narrow or
+  /// absent zero points: stored.hpp), widened once here.
+  static Status create(const Shape& shape, const StoredParamsView& stored, Quantizer* out) {
+    QParams params;
+    EIGENQ_RETURN_IF_ERROR(widen(stored, &params));
+    return create(shape, std::move(params), out);
   }
 
   /// Throws `eigenq::Error` naming the bad value.
