@@ -464,7 +464,7 @@ inline Status onnx_param_layout(const Shape& input, const Shape& scale, int axis
   if (block_size > 0) {
     expected = input;
     // ceil(dims[axis] / block_size), which dims[axis] + block_size - 1 could overflow.
-    expected.dims[a] = input[a] / block_size + (input[a] % block_size != 0);
+    expected.dims[static_cast<std::size_t>(a)] = input[a] / block_size + (input[a] % block_size != 0);
   }
   bool same = scale.rank == expected.rank;
   for (int d = 0; same && d < scale.rank; ++d) same = scale[d] == expected[d];

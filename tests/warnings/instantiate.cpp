@@ -10,9 +10,12 @@ template class Quantizer<std::int8_t, presets::pytorch>;
 template class Quantizer<std::uint8_t, presets::onnx>;
 template class Quantizer<std::int16_t, presets::tflite>;
 template class Quantizer<std::int32_t, presets::tensorflow>;
+template class Quantizer<std::uint16_t, presets::onnx>;
 template class Quantizer<std::int8_t, presets::tensorflow_vars, Path::kScalar>;
 template class PackedQuantizer<Int4>;
 template class PackedQuantizer<UInt4, presets::onnx>;
+template class PackedQuantizer<Int2>;
+template class PackedQuantizer<UInt2, presets::onnx>;
 template class Requantizer<std::int8_t, GemmlowpRounding>;
 template class Requantizer<std::uint8_t, SingleRounding, std::int16_t>;
 template class Requantizer<std::int16_t, TvmUpward, std::int8_t>;
@@ -42,7 +45,9 @@ template class SteOp<presets::onnx>;
   template class Quantizer<std::uint8_t, presets::onnx, P>;                   \
   template class Quantizer<std::int16_t, presets::tflite, P>;                 \
   template class Quantizer<std::int32_t, presets::tensorflow, P>;             \
+  template class Quantizer<std::uint16_t, presets::onnx, P>;                  \
   template class PackedQuantizer<Int4, presets::pytorch, P>;                  \
+  template class PackedQuantizer<UInt2, presets::pytorch, P>;                 \
   template class PackedQuantizer<UInt4, presets::onnx, P>;                    \
   template class Requantizer<std::int8_t, GemmlowpRounding, std::int32_t, P>; \
   template class Requantizer<std::uint8_t, SingleRounding, std::int16_t, P>;  \
