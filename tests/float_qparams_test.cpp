@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "eigenq/float_qparams.hpp"
+#include "eigenq/packing.hpp"
 #include "golden.hpp"
 
 namespace eigenq {
@@ -66,6 +67,22 @@ TEST(FloatQParams, MatchesPyTorch113) {
         ASSERT_TRUE(dequantize_float_qparams(q.data(), y.data(), l.shape, p.view()).is_ok());
         const std::vector<float> deq = c.floats("deq");
         for (std::size_t i = 0; i < y.size(); ++i) ASSERT_TRUE(same_bits(y[i], deq[i])) << "element " << i;
+      } else if (op == "quantize_packed") {
+        const FloatQParams p = params_of(c, l.axis);
+        const std::vector<std::int64_t> want = c.ints("packed");
+        std::vector<std::uint8_t> packed(want.size() + 4, 0xA5);
+        std::vector<float> y(x.size());
+        if (c.text("type") == "uint4") {
+          ASSERT_TRUE(quantize_float_qparams_packed<UInt4>(x.data(), packed.data(), l.shape, p.view()).is_ok());
+          ASSERT_TRUE(dequantize_float_qparams_packed<UInt4>(packed.data(), y.data(), l.shape, p.view()).is_ok());
+        } else {
+          ASSERT_TRUE(quantize_float_qparams_packed<UInt2>(x.data(), packed.data(), l.shape, p.view()).is_ok());
+          ASSERT_TRUE(dequantize_float_qparams_packed<UInt2>(packed.data(), y.data(), l.shape, p.view()).is_ok());
+        }
+        for (std::size_t i = 0; i < want.size(); ++i) ASSERT_EQ(packed[i], want[i]) << "byte " << i;
+        for (std::size_t i = want.size(); i < packed.size(); ++i) ASSERT_EQ(packed[i], 0xA5) << "overrun";
+        const std::vector<float> deq = c.floats("deq");
+        for (std::size_t i = 0; i < y.size(); ++i) ASSERT_TRUE(same_bits(y[i], deq[i])) << "element " << i;
       } else if (op == "fake_quantize") {
         const FloatQParams p = params_of(c, l.axis);
         const auto precision = c.text("zp_dtype") == "half" ? ZeroPointPrecision::kHalf : ZeroPointPrecision::kFloat;
@@ -89,9 +106,11 @@ TEST(FloatQParams, MatchesPyTorch113) {
         }
       }
     }
-    ++checked[op + (c.has("zp_dtype") ? "_" + c.text("zp_dtype") : "")];
+    ++checked[op + (c.has("zp_dtype") ? "_" + c.text("zp_dtype") : c.has("type") ? "_" + c.text("type") : "")];
   }
   EXPECT_EQ(checked["quantize"], 5);
+  EXPECT_EQ(checked["quantize_packed_uint4"], 5);
+  EXPECT_EQ(checked["quantize_packed_uint2"], 5);
   EXPECT_EQ(checked["fake_quantize_float"], 15);
   EXPECT_EQ(checked["fake_quantize_half"], 15);
   EXPECT_EQ(checked["observer"], 10);

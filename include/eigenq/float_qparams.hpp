@@ -24,11 +24,13 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
 
 #include "numerics.hpp"
+#include "packing.hpp"
 #include "params.hpp"
 #include "qparams.hpp"
 #include "runs.hpp"
@@ -122,6 +124,16 @@ Status resolve_float_qparams(const FloatQParamsView& p, const Shape& shape, bool
   return Status::ok();
 }
 
+/// A range inside sub-byte storage T.
+template <class T>
+Status check_packed_range(Range range) {
+  const Range limit = T::range();
+  if (range.qmin < limit.qmin || range.qmax > limit.qmax)
+    return error(StatusCode::kInvalidRange, "range [", range.qmin, ", ", range.qmax, "] is outside ", T::name(), " [",
+                 limit.qmin, ", ", limit.qmax, "]");
+  return Status::ok();
+}
+
 /// fn(element, parameter) for every element, run by run.
 template <class Fn>
 void for_each_element(const ResolvedParams& r, Fn&& fn) {
@@ -155,6 +167,40 @@ Status dequantize_float_qparams(const Q* q, float* y, const Shape& shape, const 
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"q", q}, {"y", y}}));
   detail::for_each_element(
       r, [&](std::size_t i, std::size_t k) { y[i] = float_zp::dequantize(q[i], p.scale[k], p.zero_point[k]); });
+  return Status::ok();
+}
+
+/// packed = pack(quantize(x)) with float zero points into 4-bit or 2-bit
+/// storage (torch.quantize_per_channel to quint4x2 / quint2x4 with float
+/// qparams: embedding-bag weights); the range must lie inside T's.
+template <class T>
+Status quantize_float_qparams_packed(const float* x, std::uint8_t* packed, const Shape& shape,
+                                     const FloatQParamsView& p) {
+  static_assert(is_packed_v<T>, "T must be Int4, UInt4, Int2 or UInt2");
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_float_qparams<typename T::Unpacked>(p, shape, false, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_packed_range<T>(p.range));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"packed", packed}}));
+  std::memset(packed, 0, packed_bytes<T>(shape.size()));
+  detail::for_each_element(r, [&](std::size_t i, std::size_t k) {
+    const std::int32_t q = float_zp::quantize(x[i], p.scale[k], p.zero_point[k], p.range);
+    pack_at<T>(packed, static_cast<std::int64_t>(i), static_cast<typename T::Unpacked>(q));
+  });
+  return Status::ok();
+}
+
+/// y = dequantize(unpack(packed)) with float zero points.
+template <class T>
+Status dequantize_float_qparams_packed(const std::uint8_t* packed, float* y, const Shape& shape,
+                                       const FloatQParamsView& p) {
+  static_assert(is_packed_v<T>, "T must be Int4, UInt4, Int2 or UInt2");
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_float_qparams<typename T::Unpacked>(p, shape, false, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_packed_range<T>(p.range));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"packed", packed}, {"y", y}}));
+  detail::for_each_element(r, [&](std::size_t i, std::size_t k) {
+    y[i] = float_zp::dequantize(unpack_at<T>(packed, static_cast<std::int64_t>(i)), p.scale[k], p.zero_point[k]);
+  });
   return Status::ok();
 }
 

@@ -7,6 +7,8 @@ Run with a Python that has torch 1.13 (Debian's python3-torch):
 Cases (`op=`):
   quantize       torch.quantize_per_channel with float zero points (quint8):
                  int_repr() in y, dequantize() in deq
+  quantize_packed  the same to quint4x2 / quint2x4 (type uint4 / uint2):
+                 the packed bytes of int_repr() in packed
   fake_quantize  torch.fake_quantize_per_channel_affine with a float32
                  (zp_dtype=float) or float16 (zp_dtype=half) zero point
   observer       PerChannelMinMaxObserver(qscheme=per_channel_affine_float_qparams):
@@ -67,6 +69,17 @@ def main():
                                        torch.quint8)
         w.case(name, op="quantize", shape=ints(shape), axis=axis, qmin=0, qmax=255, scale=floats(scale),
                zp=floats(zp), x=floats(x), y=ints(q.int_repr().numpy()), deq=floats(q.dequantize().numpy()))
+        for type_name, dtype, bits in (("uint4", torch.quint4x2, 4), ("uint2", torch.quint2x4, 2)):
+            name = f"quantize_{type_name}_{tag}"
+            rng = np.random.default_rng(zlib.crc32(name.encode()))
+            qmax = (1 << bits) - 1
+            scale, zp = params(rng, c, 0, qmax, scale_zero=c > 2)
+            x = inputs(rng, shape, axis, scale, zp, specials)
+            q = torch.quantize_per_channel(torch.from_numpy(x), torch.from_numpy(scale), torch.from_numpy(zp), axis,
+                                           dtype)
+            w.case(name, op="quantize_packed", type=type_name, shape=ints(shape), axis=axis, qmin=0, qmax=qmax,
+                   scale=floats(scale), zp=floats(zp), x=floats(x), packed=ints(q.int_repr().numpy()),
+                   deq=floats(q.dequantize().numpy()))
         for zp_dtype in ("float", "half"):
             for qmin, qmax in ((0, 255), (-128, 127), (0, 15)):
                 name = f"fake_quantize_{tag}_{zp_dtype}_{qmin}_{qmax}"
