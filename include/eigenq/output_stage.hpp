@@ -265,13 +265,14 @@ class OutputStage {
     EIGENQ_RETURN_IF_ERROR(expand(q.scale, q.scale ? n : 0, "scales", &s.scale_));
     EIGENQ_RETURN_IF_ERROR(expand(v.offset, v.offset ? v.offset_count : 0, "offsets", &s.offset_));
     EIGENQ_RETURN_IF_ERROR(expand(v.weight_zero_point, v.weight_zero_point ? v.weight_zero_point_count : 0,
-                                  "weight zero points", &s.weight_zero_point_));
+                                  "weight zero points", &s.negated_zero_point_));
     s.asymmetric_ =
-        std::any_of(s.weight_zero_point_.begin(), s.weight_zero_point_.end(), [](std::int32_t z) { return z != 0; });
+        std::any_of(s.negated_zero_point_.begin(), s.negated_zero_point_.end(), [](std::int32_t z) { return z != 0; });
+    for (std::int32_t& z : s.negated_zero_point_) z = wrapping_mul(z, -1);  // the per-row term is -zw * input_sums
     s.args_ = q.args();
     s.tile_rows_ = C > 0 && C <= kTile ? kTile / C : 1;
     if (s.axis_ == 1 && C > 0 && s.tile_rows_ > 1) {  // repeat the row's parameters over kTile elements
-      for (auto* a : {&s.multiplier_, &s.shift_, &s.offset_, &s.weight_zero_point_}) repeat(a, s.tile_rows_);
+      for (auto* a : {&s.multiplier_, &s.shift_, &s.offset_, &s.negated_zero_point_}) repeat(a, s.tile_rows_);
       repeat(&s.scale_, s.tile_rows_);
     }
     *out = std::move(s);
@@ -421,11 +422,15 @@ class OutputStage {
             const std::size_t p = static_cast<std::size_t>(c0);
             const RequantAligned src = aligned(p);
             const std::int32_t* offset = offset_.data() + p;
-            if (rows_term) {
-              for (std::int64_t j = 0; j < n; ++j) {
-                const std::size_t pj = p + static_cast<std::size_t>(j);
-                const std::int64_t row = m + (tile_rows_ > 1 ? j / C : 0);
-                buffer[j] = wrapping_add(offset_[pj], wrapping_mul(-weight_zero_point_[pj], input_sums[row]));
+            if (rows_term) {  // offset - zw * input_sums[row], one row's segment at a time
+              const std::int64_t segment = tile_rows_ > 1 ? C : n;
+              const std::int32_t* o = offset_.data() + p;
+              const std::int32_t* z = negated_zero_point_.data() + p;
+              for (std::int64_t j0 = 0; j0 < n; j0 += segment) {
+                const std::uint32_t sum = static_cast<std::uint32_t>(input_sums[m + j0 / segment]);
+                for (std::int64_t j = j0; j < j0 + segment; ++j)
+                  buffer[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(o[j]) +
+                                                        static_cast<std::uint32_t>(z[j]) * sum);
               }
               offset = buffer;
             }
@@ -440,7 +445,7 @@ class OutputStage {
           const std::size_t ci = static_cast<std::size_t>(c);
           const std::int32_t* ac = acc + c * Pn;
           Out* yc = y + c * Pn;
-          if (!rows_term || weight_zero_point_[ci] == 0) {
+          if (!rows_term || negated_zero_point_[ci] == 0) {
             const RequantBroadcast src{multiplier_[ci], shift_[ci], scale_[ci]};
             K::template requantize_offset<Rule>(ac, yc, static_cast<std::size_t>(Pn), src, offset_[ci], args);
             continue;
@@ -451,8 +456,10 @@ class OutputStage {
           const RequantAligned src{multiplier, shift, scale};
           for (std::int64_t p0 = 0; p0 < Pn; p0 += kTile) {
             const std::int64_t n = std::min(kTile, Pn - p0);
+            const std::uint32_t o = static_cast<std::uint32_t>(offset_[ci]);
+            const std::uint32_t z = static_cast<std::uint32_t>(negated_zero_point_[ci]);
             for (std::int64_t j = 0; j < n; ++j)
-              buffer[j] = wrapping_add(offset_[ci], wrapping_mul(-weight_zero_point_[ci], input_sums[p0 + j]));
+              buffer[j] = static_cast<std::int32_t>(o + z * static_cast<std::uint32_t>(input_sums[p0 + j]));
             K::template requantize_offset<Rule>(ac + p0, yc + p0, static_cast<std::size_t>(n), src,
                                                 static_cast<const std::int32_t*>(buffer), args);
           }
@@ -482,7 +489,7 @@ class OutputStage {
   bool asymmetric_ = false;
   RequantizeArgs args_;
   // Per channel, repeated tile_rows_ times when the columns are channels.
-  std::vector<std::int32_t> multiplier_, shift_, offset_, weight_zero_point_;
+  std::vector<std::int32_t> multiplier_, shift_, offset_, negated_zero_point_;  // the last: -zw[c]
   std::vector<float> scale_;
 };
 
