@@ -54,10 +54,12 @@ enum class Activation { kNone, kRelu, kRelu6 };
 /// CalculateActivationRangeQuantized computes it: ReLU raises qmin to the
 /// zero point; ReLU6 also lowers qmax to zp + round(6.0f / scale), the
 /// division in float32 and the rounding half away from zero (TfLiteRound).
-/// XNNPACK's qs8 operators take output_min / output_max computed the same
-/// way by their callers; ONNX has no fused activation (QLinearConv is
-/// followed by a separate Relu / Clip, which ORT's QDQ fusion turns into
-/// the same range).
+/// XNNPACK's qs8 operators take output_min / output_max from their callers.
+/// ONNX has no fused activation: ONNX Runtime removes a Relu / Clip before
+/// QuantizeLinear only when the output range already contains it
+/// (ReluQuantTransformer, ClipQuantFusion), else runs it in float, which
+/// bounds the output at zp + nearbyint(6 / scale), half to even: the same
+/// bound except when 6 / scale is a tie.
 inline Range activation_range(Activation activation, float output_scale, std::int32_t output_zero_point, Range range) {
   if (activation == Activation::kNone) return range;
   range.qmin = std::max(range.qmin, output_zero_point);
