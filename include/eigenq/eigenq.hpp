@@ -12,6 +12,7 @@
 #include "npy.hpp"            // IWYU pragma: export
 #include "numerics.hpp"       // IWYU pragma: export
 #include "observers.hpp"      // IWYU pragma: export
+#include "output_stage.hpp"   // IWYU pragma: export
 #include "packed.hpp"         // IWYU pragma: export
 #include "params.hpp"         // IWYU pragma: export
 #include "presets.hpp"        // IWYU pragma: export

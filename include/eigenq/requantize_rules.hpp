@@ -275,6 +275,27 @@ inline std::int32_t requantize(In x, std::int32_t multiplier, std::int32_t shift
 }
 
 // ---------------------------------------------------------------------------
+// The output stage of a quantized layer (output_stage.hpp)
+
+/// a + b modulo 2^32: the int32 addition of every engine's output stage
+/// (ORT's MLAS, TFLite, gemmlowp, XNNPACK add the bias and the zero-point
+/// corrections to the accumulator in int32 without saturating, so an
+/// overflow wraps on every CPU they run on).
+inline std::int32_t wrapping_add(std::int32_t a, std::int32_t b) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+}
+
+/// The fused output stage on one accumulator: requantize(acc + offset), the
+/// sum wrapped to int32 (`wrapping_add`), no input zero point (it is folded
+/// into the offset), then the rule and the clamp of `requantize`.
+template <class Rule>
+inline std::int32_t requantize_offset(std::int32_t acc, std::int32_t offset, std::int32_t multiplier,
+                                      std::int32_t shift, float scale, const RequantizeArgs& args) {
+  const RequantizeArgs a{0, args.output_zero_point, args.range};
+  return requantize<Rule>(wrapping_add(acc, offset), multiplier, shift, scale, a);
+}
+
+// ---------------------------------------------------------------------------
 // Parameter sources
 
 /// One multiplier for a whole run.
@@ -304,6 +325,14 @@ struct RequantAligned {
     return {multiplier ? multiplier + n : nullptr, shift ? shift + n : nullptr, scale ? scale + n : nullptr};
   }
 };
+
+/// The output stage's additive term beside a multiplier source: one int32
+/// for a broadcast run, an array aligned with the run for an aligned one.
+template <class Src>
+using RequantOffset = std::conditional_t<std::is_same_v<Src, RequantAligned>, const std::int32_t*, std::int32_t>;
+
+inline std::int32_t offset_at(std::int32_t offset, std::size_t) { return offset; }
+inline std::int32_t offset_at(const std::int32_t* offset, std::size_t i) { return offset[i]; }
 
 // ---------------------------------------------------------------------------
 // Parameter sets

@@ -22,6 +22,9 @@ template class Requantizer<std::int16_t, TvmUpward, std::int8_t>;
 template class Requantizer<std::int8_t, TvmToNearest, std::uint8_t>;
 template class Requantizer<std::int8_t, Fp32Rounding>;
 template class Requantizer<std::uint8_t, GemmlowpRounding, std::int32_t, Path::kScalar>;
+template class OutputStage<std::int8_t, GemmlowpRounding>;
+template class OutputStage<std::uint8_t, Fp32Rounding>;
+template class OutputStage<std::int8_t, TvmToNearest, Path::kScalar>;
 template class FakeQuantSTE<presets::pytorch>;
 template class FakeQuantSTE<presets::tensorflow, Path::kScalar>;
 template class LearnableFakeQuant<presets::pytorch>;
@@ -54,6 +57,8 @@ template class SteOp<presets::onnx>;
   template class Requantizer<std::int16_t, TvmUpward, std::int8_t, P>;        \
   template class Requantizer<std::int8_t, TvmToNearest, std::uint8_t, P>;     \
   template class Requantizer<std::int8_t, Fp32Rounding, std::int32_t, P>;     \
+  template class OutputStage<std::int8_t, SingleRounding, P>;                 \
+  template class OutputStage<std::uint8_t, Fp32Rounding, P>;                  \
   template class FakeQuantSTE<presets::pytorch, P>;                           \
   template class LearnableFakeQuant<presets::pytorch, P>;                     \
   template class LearnableFakeQuant<presets::tensorflow_vars, P>;

@@ -102,6 +102,21 @@ struct RunOps {
     }
   }
 
+  /// y[i] = requantize_offset(x[i], offset[i]) under Rule: the fused output
+  /// stage (output_stage.hpp); `offset` is one int32 for a broadcast source,
+  /// an array aligned with the run for an aligned one.
+  template <class Rule, class Out, class Src>
+  static void requantize_offset(const std::int32_t* x, Out* y, std::size_t n, Src p, RequantOffset<Src> offset,
+                                const RequantizeArgs& args) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if constexpr (Rule::kFixedPoint)
+        y[i] = static_cast<Out>(
+            eigenq::requantize_offset<Rule>(x[i], offset_at(offset, i), p.multiplier_at(i), p.shift_at(i), 0.0f, args));
+      else
+        y[i] = static_cast<Out>(eigenq::requantize_offset<Rule>(x[i], offset_at(offset, i), 0, 0, p.scale_at(i), args));
+    }
+  }
+
   /// Elements [at, at + n) of a packed 4-bit buffer (packing.hpp).
   template <class T>
   static void pack_nibbles(const typename T::Unpacked* v, std::uint8_t* packed, std::int64_t at, std::int64_t n) {

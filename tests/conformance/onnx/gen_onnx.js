@@ -1,5 +1,5 @@
-// Golden files tests/data/onnx_opset{13,19,21}.txt and onnx_param_shapes.txt,
-// from ONNX Runtime.
+// Golden files tests/data/onnx_opset{13,19,21}.txt, onnx_param_shapes.txt and
+// onnx_qlinear.txt, from ONNX Runtime.
 //
 //     cd tests/conformance/onnx && npm install --ignore-scripts && node gen_onnx.js
 //
@@ -10,7 +10,9 @@
 // they reach the operator with their exact ONNX types. ORT cannot hand
 // 4-bit tensors to JavaScript, so int4/uint4 outputs go through a Cast to
 // int8 inside the model, and 4-bit dequantize inputs are initializers
-// (packed, element 2i in the low nibble).
+// (packed, element 2i in the low nibble). onnx_qlinear.txt holds whole
+// quantized layers: QLinearMatMul and QLinearConv models, their integer
+// inputs and ORT's outputs.
 //
 // Output format: tests/conformance/golden_writer.py. Per-element parameters
 // are ONNX's blocked form with block_size 1 (scale of the tensor's shape).
@@ -76,6 +78,8 @@ const valueInfo = (name, type, dims) =>
   Buffer.concat([str(1, name), msg(2, [msg(1, [int(1, T[type]), msg(2, dims.map((d) => msg(1, [int(1, d)])))])])]);
 // AttributeProto: name=1, i=3, type=20 (INT=2)
 const intAttr = (name, v) => Buffer.concat([str(1, name), int(3, v), int(20, 2)]);
+// ints=8, type INTS=7
+const intsAttr = (name, vs) => Buffer.concat([str(1, name), ...vs.map((v) => int(8, v)), int(20, 7)]);
 // NodeProto: input=1, output=2, name=3, op_type=4, attribute=5
 const node = (op, inputs, outputs, attrs) =>
   Buffer.concat([...inputs.map((s) => str(1, s)), ...outputs.map((s) => str(2, s)), str(3, op), str(4, op),
@@ -425,9 +429,103 @@ async function generateParamShapes() {
   console.log(`wrote ${shapes.length} cases to ${file}`);
 }
 
+// ---------------------------------------------------------------------------
+// Whole quantized layers: QLinearMatMul and QLinearConv (opset 13), each on
+// fixed integer inputs, their output as ORT computes it. tests/data/onnx_qlinear.txt.
+
+const TYPED = { int8: Int8Array, uint8: Uint8Array, int32: Int32Array };
+const randints = (n, [lo, hi]) => Array.from({ length: n }, () => randint(lo, hi));
+
+// A layer case: x [M, K] times w [K, N] (matmul) or x [1, Cin, H, W] with
+// w [Cout, Cin, kH, kW], pads 1 (conv). Weight scales and zero points per
+// tensor or per output channel.
+// opts.ties: power-of-two scales, s_x * s_w[c] / s_y = 2^-2 or 2^-3 exactly,
+// and inputs within 4 of their zero points, so that one accumulator in four
+// or eight lands on a tie (ORT rounds it half to even).
+function makeLayer(name, op, xtype, wtype, perChannel, dims, opts = {}) {
+  const channels = op === "matmul" ? dims.N : dims.Cout;
+  const wcount = perChannel ? channels : 1;
+  let xScale = fround(2 ** (random() * 2 - 7)), yScale = fround(2 ** (random() * 2 - 5));
+  let wScale = Array.from({ length: wcount }, () => fround(2 ** (random() * 2 - 8)));
+  if (opts.ties) {
+    xScale = 2 ** -6;
+    yScale = 2 ** -9;
+    wScale = Array.from({ length: wcount }, (_, c) => 2 ** (-5 - (c % 2)));
+  }
+  const xzp = xtype === "uint8" ? randint(100, 150) : randint(-20, 20);
+  const wzp = Array.from({ length: wcount }, () => (wtype === "uint8" ? randint(100, 150) : 0));
+  const yzp = xtype === "uint8" ? randint(100, 150) : randint(-20, 20);
+  const xdims = op === "matmul" ? [dims.M, dims.K] : [1, dims.Cin, dims.H, dims.W];
+  const wdims = op === "matmul" ? [dims.K, dims.N] : [dims.Cout, dims.Cin, 3, 3];
+  const wrange = wtype === "uint8" ? [0, 255] : [-127, 127];
+  const near = (zp) => [zp - 4, zp + 4];
+  const c = { name, op, xtype, wtype, perChannel, xdims, wdims, xScale, yScale, wScale, xzp, wzp, yzp,
+              x: randints(product(xdims), opts.ties ? near(xzp) : RANGE[xtype]),
+              w: randints(product(wdims), opts.ties ? near(wzp[0]) : wrange) };
+  if (op === "conv") c.bias = randints(channels, opts.ties ? [-40, 40] : [-20000, 20000]);
+  return c;
+}
+
+async function runLayer(c) {
+  const pdims = c.perChannel ? [c.wScale.length] : [];
+  const inits = [tensor("x_scale", "float", [], [c.xScale]), tensor("x_zp", c.xtype, [], [c.xzp]),
+                 tensor("w", c.wtype, c.wdims, c.w), tensor("w_scale", "float", pdims, c.wScale),
+                 tensor("w_zp", c.wtype, pdims, c.wzp), tensor("y_scale", "float", [], [c.yScale]),
+                 tensor("y_zp", c.xtype, [], [c.yzp])];
+  const inputs = ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp"];
+  let n, ydims;
+  if (c.op === "matmul") {
+    ydims = [c.xdims[0], c.wdims[1]];
+    n = node("QLinearMatMul", inputs, ["y"], []);
+  } else {
+    inits.push(tensor("bias", "int32", [c.bias.length], c.bias));
+    ydims = [1, c.wdims[0], c.xdims[2], c.xdims[3]];
+    n = node("QLinearConv", [...inputs, "bias"], ["y"], [intsAttr("pads", [1, 1, 1, 1])]);
+  }
+  const bytes = model(13, [n], inits, [valueInfo("x", c.xtype, c.xdims)], [valueInfo("y", c.xtype, ydims)]);
+  const session = await ort.InferenceSession.create(bytes);
+  const result = await session.run({ x: new ort.Tensor(c.xtype, TYPED[c.xtype].from(c.x), c.xdims) });
+  return Array.from(result.y.data);
+}
+
+async function generateQLinear() {
+  const out = [
+    `# Golden file tests/data/onnx_qlinear.txt, from ONNX Runtime ${ort.env.versions.common} (npm onnxruntime-node):`,
+    "# QLinearMatMul (x [M, K] times w [K, N]) and QLinearConv (x NCHW, w [Cout, Cin, 3, 3], pads 1, stride 1, int32",
+    "# bias) at opset 13, weights per tensor or per output channel; *_ties: power-of-two scales, one accumulator in",
+    "# eight on a rounding tie. Generated by tests/conformance/onnx/gen_onnx.js.",
+  ];
+  const mm = { M: 5, K: 7, N: 6 }, big = { M: 9, K: 33, N: 37 }, conv = { Cin: 3, H: 5, W: 5, Cout: 4 };
+  const layers = [
+    ["matmul", "uint8", "uint8", false, mm], ["matmul", "uint8", "uint8", true, mm],
+    ["matmul", "uint8", "int8", false, mm], ["matmul", "uint8", "int8", true, big],
+    ["matmul", "int8", "int8", false, mm], ["matmul", "int8", "int8", true, big],
+    ["conv", "uint8", "uint8", false, conv], ["conv", "uint8", "uint8", true, conv],
+    ["conv", "uint8", "int8", true, conv], ["conv", "int8", "int8", false, conv], ["conv", "int8", "int8", true, conv],
+    ["matmul", "int8", "int8", true, big, { ties: true }], ["matmul", "uint8", "uint8", true, big, { ties: true }],
+    ["conv", "uint8", "int8", true, conv, { ties: true }],
+  ];
+  for (const [op, xtype, wtype, perChannel, dims, opts] of layers) {
+    const name = [op, xtype, wtype, perChannel ? "per_channel" : "per_tensor", ...Object.values(dims),
+                  opts?.ties ? "ties" : ""].filter(Boolean).join("_");
+    const c = withOwnSeed(name, () => makeLayer(name, op, xtype, wtype, perChannel, dims, opts));
+    const y = await runLayer(c);
+    const fields = [name, `op=${op}`, `x_type=${xtype}`, `w_type=${wtype}`, `x_shape=${c.xdims.join(",")}`,
+                    `w_shape=${c.wdims.join(",")}`, `x_scale=${floats([c.xScale])}`, `x_zp=${c.xzp}`,
+                    `w_scale=${floats(c.wScale)}`, `w_zp=${ints(c.wzp)}`, `y_scale=${floats([c.yScale])}`,
+                    `y_zp=${c.yzp}`, `bias=${c.bias ? ints(c.bias) : ""}`, `x=${ints(c.x)}`, `w=${ints(c.w)}`,
+                    `y=${ints(y)}`];
+    out.push(fields.join(" "));
+  }
+  const file = path.join(__dirname, "..", "..", "data", "onnx_qlinear.txt");
+  fs.writeFileSync(file, out.join("\n") + "\n");
+  console.log(`wrote ${layers.length} cases to ${file}`);
+}
+
 (async () => {
   for (const opset of [13, 19, 21]) await generate(opset);
   await generateParamShapes();
+  await generateQLinear();
 })().catch((e) => {
   console.error(e);
   process.exit(1);

@@ -336,6 +336,35 @@ EIGENQ_ALWAYS_INLINE I input_lanes(I x, I zero_point) {
     return sub(x, zero_point);
 }
 
+/// The output stage's additive term (requantize_rules.hpp's
+/// requantize_offset) as lanes: none (plain requantization), one int32 for
+/// the run, or an array aligned with it. The add wraps, as the reference's.
+template <class Offset>
+struct OffsetLanes;
+
+template <>
+struct OffsetLanes<std::nullptr_t> {
+  explicit OffsetLanes(std::nullptr_t) {}
+  EIGENQ_ALWAYS_INLINE I added(I x, std::size_t) const { return x; }
+  EIGENQ_ALWAYS_INLINE I added(I x, std::size_t, std::size_t) const { return x; }
+};
+
+template <>
+struct OffsetLanes<std::int32_t> {
+  I offset;
+  explicit OffsetLanes(std::int32_t o) : offset(splat(o)) {}
+  EIGENQ_ALWAYS_INLINE I added(I x, std::size_t) const { return add(x, offset); }
+  EIGENQ_ALWAYS_INLINE I added(I x, std::size_t, std::size_t) const { return add(x, offset); }
+};
+
+template <>
+struct OffsetLanes<const std::int32_t*> {
+  const std::int32_t* offset;
+  explicit OffsetLanes(const std::int32_t* o) : offset(o) {}
+  EIGENQ_ALWAYS_INLINE I added(I x, std::size_t i) const { return add(x, load(offset + i)); }
+  EIGENQ_ALWAYS_INLINE I added(I x, std::size_t i, std::size_t n) const { return add(x, load(offset + i, n)); }
+};
+
 // ---------------------------------------------------------------------------
 // The run kernels
 
@@ -437,6 +466,16 @@ struct RunOps {
       requantize_run<Rule, true>(x, y, n, src, args);
     else
       requantize_run<Rule, false>(x, y, n, src, args);
+  }
+
+  /// The fused output stage: requantize(x + offset), the add wrapping, with
+  /// the requantization run's body (int32 accumulators only).
+  template <class Rule, class Out, class Src>
+  static void requantize_offset(const std::int32_t* x, Out* y, std::size_t n, Src src, RequantOffset<Src> offset,
+                                const RequantizeArgs& args) {
+    RequantizeArgs a = args;
+    a.input_zero_point = 0;
+    requantize_run<Rule, false>(x, y, n, src, a, offset);
   }
 
   /// Packs n int4/uint4 values into elements [at, at + n) of a packed buffer,
@@ -601,20 +640,24 @@ struct RunOps {
     }
   }
 
-  template <class Rule, bool kZeroPoint, class In, class Out, class Src>
-  EIGENQ_NOINLINE static void requantize_run(const In* x, Out* y, std::size_t n, Src src, const RequantizeArgs& args) {
+  // `offset` (the output stage's) is added after the input zero point is
+  // subtracted; the output stage has none.
+  template <class Rule, bool kZeroPoint, class In, class Out, class Src, class Offset = std::nullptr_t>
+  EIGENQ_NOINLINE static void requantize_run(const In* x, Out* y, std::size_t n, Src src, const RequantizeArgs& args,
+                                             Offset offset = nullptr) {
     const RequantLanes<Rule, Src> m(src);
     const RequantBounds b(args);
+    const OffsetLanes<Offset> o(offset);
     const I zi = splat(args.input_zero_point);
     auto lanes = [&](std::size_t i) EIGENQ_INLINE_LAMBDA {
-      return requantize_lanes<Rule>(input_lanes<kZeroPoint, In>(load_widened(x + i), zi), m.at(i), b);
+      return requantize_lanes<Rule>(o.added(input_lanes<kZeroPoint, In>(load_widened(x + i), zi), i), m.at(i), b);
     };
     std::size_t i = 0;
     for (; i + 4 * kLanes <= n; i += 4 * kLanes)
       store_narrowed(y + i, lanes(i), lanes(i + kLanes), lanes(i + 2 * kLanes), lanes(i + 3 * kLanes));
     for (; i + kLanes <= n; i += kLanes) store_narrowed(y + i, lanes(i));
     if (i < n) {
-      const I d = input_lanes<kZeroPoint, In>(load_widened(x + i, n - i), zi);
+      const I d = o.added(input_lanes<kZeroPoint, In>(load_widened(x + i, n - i), zi), i, n - i);
       store_narrowed(y + i, requantize_lanes<Rule>(d, m.at(i, n - i), b), n - i);
     }
   }

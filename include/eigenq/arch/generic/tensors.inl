@@ -42,6 +42,11 @@ struct TensorOps {
   static void requantize(const In* x, Out* y, std::size_t n, Src src, const RequantizeArgs& args) {
     RunOps::requantize<Rule>(x, y, n, src, args);
   }
+  template <class Rule, class Out, class Src>
+  static void requantize_offset(const std::int32_t* x, Out* y, std::size_t n, Src src, RequantOffset<Src> offset,
+                                const RequantizeArgs& args) {
+    RunOps::requantize_offset<Rule>(x, y, n, src, offset, args);
+  }
   template <class T>
   static void pack_nibbles(const typename T::Unpacked* v, std::uint8_t* packed, std::int64_t at, std::int64_t n) {
     RunOps::pack_nibbles<T>(v, packed, at, n);
