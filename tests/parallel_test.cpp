@@ -1,0 +1,239 @@
+// Parallel entry points: every operation and scheme on executors of 1, 2, 3
+// and 7 threads (the std::thread pool, and Eigen's ThreadPoolDevice) gives
+// the serial call's bytes, on shapes of odd sizes cut every way the slicer
+// cuts (along the tensor, outer rows, channels, blocks, inside a channel)
+// and on tensors smaller than one task. The slicer itself is checked with
+// small grains: slices cover the tensor once, in order, on aligned cuts.
+// Built on the path chosen at run time only; CI runs it under
+// ThreadSanitizer (tests/run.sh, stage tsan).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "eigenq/packed.hpp"
+#include "eigenq/parallel.hpp"
+#include "eigenq/parallel_eigen.hpp"
+#include "eigenq/scheme.hpp"
+
+namespace eigenq {
+namespace {
+
+constexpr int kThreads[] = {1, 2, 3, 7};
+
+ThreadPoolExecutor& pool(int threads) {
+  static std::unique_ptr<ThreadPoolExecutor> pools[8];
+  if (!pools[threads]) pools[threads] = std::make_unique<ThreadPoolExecutor>(threads);
+  return *pools[threads];
+}
+
+template <class T>
+bool same_bytes(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
+
+struct Case {
+  std::string name;
+  Shape shape;
+  ParamLayout layout;
+};
+
+// Shapes that exercise every cut of slices.hpp at the default grain, and
+// tensors below it.
+std::vector<Case> cases() {
+  using S = Shape;
+  return {
+      {"per_tensor_odd", S::row_major({3, 100003}), per_tensor_layout()},
+      {"per_tensor_small", S::row_major({17, 33}), per_tensor_layout()},
+      {"per_element_odd", S::row_major({100003}), per_element_layout()},
+      {"axis0_rows", S::row_major({7, 40001}), per_axis_layout(0)},
+      {"axis1_rows", S::row_major({513, 257}), per_axis_layout(1)},
+      {"axis1_colmajor_channels", S::col_major({301, 517}), per_axis_layout(1)},
+      {"middle_axis", S::row_major({5, 77, 301}), per_axis_layout(1)},
+      {"middle_axis_colmajor", S::col_major({301, 77, 5}), per_axis_layout(1)},
+      {"axis0_inside_channel", S::row_major({2, 200000}), per_axis_layout(0)},
+      {"axis0_short_runs", S::row_major({3, 70001}), per_axis_layout(1)},
+      {"axis_small", S::row_major({17, 33}), per_axis_layout(0)},
+      {"blocked_rows", S::row_major({64, 4099}), blocked_layout(1, 32)},
+      {"blocked_units", S::row_major({3, 150001}), blocked_layout(1, 128)},
+      {"blocked_inner", S::row_major({1000, 301}), blocked_layout(0, 64)},
+      {"blocked_colmajor", S::col_major({1001, 257}), blocked_layout(0, 16)},
+      {"blocked_small", S::row_major({9, 70}), blocked_layout(1, 32)},
+  };
+}
+
+struct Data {
+  ResolvedParams r;
+  QParams params;
+  std::vector<float> x, dy;
+};
+
+Data make(const Case& c, Range range, std::uint32_t seed) {
+  Data d;
+  EXPECT_TRUE(resolve_layout(c.layout, c.shape, &d.r).is_ok());
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> scale(0.01f, 0.1f), value(-8.0f, 8.0f);
+  std::uniform_int_distribution<std::int32_t> zp(range.qmin, range.qmax);
+  std::vector<float> s(d.r.count);
+  std::vector<std::int32_t> z(d.r.count);
+  for (std::size_t i = 0; i < d.r.count; ++i) {
+    s[i] = scale(rng);
+    z[i] = zp(rng);
+  }
+  d.params = QParams{c.layout.granularity, c.layout.axis, c.layout.block_size, s, z, range};
+  const std::int64_t n = c.shape.size();
+  d.x.resize(static_cast<std::size_t>(n));
+  d.dy.resize(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    d.x[static_cast<std::size_t>(i)] = value(rng);
+    d.dy[static_cast<std::size_t>(i)] = value(rng);
+  }
+  return d;
+}
+
+// Every Quantizer operation with `exec` against the serial call.
+template <class Q, class Exec>
+void expect_quantizer_matches(const Quantizer<Q>& qz, const Data& d, Exec&& exec, const std::string& what) {
+  const std::size_t n = d.x.size();
+  std::vector<Q> q0(n), q1(n);
+  qz.quantize(d.x.data(), q0.data());
+  qz.quantize(d.x.data(), q1.data(), exec);
+  EXPECT_TRUE(same_bytes(q0, q1)) << what << " quantize";
+
+  std::vector<float> y0(n), y1(n);
+  qz.dequantize(q0.data(), y0.data());
+  qz.dequantize(q0.data(), y1.data(), exec);
+  EXPECT_TRUE(same_bytes(y0, y1)) << what << " dequantize";
+
+  qz.fake_quantize(d.x.data(), y0.data());
+  qz.fake_quantize(d.x.data(), y1.data(), exec);
+  EXPECT_TRUE(same_bytes(y0, y1)) << what << " fake_quantize";
+
+  std::vector<std::uint8_t> m0(n), m1(n);
+  qz.fake_quantize_mask(d.x.data(), y0.data(), m0.data());
+  qz.fake_quantize_mask(d.x.data(), y1.data(), m1.data(), exec);
+  EXPECT_TRUE(same_bytes(y0, y1) && same_bytes(m0, m1)) << what << " fake_quantize_mask";
+
+  qz.ste_backward(d.x.data(), d.dy.data(), y0.data());
+  qz.ste_backward(d.x.data(), d.dy.data(), y1.data(), exec);
+  EXPECT_TRUE(same_bytes(y0, y1)) << what << " ste_backward";
+}
+
+template <class Q>
+void check_quantizer(Range range) {
+  std::uint32_t seed = 1;
+  for (const Case& c : cases()) {
+    const Data d = make(c, range, seed++);
+    const Quantizer<Q> qz(c.shape, d.params);
+    for (int t : kThreads) expect_quantizer_matches(qz, d, pool(t), c.name + " threads " + std::to_string(t));
+    expect_quantizer_matches(qz, d, SerialExecutor{}, c.name + " serial executor");
+  }
+}
+
+TEST(ParallelQuantizer, Int8EqualsSerialAtEveryThreadCount) {
+  check_quantizer<std::int8_t>(Range::full<std::int8_t>());
+}
+TEST(ParallelQuantizer, UInt8EqualsSerialAtEveryThreadCount) {
+  check_quantizer<std::uint8_t>(Range::full<std::uint8_t>());
+}
+
+TEST(ParallelQuantizer, EigenThreadPoolDeviceEqualsSerial) {
+  Eigen::ThreadPool threads(3);
+  Eigen::ThreadPoolDevice device(&threads, 3);
+  std::uint32_t seed = 100;
+  for (const Case& c : cases()) {
+    const Data d = make(c, Range::full<std::int8_t>(), seed++);
+    const Quantizer<std::int8_t> qz(c.shape, d.params);
+    expect_quantizer_matches(qz, d, EigenThreadPoolExecutor(device), c.name + " eigen device");
+  }
+}
+
+TEST(ParallelPacked, Int4EqualsSerialAtEveryThreadCount) {
+  std::uint32_t seed = 200;
+  for (const Case& c : cases()) {
+    const Data d = make(c, Int4::range(), seed++);
+    const PackedQuantizer<Int4> qz(c.shape, d.params);
+    const std::size_t n = d.x.size(), bytes = qz.packed_bytes();
+    std::vector<std::uint8_t> p0(bytes), p1(bytes);
+    std::vector<float> y0(n), y1(n);
+    qz.quantize(d.x.data(), p0.data());
+    qz.dequantize(p0.data(), y0.data());
+    for (int t : kThreads) {
+      std::fill(p1.begin(), p1.end(), std::uint8_t{0xA5});
+      qz.quantize(d.x.data(), p1.data(), pool(t));
+      EXPECT_TRUE(same_bytes(p0, p1)) << c.name << " threads " << t << " quantize";
+      qz.dequantize(p0.data(), y1.data(), pool(t));
+      EXPECT_TRUE(same_bytes(y0, y1)) << c.name << " threads " << t << " dequantize";
+    }
+  }
+}
+
+// The slicer at small grains: every slice of every plan, in order, covers
+// the next elements of the tensor with the parameters the whole tensor
+// gives them (checked by quantizing each slice on its own), and every cut
+// lies on a multiple of the alignment asked for.
+TEST(Slices, CoverTheTensorOnceOnAlignedCuts) {
+  const std::vector<Case> shapes = {
+      {"per_tensor", Shape::row_major({1001}), per_tensor_layout()},
+      {"per_element", Shape::row_major({7, 143}), per_element_layout()},
+      {"axis0", Shape::row_major({7, 143}), per_axis_layout(0)},
+      {"axis1", Shape::row_major({7, 143}), per_axis_layout(1)},
+      {"axis1_col", Shape::col_major({13, 11, 7}), per_axis_layout(1)},
+      {"axis0_one_row", Shape::row_major({3, 999}), per_axis_layout(0)},
+      {"blocked_last", Shape::row_major({5, 301}), blocked_layout(1, 16)},
+      {"blocked_first", Shape::row_major({301, 5}), blocked_layout(0, 16)},
+      {"blocked_col", Shape::col_major({37, 29}), blocked_layout(1, 3)},
+  };
+  std::uint32_t seed = 300;
+  for (const Case& c : shapes) {
+    const Data d = make(c, Range::full<std::int8_t>(), seed++);
+    const Quantizer<std::int8_t> qz(c.shape, d.params);
+    const std::size_t n = d.x.size();
+    std::vector<std::int8_t> whole(n);
+    qz.quantize(d.x.data(), whole.data());
+    for (std::int64_t grain : {1, 5, 16, 64, 100, 1000}) {
+      for (std::int64_t align : {1, 2, 8}) {
+        const detail::SlicePlan plan = detail::plan_slices(qz.resolved(), 4 * align, align, grain);
+        std::vector<std::int8_t> pieces(n, 0x55);
+        std::int64_t next = 0;
+        for (std::int64_t i = 0; i < plan.count; ++i) {
+          const detail::Slice s = detail::slice_at(qz.resolved(), plan, i);
+          const std::string what = c.name + " grain " + std::to_string(grain) + " align " + std::to_string(align) +
+                                   " slice " + std::to_string(i);
+          ASSERT_EQ(s.at, next) << what;
+          ASSERT_EQ(s.at % align, 0) << what;
+          ASSERT_GT(s.r.size(), 0) << what;
+          next += s.r.size();
+          with_kernels<Path::kAuto>([&](auto k) {
+            decltype(k)::template quantize<std::int8_t, DefaultNumerics>(s.r, d.x.data() + s.at, pieces.data() + s.at);
+          });
+        }
+        EXPECT_EQ(next, static_cast<std::int64_t>(n)) << c.name << " grain " << grain;
+        EXPECT_TRUE(same_bytes(whole, pieces)) << c.name << " grain " << grain << " align " << align;
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, RunsEveryTaskOnceAndNestsInline) {
+  for (int t : kThreads) {
+    ThreadPoolExecutor& p = pool(t);
+    EXPECT_EQ(p.threads(), t);
+    std::vector<int> hits(1000, 0);
+    p.parallel_for(1000, [&](std::int64_t i) { ++hits[static_cast<std::size_t>(i)]; });
+    for (int h : hits) ASSERT_EQ(h, 1);
+    std::vector<int> nested(64, 0);
+    p.parallel_for(8, [&](std::int64_t i) {
+      p.parallel_for(8, [&](std::int64_t j) { ++nested[static_cast<std::size_t>(i * 8 + j)]; });
+    });
+    for (int h : nested) ASSERT_EQ(h, 1);
+    p.parallel_for(0, [&](std::int64_t) { FAIL(); });
+  }
+}
+
+}  // namespace
+}  // namespace eigenq
