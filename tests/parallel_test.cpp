@@ -5,7 +5,7 @@
 // and on tensors smaller than one task. The slicer itself is checked with
 // small grains: slices cover the tensor once, in order, on aligned cuts.
 // Built on the path chosen at run time only; CI runs it under
-// ThreadSanitizer (tests/run.sh, stage tsan).
+// ThreadSanitizer (tests/run.sh, stage tsan), without the Eigen adapter.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -17,8 +17,24 @@
 
 #include "eigenq/packed.hpp"
 #include "eigenq/parallel.hpp"
-#include "eigenq/parallel_eigen.hpp"
 #include "eigenq/scheme.hpp"
+
+// Eigen's thread pool synchronizes with std::atomic_thread_fence, which
+// ThreadSanitizer does not model (GCC refuses it under -Werror=tsan, and
+// the reports would be false): the Eigen adapter is left out of that build.
+#if defined(__SANITIZE_THREAD__)
+#define EIGENQ_TEST_EIGEN_POOL 0
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define EIGENQ_TEST_EIGEN_POOL 0
+#endif
+#endif
+#ifndef EIGENQ_TEST_EIGEN_POOL
+#define EIGENQ_TEST_EIGEN_POOL 1
+#endif
+#if EIGENQ_TEST_EIGEN_POOL
+#include "eigenq/parallel_eigen.hpp"
+#endif
 
 namespace eigenq {
 namespace {
@@ -141,6 +157,7 @@ TEST(ParallelQuantizer, UInt8EqualsSerialAtEveryThreadCount) {
   check_quantizer<std::uint8_t>(Range::full<std::uint8_t>());
 }
 
+#if EIGENQ_TEST_EIGEN_POOL
 TEST(ParallelQuantizer, EigenThreadPoolDeviceEqualsSerial) {
   Eigen::ThreadPool threads(3);
   Eigen::ThreadPoolDevice device(&threads, 3);
@@ -151,6 +168,7 @@ TEST(ParallelQuantizer, EigenThreadPoolDeviceEqualsSerial) {
     expect_quantizer_matches(qz, d, EigenThreadPoolExecutor(device), c.name + " eigen device");
   }
 }
+#endif
 
 TEST(ParallelPacked, Int4EqualsSerialAtEveryThreadCount) {
   std::uint32_t seed = 200;
