@@ -10,11 +10,13 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "eigenq/observers.hpp"
 #include "eigenq/packed.hpp"
 #include "eigenq/parallel.hpp"
 #include "eigenq/scheme.hpp"
@@ -188,6 +190,50 @@ TEST(ParallelPacked, Int4EqualsSerialAtEveryThreadCount) {
       EXPECT_TRUE(same_bytes(y0, y1)) << c.name << " threads " << t << " dequantize";
     }
   }
+}
+
+// Batches above and below the grain, growing the range, with NaNs and
+// repeated values: the histogram, its range and the chosen parameters are
+// the serial observer's at every thread count; an infinite element is
+// reported at the same index.
+TEST(ParallelHistogram, EqualsSerialAtEveryThreadCount) {
+  std::mt19937 rng(400);
+  std::vector<std::vector<float>> batches;
+  for (std::size_t n : {300001u, 1000u, 200003u, 65536u, 65537u}) {
+    std::normal_distribution<float> value(0.0f, 1.0f + static_cast<float>(batches.size()));
+    std::vector<float> b(n);
+    for (float& v : b) v = value(rng);
+    b[n / 3] = std::numeric_limits<float>::quiet_NaN();
+    b[n / 2] = b[n / 5];
+    batches.push_back(std::move(b));
+  }
+  {  // one batch above the grain: what the serial count over the whole batch gives
+    HistogramObserver<std::int8_t> one;
+    ASSERT_TRUE(one.observe(batches[0].data(), batches[0].size(), pool(2)).is_ok());
+    const std::vector<float> whole =
+        detail::torch_histc(batches[0].data(), batches[0].size(), one.options().bins, one.min(), one.max());
+    EXPECT_TRUE(same_bytes(one.histogram(), whole));
+  }
+  HistogramObserver<std::int8_t> serial;
+  for (const auto& b : batches) ASSERT_TRUE(serial.observe(b.data(), b.size()).is_ok());
+  for (int t : kThreads) {
+    HistogramObserver<std::int8_t> obs;
+    for (const auto& b : batches) ASSERT_TRUE(obs.observe(b.data(), b.size(), pool(t)).is_ok());
+    EXPECT_TRUE(same_bytes(obs.histogram(), serial.histogram())) << "threads " << t;
+    EXPECT_EQ(obs.min(), serial.min());
+    EXPECT_EQ(obs.max(), serial.max());
+    QParams a, b;
+    ASSERT_TRUE(obs.qparams(&a).is_ok());
+    ASSERT_TRUE(serial.qparams(&b).is_ok());
+    EXPECT_TRUE(same_bytes(a.scale, b.scale) && same_bytes(a.zero_point, b.zero_point)) << "threads " << t;
+  }
+  std::vector<float> bad = batches[0];
+  bad[200000] = std::numeric_limits<float>::infinity();
+  bad[250000] = -std::numeric_limits<float>::infinity();
+  HistogramObserver<std::int8_t> s1, s2;
+  const Status e1 = s1.observe(bad.data(), bad.size()), e2 = s2.observe(bad.data(), bad.size(), pool(3));
+  EXPECT_FALSE(e1.is_ok());
+  EXPECT_EQ(e1.message(), e2.message());
 }
 
 // The slicer at small grains: every slice of every plan, in order, covers
