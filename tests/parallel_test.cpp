@@ -19,6 +19,7 @@
 #include "eigenq/observers.hpp"
 #include "eigenq/packed.hpp"
 #include "eigenq/parallel.hpp"
+#include "eigenq/requantize.hpp"
 #include "eigenq/scheme.hpp"
 
 // Eigen's thread pool synchronizes with std::atomic_thread_fence, which
@@ -192,6 +193,35 @@ TEST(ParallelPacked, Int4EqualsSerialAtEveryThreadCount) {
   }
 }
 
+TEST(ParallelRequantizer, EqualsSerialAtEveryThreadCount) {
+  std::mt19937 rng(500);
+  for (const Case& c : cases()) {
+    ResolvedParams r;
+    ASSERT_TRUE(resolve_layout(c.layout, c.shape, &r).is_ok());
+    std::uniform_int_distribution<std::int32_t> m(1 << 30, std::numeric_limits<std::int32_t>::max()), sh(-12, 2),
+        acc(-100000, 100000);
+    RequantizeParams p;
+    p.granularity = c.layout.granularity;
+    p.axis = c.layout.axis;
+    p.block_size = c.layout.block_size;
+    for (std::size_t k = 0; k < r.count; ++k) {
+      p.multiplier.push_back(m(rng));
+      p.shift.push_back(sh(rng));
+    }
+    p.output_zero_point = 5;
+    p.range = Range::full<std::int8_t>();
+    const Requantizer<std::int8_t> rq(c.shape, p.view());
+    std::vector<std::int32_t> x(static_cast<std::size_t>(c.shape.size()));
+    for (std::int32_t& v : x) v = acc(rng);
+    std::vector<std::int8_t> y0(x.size()), y1(x.size());
+    rq.requantize(x.data(), y0.data());
+    for (int t : kThreads) {
+      rq.requantize(x.data(), y1.data(), pool(t));
+      EXPECT_TRUE(same_bytes(y0, y1)) << c.name << " threads " << t;
+    }
+  }
+}
+
 // Batches above and below the grain, growing the range, with NaNs and
 // repeated values: the histogram, its range and the chosen parameters are
 // the serial observer's at every thread count; an infinite element is
@@ -271,6 +301,7 @@ TEST(Slices, CoverTheTensorOnceOnAlignedCuts) {
           ASSERT_EQ(s.at, next) << what;
           ASSERT_EQ(s.at % align, 0) << what;
           ASSERT_GT(s.r.size(), 0) << what;
+          ASSERT_EQ(s.r.params.scale, qz.resolved().params.scale + s.param) << what;
           next += s.r.size();
           with_kernels<Path::kAuto>([&](auto k) {
             decltype(k)::template quantize<std::int8_t, DefaultNumerics>(s.r, d.x.data() + s.at, pieces.data() + s.at);

@@ -85,15 +85,13 @@ class PackedQuantizer {
   /// packed output where the shape allows. The same bits as serially.
   template <class Exec>
   void quantize(const float* x, std::uint8_t* packed, Exec&& exec) const {
-    detail::for_each_slice(exec, inner_.resolved(), 128, 2, [&](const ResolvedParams& s, std::int64_t at) {
-      quantize_slice(s, x + at, packed + at / 2);
-    });
+    detail::for_each_slice(exec, inner_.resolved(), 128, 2,
+                           [&](const detail::Slice& s) { quantize_slice(s.r, x + s.at, packed + s.at / 2); });
   }
   template <class Exec>
   void dequantize(const std::uint8_t* packed, float* y, Exec&& exec) const {
-    detail::for_each_slice(
-        exec, inner_.resolved(), detail::line_of<float>, 2,
-        [&](const ResolvedParams& s, std::int64_t at) { dequantize_slice(s, packed + at / 2, y + at); });
+    detail::for_each_slice(exec, inner_.resolved(), detail::line_of<float>, 2,
+                           [&](const detail::Slice& s) { dequantize_slice(s.r, packed + s.at / 2, y + s.at); });
   }
   template <class Exec>
   void fake_quantize(const float* x, float* y, Exec&& exec) const {

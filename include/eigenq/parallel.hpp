@@ -37,9 +37,8 @@ namespace eigenq {
 /// A fixed set of worker threads, started once; the caller's thread works
 /// too, so `ThreadPoolExecutor(n)` runs n tasks at once with n - 1 workers.
 /// `parallel_for` allocates nothing: workers take task indices from an
-/// atomic counter. One `parallel_for` runs at a time (concurrent callers
-/// wait their turn); a `parallel_for` called from inside a task runs its
-/// tasks inline.
+/// atomic counter, and spin briefly for the next job before they sleep. One `parallel_for` runs at a time (concurrent
+/// callers wait their turn); a `parallel_for` called from inside a task runs its tasks inline.
 class ThreadPoolExecutor {
  public:
   /// `threads` tasks at once (at least 1); by default one per hardware thread.
@@ -77,13 +76,15 @@ class ThreadPoolExecutor {
       std::lock_guard<std::mutex> lock(mutex_);
       job_ = job;
       next_.store(0, std::memory_order_relaxed);
-      busy_ = static_cast<int>(workers_.size());
-      ++generation_;
+      busy_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     run(job);
+    for (int s = 0; s < kSpin && busy_.load(std::memory_order_acquire) != 0; ++s) pause();
+    if (busy_.load(std::memory_order_acquire) == 0) return;
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return busy_ == 0; });
+    done_.wait(lock, [this] { return busy_.load(std::memory_order_acquire) == 0; });
   }
 
   /// One per hardware thread (1 when the count is unknown).
@@ -109,32 +110,51 @@ class ThreadPoolExecutor {
     inside() = was;
   }
 
+  // Spins a while for the next job before sleeping on the condition
+  // variable: a wake-up through the kernel costs several microseconds, more
+  // than a task of the grain on the fastest kernels (bench/README.md).
   void work() {
     std::uint64_t seen = 0;
     for (;;) {
+      for (int s = 0; s < kSpin && generation_.load(std::memory_order_acquire) == seen; ++s) pause();
       Job job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+        wake_.wait(lock, [&] { return stop_ || generation_.load(std::memory_order_relaxed) != seen; });
         if (stop_) return;
-        seen = generation_;
+        seen = generation_.load(std::memory_order_relaxed);
         job = job_;
       }
       run(job);
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (--busy_ == 0) done_.notify_one();
+      if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_.notify_one();
+      }
     }
   }
+
+  // One spin iteration: a pause instruction. (No yield: on a machine with
+  // other work, a yield hands the core over for a whole time slice.)
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+
+  // Spin iterations before sleeping: tens of microseconds.
+  static constexpr int kSpin = 1 << 11;
 
   int threads_;
   std::vector<std::thread> workers_;
   std::mutex turn_;   // one parallel_for at a time
-  std::mutex mutex_;  // guards job_, busy_, generation_, stop_
+  std::mutex mutex_;  // guards job_ and stop_, and orders the changes of generation_ and busy_ with the waits
   std::condition_variable wake_, done_;
   Job job_;
   std::atomic<std::int64_t> next_{0};
-  int busy_ = 0;  // workers still on the current job
-  std::uint64_t generation_ = 0;
+  std::atomic<int> busy_{0};  // workers still on the current job
+  std::atomic<std::uint64_t> generation_{0};
   bool stop_ = false;
 };
 

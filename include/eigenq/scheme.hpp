@@ -101,29 +101,28 @@ class Quantizer {
   template <class Exec>
   void quantize(const float* x, Q* q, Exec&& exec) const {
     detail::for_each_slice(exec, resolved_, detail::line_of<Q>, 1,
-                           [&](const ResolvedParams& s, std::int64_t at) { quantize_slice(s, x + at, q + at); });
+                           [&](const detail::Slice& s) { quantize_slice(s.r, x + s.at, q + s.at); });
   }
   template <class Exec>
   void dequantize(const Q* q, float* y, Exec&& exec) const {
     detail::for_each_slice(exec, resolved_, detail::line_of<float>, 1,
-                           [&](const ResolvedParams& s, std::int64_t at) { dequantize_slice(s, q + at, y + at); });
+                           [&](const detail::Slice& s) { dequantize_slice(s.r, q + s.at, y + s.at); });
   }
   template <class Exec>
   void fake_quantize(const float* x, float* y, Exec&& exec) const {
     detail::for_each_slice(exec, resolved_, detail::line_of<float>, 1,
-                           [&](const ResolvedParams& s, std::int64_t at) { fake_quantize_slice(s, x + at, y + at); });
+                           [&](const detail::Slice& s) { fake_quantize_slice(s.r, x + s.at, y + s.at); });
   }
   template <class Exec>
   void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, Exec&& exec) const {
-    detail::for_each_slice(
-        exec, resolved_, detail::line_of<std::uint8_t>, 1,
-        [&](const ResolvedParams& s, std::int64_t at) { fake_quantize_mask_slice(s, x + at, y + at, mask + at); });
+    detail::for_each_slice(exec, resolved_, detail::line_of<std::uint8_t>, 1, [&](const detail::Slice& s) {
+      fake_quantize_mask_slice(s.r, x + s.at, y + s.at, mask + s.at);
+    });
   }
   template <class Exec>
   void ste_backward(const float* x, const float* dy, float* dx, Exec&& exec) const {
-    detail::for_each_slice(exec, resolved_, detail::line_of<float>, 1, [&](const ResolvedParams& s, std::int64_t at) {
-      ste_backward_slice(s, x + at, dy + at, dx + at);
-    });
+    detail::for_each_slice(exec, resolved_, detail::line_of<float>, 1,
+                           [&](const detail::Slice& s) { ste_backward_slice(s.r, x + s.at, dy + s.at, dx + s.at); });
   }
 
  private:

@@ -44,10 +44,12 @@ namespace detail {
 /// 5 us to hand tasks to a pool and wait for them.
 constexpr std::int64_t kParallelGrain = std::int64_t{1} << 16;
 
-/// A slice: the scheme over elements [at, at + r.size()) of the tensor.
+/// A slice: the scheme over elements [at, at + r.size()) of the tensor,
+/// whose parameters start at parameter `param` of the whole scheme's.
 struct Slice {
   ResolvedParams r;
   std::int64_t at = 0;
+  std::int64_t param = 0;
 };
 
 /// How a resolved scheme is cut (see `plan_slices`).
@@ -132,11 +134,14 @@ inline SlicePlan plan_slices(const ResolvedParams& r, std::int64_t line, std::in
   return plan_slices_aligned(r, align, grain);
 }
 
-/// The parameter view and prepared arrays of `r` advanced by k parameters,
-/// holding `count` of them.
-inline void offset_params(ResolvedParams& r, std::int64_t k, std::int64_t count) {
-  r.params.scale += k;
-  r.params.zero_point += k;
+/// The slice's parameter view and prepared arrays advanced by k
+/// parameters, holding `count` of them (null arrays stay null: a layout
+/// resolved without values).
+inline void offset_params(Slice& s, std::int64_t k, std::int64_t count) {
+  ResolvedParams& r = s.r;
+  s.param = k;
+  if (r.params.scale) r.params.scale += k;
+  if (r.params.zero_point) r.params.zero_point += k;
   r.params.count = static_cast<std::size_t>(count);
   r.count = static_cast<std::size_t>(count);
   if (r.prepared.factor) r.prepared.factor += k;
@@ -147,7 +152,7 @@ inline void offset_params(ResolvedParams& r, std::int64_t k, std::int64_t count)
 /// Slice i of the plan p of r.
 inline Slice slice_at(const ResolvedParams& r, const SlicePlan& p, std::int64_t i) {
   using Cut = SlicePlan::Cut;
-  Slice s{r, 0};
+  Slice s{r, 0, 0};
   const std::int64_t slab = r.channels * r.inner;
   const bool blocked = r.params.granularity == Granularity::kBlocked;
   switch (p.cut) {
@@ -160,7 +165,7 @@ inline Slice slice_at(const ResolvedParams& r, const SlicePlan& p, std::int64_t 
         s.r.inner = n;
       } else {
         s.r.channels = s.r.blocks = n;
-        offset_params(s.r, s.at, n);
+        offset_params(s, s.at, n);
       }
       break;
     }
@@ -168,7 +173,7 @@ inline Slice slice_at(const ResolvedParams& r, const SlicePlan& p, std::int64_t 
       const std::int64_t o = i * p.per, rows = std::min(p.per, r.outer - o);
       s.at = o * slab;
       s.r.outer = rows;
-      if (blocked) offset_params(s.r, o * r.blocks * r.inner, rows * r.blocks * r.inner);
+      if (blocked) offset_params(s, o * r.blocks * r.inner, rows * r.blocks * r.inner);
       break;
     }
     case Cut::kUnits: {
@@ -180,12 +185,12 @@ inline Slice slice_at(const ResolvedParams& r, const SlicePlan& p, std::int64_t 
         s.at = o * slab + c * r.inner;
         s.r.channels = std::min(r.channels - c, nb * B);
         s.r.blocks = nb;
-        offset_params(s.r, (o * r.blocks + u) * r.inner, nb * r.inner);
+        offset_params(s, (o * r.blocks + u) * r.inner, nb * r.inner);
       } else {
         const std::int64_t n = std::min(p.per, r.channels - u);
         s.at = o * slab + u * r.inner;
         s.r.channels = s.r.blocks = n;
-        offset_params(s.r, u, n);
+        offset_params(s, u, n);
       }
       break;
     }
@@ -195,31 +200,25 @@ inline Slice slice_at(const ResolvedParams& r, const SlicePlan& p, std::int64_t 
       s.at = o * slab + c * r.inner + j;
       s.r.outer = s.r.channels = s.r.blocks = 1;
       s.r.inner = std::min(p.per, r.inner - j);
-      offset_params(s.r, c, 1);
+      offset_params(s, c, 1);
       break;
     }
   }
   return s;
 }
 
-/// Calls op(slice.r, slice.at) for every slice of r (see `plan_slices`) on
-/// the executor; once, with r itself, when the tensor is one slice or the
+/// Calls op(slice) for every slice of r (see `plan_slices`) on the
+/// executor; once, with r itself, when the tensor is one slice or the
 /// executor runs one task at a time.
 template <class Exec, class Op>
-void for_each_slice(Exec&& exec, const ResolvedParams& r, std::int64_t line, std::int64_t align, Op&& op) {
-  if (exec.threads() <= 1) {
-    op(r, std::int64_t{0});
-    return;
-  }
-  const SlicePlan p = plan_slices(r, line, align);
+void for_each_slice(Exec&& exec, const ResolvedParams& r, std::int64_t line, std::int64_t align, Op&& op,
+                    std::int64_t grain = kParallelGrain) {
+  const SlicePlan p = exec.threads() <= 1 ? SlicePlan{} : plan_slices(r, line, align, grain);
   if (p.count <= 1) {
-    op(r, std::int64_t{0});
+    op(Slice{r, 0, 0});
     return;
   }
-  exec.parallel_for(p.count, [&](std::int64_t i) {
-    const Slice s = slice_at(r, p, i);
-    op(s.r, s.at);
-  });
+  exec.parallel_for(p.count, [&](std::int64_t i) { op(slice_at(r, p, i)); });
 }
 
 /// Elements of T in a 64-byte cache line.
