@@ -222,6 +222,26 @@ TEST(ParallelRequantizer, EqualsSerialAtEveryThreadCount) {
   }
 }
 
+// Every layout of the cases, a NaN and signed zeros included: the same
+// min, max and parameters as the serial observer.
+TEST(ParallelMinMax, EqualsSerialAtEveryThreadCount) {
+  std::uint32_t seed = 600;
+  for (const Case& c : cases()) {
+    Data d = make(c, Range::full<std::int8_t>(), seed++);
+    d.x[d.x.size() / 3] = std::numeric_limits<float>::quiet_NaN();
+    d.x[d.x.size() / 2] = -0.0f;
+    d.x[d.x.size() / 2 + 1] = 0.0f;
+    MinMaxObserver<std::int8_t> serial(c.layout);
+    ASSERT_TRUE(serial.observe(d.x.data(), c.shape).is_ok());
+    for (int t : kThreads) {
+      MinMaxObserver<std::int8_t> obs(c.layout);
+      ASSERT_TRUE(obs.observe(d.x.data(), c.shape, pool(t)).is_ok());
+      EXPECT_TRUE(same_bytes(obs.min(), serial.min()) && same_bytes(obs.max(), serial.max()))
+          << c.name << " threads " << t;
+    }
+  }
+}
+
 // Batches above and below the grain, growing the range, with NaNs and
 // repeated values: the histogram, its range and the chosen parameters are
 // the serial observer's at every thread count; an infinite element is

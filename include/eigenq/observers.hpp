@@ -96,11 +96,15 @@ class MinMaxObserver {
   /// Widens the running range with one batch. Fails, changing nothing, on a
   /// bad layout, range or eps, or when the number of groups differs from the
   /// previous batches'. Empty batches are skipped.
-  Status observe(const float* x, const Shape& shape) {
+  Status observe(const float* x, const Shape& shape) { return observe(x, shape, SerialExecutor{}); }
+  /// The same on an executor (parallel.hpp; see `compute_min_max`): the
+  /// same bits at every thread count.
+  template <class Exec>
+  Status observe(const float* x, const Shape& shape, Exec&& exec) {
     EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
     EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     MinMax batch;
-    EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch));
+    EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch, exec));
     if (shape.size() == 0) return Status::ok();
     if (!initialized_) {
       mm_ = std::move(batch);
