@@ -88,7 +88,7 @@ class ThreadPoolExecutor {
   }
 
   /// One per hardware thread (1 when the count is unknown).
-  static int default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+  static int default_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
  private:
   struct Job {
