@@ -286,6 +286,22 @@ TEST(ParallelHistogram, EqualsSerialAtEveryThreadCount) {
   EXPECT_EQ(e1.message(), e2.message());
 }
 
+// Empty tensors: nothing written, nothing read, no task.
+TEST(ParallelQuantizer, EmptyTensorsRunNothing) {
+  const Shape shape = Shape::row_major({0, 5});
+  const Quantizer<std::int8_t> qz(shape,
+                                  QParams::per_axis(1, std::vector<float>(5, 0.1f), {}, Range::full<std::int8_t>()));
+  qz.quantize(nullptr, nullptr, pool(3));
+  qz.dequantize(nullptr, nullptr, pool(3));
+  qz.fake_quantize_mask(nullptr, nullptr, nullptr, pool(3));
+  MinMaxObserver<std::int8_t> minmax(per_axis_layout(1));
+  EXPECT_TRUE(minmax.observe(nullptr, shape, pool(3)).is_ok());
+  EXPECT_FALSE(minmax.initialized());
+  HistogramObserver<std::int8_t> histogram;
+  EXPECT_TRUE(histogram.observe(nullptr, std::size_t{0}, pool(3)).is_ok());
+  EXPECT_FALSE(histogram.initialized());
+}
+
 // The slicer at small grains: every slice of every plan, in order, covers
 // the next elements of the tensor with the parameters the whole tensor
 // gives them (checked by quantizing each slice on its own), and every cut
