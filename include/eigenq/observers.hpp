@@ -300,17 +300,15 @@ struct ScanResult {
 };
 
 inline ScanResult scan_slice(const float* x, std::size_t from, std::size_t to) {
-  ScanResult r;
-  r.first_infinite = to;
+  // Locals, not the result's members: a member kept in memory across the
+  // loop (its address escapes) costs a store and a reload per element.
+  float mn = std::numeric_limits<float>::infinity(), mx = -mn;
   for (std::size_t i = from; i < to; ++i) {
-    if (!std::isfinite(x[i]) && !std::isnan(x[i])) {
-      r.first_infinite = i;
-      return r;
-    }
-    r.min = x[i] < r.min ? x[i] : r.min;
-    r.max = x[i] > r.max ? x[i] : r.max;
+    if (!std::isfinite(x[i]) && !std::isnan(x[i])) return {mn, mx, i};
+    mn = x[i] < mn ? x[i] : mn;
+    mx = x[i] > mx ? x[i] : mx;
   }
-  return r;
+  return {mn, mx, to};
 }
 
 template <class Exec>
