@@ -41,9 +41,10 @@ namespace detail {
 /// Elements per task: a tensor of at most this many runs inline, in one
 /// call, whatever the executor. Chosen with bench/parallel_bench.cpp (see
 /// bench/README.md): a task of 64Ki elements takes 4 us (int8 quantize,
-/// AVX-512, in cache) to 300 us (histogram), against about 1 us for a
-/// round trip through ThreadPoolExecutor's spinning workers; 16Ki was
-/// slower on 2 threads than 1. The reductions' partitions (observers.hpp,
+/// AVX-512, in cache) to about 100 us (histogram), against about 1 us for a
+/// round trip through ThreadPoolExecutor's spinning workers; at 1Mi on 2
+/// threads 16Ki tasks gained 1.16x, 64Ki 1.40x, 256Ki 1.81x (64Ki keeps 16
+/// tasks at 1Mi for many cores). The reductions' partitions (observers.hpp,
 /// qparams.hpp) use it too, so changing it changes which slices their
 /// partial results come from.
 constexpr std::int64_t kParallelGrain = std::int64_t{1} << 16;
