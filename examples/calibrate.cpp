@@ -1,6 +1,6 @@
 // Which calibration observer picks the best int8 range for real activations?
 //
-//     calibrate [FOLDER] [--symmetric] [--uint8]
+//     calibrate [FOLDER] [--symmetric] [--uint8] [--threads N]
 //
 // Reads every float32 .npy file in FOLDER (default: the PP-OCRv4 activations
 // in ../shared/data/ppocr-v4/activations beside the checkout; without it, a
@@ -12,10 +12,13 @@
 // Observers: min/max; percentile 99.9 and 99.99 (both tails); PyTorch's L2
 // histogram search, over the float range and as PyTorch 1.13 bins it (integer
 // histc bounds); the GPTQ-style MSE grid search. Affine int8 [-128, 127]
-// unless --symmetric (int8 [-127, 127], zero point 0) or --uint8.
+// unless --symmetric (int8 [-127, 127], zero point 0) or --uint8. The
+// observers and the fake-quantization run on N threads (default: every
+// core); the table is the same at every N.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -25,6 +28,7 @@
 
 #include "eigenq/npy.hpp"
 #include "eigenq/observers.hpp"
+#include "eigenq/parallel.hpp"
 #include "eigenq/scheme.hpp"
 
 namespace {
@@ -77,10 +81,10 @@ std::vector<Tensor> synthetic() {
 }
 
 template <class Q>
-double sqnr_db(const std::vector<float>& x, const eigenq::QParams& p) {
+double sqnr_db(const std::vector<float>& x, const eigenq::QParams& p, eigenq::ThreadPoolExecutor& pool) {
   eigenq::Quantizer<Q> qz(eigenq::Shape::row_major({static_cast<std::int64_t>(x.size())}), p);
   std::vector<float> y(x.size());
-  qz.fake_quantize(x.data(), y.data());
+  qz.fake_quantize(x.data(), y.data(), pool);
   double signal = 0, noise = 0;
   for (std::size_t i = 0; i < x.size(); ++i) {
     signal += double(x[i]) * x[i];
@@ -93,7 +97,8 @@ const char* kNames[] = {"min/max", "p99.9", "p99.99", "L2 hist", "L2 hist (PyTor
 constexpr int kObservers = 6;
 
 template <class Q>
-int run(const std::vector<Tensor>& tensors, eigenq::Range range, eigenq::Symmetry symmetry) {
+int run(const std::vector<Tensor>& tensors, eigenq::Range range, eigenq::Symmetry symmetry,
+        eigenq::ThreadPoolExecutor& pool) {
   using eigenq::HistogramBounds;
   std::vector<std::vector<double>> sqnr(tensors.size(), std::vector<double>(kObservers));
   std::printf("| tensor | elements | min | max |");
@@ -112,9 +117,9 @@ int run(const std::vector<Tensor>& tensors, eigenq::Range range, eigenq::Symmetr
     for (std::int64_t b = 0; b < T.batches; ++b) {
       const float* x = T.x.data() + b * per_batch;
       const eigenq::Shape s = eigenq::Shape::row_major({per_batch});
-      eigenq::detail::raise_if_error(minmax.observe(x, s));
-      eigenq::detail::raise_if_error(hist.observe(x, s));
-      eigenq::detail::raise_if_error(hist113.observe(x, s));
+      eigenq::detail::raise_if_error(minmax.observe(x, s, pool));
+      eigenq::detail::raise_if_error(hist.observe(x, s, pool));
+      eigenq::detail::raise_if_error(hist113.observe(x, s, pool));
     }
     eigenq::QParams p[kObservers];
     eigenq::detail::raise_if_error(minmax.qparams(&p[0]));
@@ -123,7 +128,7 @@ int run(const std::vector<Tensor>& tensors, eigenq::Range range, eigenq::Symmetr
     eigenq::detail::raise_if_error(hist.qparams(&p[3]));
     eigenq::detail::raise_if_error(hist113.qparams(&p[4]));
     eigenq::detail::raise_if_error(hist.mse_qparams(&p[5]));
-    for (int k = 0; k < kObservers; ++k) sqnr[t][k] = sqnr_db<Q>(T.x, p[k]);
+    for (int k = 0; k < kObservers; ++k) sqnr[t][k] = sqnr_db<Q>(T.x, p[k], pool);
 
     std::vector<int> order(kObservers);
     for (int k = 0; k < kObservers; ++k) order[k] = k;
@@ -170,13 +175,16 @@ int run(const std::vector<Tensor>& tensors, eigenq::Range range, eigenq::Symmetr
 int main(int argc, char** argv) {
   std::string folder = "../shared/data/ppocr-v4/activations";
   bool symmetric = false, unsigned8 = false, given = false;
+  int threads = eigenq::ThreadPoolExecutor::default_threads();
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--symmetric"))
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc && std::atoi(argv[i + 1]) >= 1)
+      threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--symmetric"))
       symmetric = true;
     else if (!std::strcmp(argv[i], "--uint8"))
       unsigned8 = true;
     else if (argv[i][0] == '-') {
-      std::fprintf(stderr, "usage: %s [FOLDER] [--symmetric] [--uint8]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [FOLDER] [--symmetric] [--uint8] [--threads N]\n", argv[0]);
       return 2;
     } else {
       folder = argv[i];
@@ -197,10 +205,13 @@ int main(int argc, char** argv) {
               : symmetric ? "int8 symmetric [-127, 127]"
                           : "int8 affine [-128, 127]",
               tensors.size(), folder.c_str());
+  eigenq::ThreadPoolExecutor pool(threads);
   try {
-    if (unsigned8) return run<std::uint8_t>(tensors, eigenq::Range::full<std::uint8_t>(), eigenq::Symmetry::kAffine);
-    if (symmetric) return run<std::int8_t>(tensors, eigenq::Range::narrow<std::int8_t>(), eigenq::Symmetry::kSymmetric);
-    return run<std::int8_t>(tensors, eigenq::Range::full<std::int8_t>(), eigenq::Symmetry::kAffine);
+    if (unsigned8)
+      return run<std::uint8_t>(tensors, eigenq::Range::full<std::uint8_t>(), eigenq::Symmetry::kAffine, pool);
+    if (symmetric)
+      return run<std::int8_t>(tensors, eigenq::Range::narrow<std::int8_t>(), eigenq::Symmetry::kSymmetric, pool);
+    return run<std::int8_t>(tensors, eigenq::Range::full<std::int8_t>(), eigenq::Symmetry::kAffine, pool);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

@@ -11,6 +11,7 @@
 #             examples built; each test binary run once per kernel path the CPU supports
 #   scalar    Release, EIGENQ_FORCE_SCALAR=ON: no SIMD code at all; the kernel suites
 #   sanitize  Debug (-O1, assertions on), AddressSanitizer + UndefinedBehaviorSanitizer
+#   tsan      Debug (-O1), ThreadSanitizer: parallel_test alone (executors, parallel entry points)
 #   neon      AArch64 cross build, tests run under qemu-aarch64-static (tests/run-neon.sh)
 #   fuzz      libFuzzer for FUZZ_SECONDS in all (tests/fuzz/): SIMD against scalar, and the .npy parser
 #   compare   the README's main job, examples/run-compare.sh, as a user runs it; then its
@@ -30,7 +31,7 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_root=${BUILD_ROOT:-"$src/build"}
 jobs=${JOBS:-2}
 fuzz_seconds=${FUZZ_SECONDS:-60}
-all_stages=(format package native scalar sanitize neon fuzz compare)
+all_stages=(format package native scalar sanitize tsan neon fuzz compare)
 
 # --- stages -------------------------------------------------------------------
 
@@ -125,6 +126,19 @@ stage_sanitize() {
     -DEIGENQ_FP_CONTRACT_TESTS=OFF -DEIGENQ_WARNINGS_CHECK=OFF -DEIGENQ_CHECK_HEADERS=OFF -DEIGENQ_FORCE_SCALAR=ON
 }
 
+# The parallel entry points under ThreadSanitizer: parallel_test only, on
+# the portable path (the cut into tasks and the executors do not depend on
+# the path), so the stage costs one instrumented test binary.
+stage_tsan() {
+  local dir=$build_root/ci-tsan
+  cmake -S "$src" -B "$dir" -DEIGENQ_INSTALL=OFF -DEIGENQ_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DEIGENQ_SANITIZE=thread -DEIGENQ_FORCE_SCALAR=ON \
+    -DEIGENQ_BUILD_TESTS=ON -DEIGENQ_BUILD_BENCHMARKS=OFF -DEIGENQ_BUILD_EXAMPLES=OFF \
+    -DEIGENQ_FP_CONTRACT_TESTS=OFF -DEIGENQ_WARNINGS_CHECK=OFF -DEIGENQ_CHECK_HEADERS=OFF
+  cmake --build "$dir" -j "$jobs" --target parallel_test
+  TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1} "$dir/tests/parallel_test"
+}
+
 stage_neon() {
   JOBS=$jobs EIGENQ_CMAKE_ARGS="-DEIGENQ_WERROR=ON ${EIGENQ_CMAKE_ARGS:-}" "$src/tests/run-neon.sh" "$build_root/ci-neon"
 }
@@ -151,7 +165,7 @@ deps_of() {
     format) echo format ;;
     package) echo build package ;;
     native) echo build tests bench ;;
-    scalar | sanitize) echo build tests ;;
+    scalar | sanitize | tsan) echo build tests ;;
     neon) echo build neon ;;
     fuzz) echo build tests fuzz ;;
     compare) echo build compare ;;

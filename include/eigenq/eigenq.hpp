@@ -14,12 +14,14 @@
 #include "observers.hpp"      // IWYU pragma: export
 #include "output_stage.hpp"   // IWYU pragma: export
 #include "packed.hpp"         // IWYU pragma: export
+#include "parallel.hpp"       // IWYU pragma: export
 #include "params.hpp"         // IWYU pragma: export
 #include "presets.hpp"        // IWYU pragma: export
 #include "qat.hpp"            // IWYU pragma: export
 #include "qparams.hpp"        // IWYU pragma: export
 #include "requantize.hpp"     // IWYU pragma: export
 #include "scheme.hpp"         // IWYU pragma: export
+#include "slices.hpp"         // IWYU pragma: export
 #include "status.hpp"         // IWYU pragma: export
 #include "stored.hpp"         // IWYU pragma: export
 #include "version.hpp"        // IWYU pragma: export

@@ -52,6 +52,7 @@
 #include "qat/observer.hpp"
 #include "qat/tf_fake_quant.hpp"
 #include "qparams.hpp"
+#include "slices.hpp"
 #include "status.hpp"
 
 namespace eigenq {
@@ -95,11 +96,15 @@ class MinMaxObserver {
   /// Widens the running range with one batch. Fails, changing nothing, on a
   /// bad layout, range or eps, or when the number of groups differs from the
   /// previous batches'. Empty batches are skipped.
-  Status observe(const float* x, const Shape& shape) {
+  Status observe(const float* x, const Shape& shape) { return observe(x, shape, SerialExecutor{}); }
+  /// The same on an executor (parallel.hpp; see `compute_min_max`): the
+  /// same bits at every thread count.
+  template <class Exec>
+  Status observe(const float* x, const Shape& shape, Exec&& exec) {
     EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
     EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     MinMax batch;
-    EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch));
+    EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch, exec));
     if (shape.size() == 0) return Status::ok();
     if (!initialized_) {
       mm_ = std::move(batch);
@@ -246,6 +251,91 @@ inline std::vector<float> torch_histc(const float* x, std::size_t n, int bins, d
   return h;
 }
 
+/// torch_histc on an executor: above one grain (kParallelGrain elements),
+/// each slice of that many elements is counted on its own and the counts are
+/// added in slice order. Counts in a slice are exact in float32, and so are
+/// their sums below 2^24 per bin: the result is the serial one's wherever
+/// that one is exact, and the same at every thread count.
+template <class Exec>
+std::vector<float> torch_histc(const float* x, std::size_t n, int bins, double lo, double hi, Exec&& exec,
+                               std::vector<float>* scratch) {
+  const auto size = static_cast<std::int64_t>(n);
+  if (size <= kParallelGrain) return torch_histc(x, n, bins, lo, hi);
+  if (lo == hi) {
+    float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+    for (std::size_t i = 0; i < n; ++i) {
+      mn = x[i] < mn ? x[i] : mn;
+      mx = x[i] > mx ? x[i] : mx;
+    }
+    if (mn <= mx) lo = mn, hi = mx;
+  }
+  if (lo == hi) lo -= 1.0, hi += 1.0;
+  const float left = static_cast<float>(lo), right = static_cast<float>(hi);
+  const std::int64_t slices = ceil_div(size, kParallelGrain);
+  const auto b = static_cast<std::size_t>(bins);
+  scratch->assign(static_cast<std::size_t>(slices) * b, 0.0f);
+  float* counts = scratch->data();
+  exec.parallel_for(slices, [=](std::int64_t c) {
+    float* h = counts + static_cast<std::size_t>(c) * b;
+    const std::int64_t end = std::min(size, (c + 1) * kParallelGrain);
+    for (std::int64_t i = c * kParallelGrain; i < end; ++i) {
+      const float v = x[i];
+      if (v >= left && v <= right) h[static_cast<std::size_t>(histc_bin(v, left, right, bins))] += 1.0f;
+    }
+  });
+  std::vector<float> h(counts, counts + b);
+  for (std::int64_t c = 1; c < slices; ++c)
+    for (std::size_t k = 0; k < b; ++k) h[k] += counts[static_cast<std::size_t>(c) * b + k];
+  return h;
+}
+
+/// The min and max of x[0, n) skipping NaN (the first of equal values
+/// kept), and the index of the first infinite element (n when none), over
+/// slices of kParallelGrain elements combined in order: the serial loop's
+/// result at every thread count.
+struct ScanResult {
+  float min = std::numeric_limits<float>::infinity();
+  float max = -std::numeric_limits<float>::infinity();
+  std::size_t first_infinite = 0;
+};
+
+inline ScanResult scan_slice(const float* x, std::size_t from, std::size_t to) {
+  // Locals, not the result's members: a member kept in memory across the
+  // loop (its address escapes) costs a store and a reload per element.
+  float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+  for (std::size_t i = from; i < to; ++i) {
+    if (!std::isfinite(x[i]) && !std::isnan(x[i])) return {mn, mx, i};
+    mn = x[i] < mn ? x[i] : mn;
+    mx = x[i] > mx ? x[i] : mx;
+  }
+  return {mn, mx, to};
+}
+
+template <class Exec>
+ScanResult scan(const float* x, std::size_t n, Exec&& exec, std::vector<ScanResult>* scratch) {
+  const auto size = static_cast<std::int64_t>(n);
+  if (size <= kParallelGrain || exec.threads() <= 1) return scan_slice(x, 0, n);
+  const std::int64_t slices = ceil_div(size, kParallelGrain);
+  scratch->assign(static_cast<std::size_t>(slices), ScanResult{});
+  ScanResult* parts = scratch->data();
+  exec.parallel_for(slices, [=](std::int64_t c) {
+    const auto from = static_cast<std::size_t>(c * kParallelGrain);
+    parts[c] = scan_slice(x, from, std::min(n, from + static_cast<std::size_t>(kParallelGrain)));
+  });
+  ScanResult r;
+  r.first_infinite = n;
+  for (std::int64_t c = 0; c < slices; ++c) {
+    const ScanResult& p = parts[c];
+    if (p.first_infinite != std::min(n, static_cast<std::size_t>((c + 1) * kParallelGrain))) {
+      r.first_infinite = p.first_infinite;
+      return r;
+    }
+    r.min = p.min < r.min ? p.min : r.min;
+    r.max = p.max > r.max ? p.max : r.max;
+  }
+  return r;
+}
+
 }  // namespace detail
 
 /// PyTorch's HistogramObserver, per tensor, for storage type Q: the
@@ -264,7 +354,13 @@ class HistogramObserver {
 
   /// Adds one batch (any shape: the histogram is per tensor). Empty batches
   /// and NaN elements are skipped; infinite ones are refused.
-  Status observe(const float* x, std::size_t n) {
+  Status observe(const float* x, std::size_t n) { return observe(x, n, SerialExecutor{}); }
+  /// The same on an executor (parallel.hpp): the batch is scanned and
+  /// counted in slices of 64Ki elements whose results are combined in order,
+  /// so the histogram is the same at every thread count, and the serial
+  /// one's (which counts the same slices) bit for bit.
+  template <class Exec>
+  Status observe(const float* x, std::size_t n, Exec&& exec) {
     EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
     EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     if (options_.bins < 1 || options_.upsample_rate < 1)
@@ -272,20 +368,19 @@ class HistogramObserver {
                            " and upsample_rate = ", options_.upsample_rate, " must be >= 1");
     if (n > 0 && x == nullptr)
       return detail::error(StatusCode::kInvalidArgument, "x is a null pointer, but the batch has ", n, " elements");
-    float mn = std::numeric_limits<float>::infinity(), mx = -mn;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!std::isfinite(x[i]) && !std::isnan(x[i]))
-        return detail::error(StatusCode::kInvalidArgument, "element ", i, " = ", x[i],
-                             ": a histogram needs finite values");
-      mn = x[i] < mn ? x[i] : mn;
-      mx = x[i] > mx ? x[i] : mx;
-    }
+    std::vector<detail::ScanResult> parts;
+    const detail::ScanResult seen = detail::scan(x, n, exec, &parts);
+    if (seen.first_infinite < n)
+      return detail::error(StatusCode::kInvalidArgument, "element ", seen.first_infinite, " = ", x[seen.first_infinite],
+                           ": a histogram needs finite values");
+    const float mn = seen.min, mx = seen.max;
     if (!(mn <= mx)) return Status::ok();  // empty or all NaN
+    std::vector<float> counts;
     const int bins = options_.bins;
     if (!initialized_ || min_ == max_) {  // PyTorch starts over after a batch of one value
       min_ = mn;
       max_ = mx;
-      hist_ = detail::torch_histc(x, n, bins, bound(mn), bound(mx));
+      hist_ = detail::torch_histc(x, n, bins, bound(mn), bound(mx), exec, &counts);
       initialized_ = true;
       return Status::ok();
     }
@@ -304,7 +399,8 @@ class HistogramObserver {
     combined_max = combined_max + (detail::opaque(static_cast<float>(downsample) * coarse) - span);
     const auto start = static_cast<std::int64_t>(std::nearbyint((min_ - combined_min) / fine));
 
-    std::vector<float> combined = detail::torch_histc(x, n, bins, bound(combined_min), bound(combined_max));
+    std::vector<float> combined =
+        detail::torch_histc(x, n, bins, bound(combined_min), bound(combined_max), exec, &counts);
     if (combined_min == min_ && combined_max == max_) {
       for (std::size_t b = 0; b < combined.size(); ++b) combined[b] += hist_[b];
     } else {
@@ -318,6 +414,11 @@ class HistogramObserver {
   Status observe(const float* x, const Shape& shape) {
     EIGENQ_RETURN_IF_ERROR(check_shape(shape));
     return observe(x, static_cast<std::size_t>(shape.size()));
+  }
+  template <class Exec>
+  Status observe(const float* x, const Shape& shape, Exec&& exec) {
+    EIGENQ_RETURN_IF_ERROR(check_shape(shape));
+    return observe(x, static_cast<std::size_t>(shape.size()), exec);
   }
   /// Eigen objects and expressions: throws `eigenq::Error`; with
   /// `std::nothrow`, returns the Status instead.

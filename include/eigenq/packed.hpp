@@ -79,20 +79,49 @@ class PackedQuantizer {
   const Quantizer<Unpacked, N, P>& unpacked() const { return inner_; }
 
   /// packed = pack(quantize(x)); x holds size() floats, packed packed_bytes().
-  void quantize(const float* x, std::uint8_t* packed) const {
-    with_kernels<P>([&](auto k) { decltype(k)::template quantize_packed<T, N>(inner_.resolved(), x, packed); });
-  }
+  void quantize(const float* x, std::uint8_t* packed) const { quantize_slice(inner_.resolved(), x, packed); }
   /// y = dequantize(unpack(packed)).
-  void dequantize(const std::uint8_t* packed, float* y) const {
-    with_kernels<P>([&](auto k) { decltype(k)::template dequantize_packed<T>(inner_.resolved(), packed, y); });
-  }
+  void dequantize(const std::uint8_t* packed, float* y) const { dequantize_slice(inner_.resolved(), packed, y); }
   /// y = dequantize(quantize(x)) with T's range; y may alias x. The
   /// same as the unpacked fake-quantize: no packed buffer is involved.
   void fake_quantize(const float* x, float* y) const { inner_.fake_quantize(x, y); }
   /// fake_quantize and the STE mask in one pass.
   void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask) const { inner_.fake_quantize_mask(x, y, mask); }
 
+  /// The same on an executor (see `Quantizer`): slices start on the first
+  /// element of a byte (even for 4-bit, a multiple of 4 for 2-bit), so no
+  /// two tasks write one byte, and on a cache line of the packed output
+  /// where the shape allows. The same bits as serially.
+  template <class Exec>
+  void quantize(const float* x, std::uint8_t* packed, Exec&& exec) const {
+    detail::for_each_slice(exec, inner_.resolved(), 64 * kPerByte<T>, kPerByte<T>,
+                           [&](const detail::Slice& s) { quantize_slice(s.r, x + s.at, packed + s.at / kPerByte<T>); });
+  }
+  template <class Exec>
+  void dequantize(const std::uint8_t* packed, float* y, Exec&& exec) const {
+    detail::for_each_slice(exec, inner_.resolved(), detail::line_of<float>, kPerByte<T>, [&](const detail::Slice& s) {
+      dequantize_slice(s.r, packed + s.at / kPerByte<T>, y + s.at);
+    });
+  }
+  template <class Exec>
+  void fake_quantize(const float* x, float* y, Exec&& exec) const {
+    inner_.fake_quantize(x, y, exec);
+  }
+  template <class Exec>
+  void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, Exec&& exec) const {
+    inner_.fake_quantize_mask(x, y, mask, exec);
+  }
+
  private:
+  // A slice starts on the first element of a byte: its bytes start at
+  // packed + at / kPerByte<T>.
+  static void quantize_slice(const ResolvedParams& r, const float* x, std::uint8_t* packed) {
+    with_kernels<P>([&](auto k) { decltype(k)::template quantize_packed<T, N>(r, x, packed); });
+  }
+  static void dequantize_slice(const ResolvedParams& r, const std::uint8_t* packed, float* y) {
+    with_kernels<P>([&](auto k) { decltype(k)::template dequantize_packed<T>(r, packed, y); });
+  }
+
   static Status check(Range range) {
     const Range limit = T::range();
     if (range.qmin < limit.qmin || range.qmax > limit.qmax)

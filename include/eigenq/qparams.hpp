@@ -33,6 +33,7 @@
 
 #include "params.hpp"
 #include "scheme.hpp"
+#include "slices.hpp"
 
 namespace eigenq {
 
@@ -107,17 +108,14 @@ struct MinMax {
   std::vector<float> min, max;
 };
 
-inline Status compute_min_max(const float* x, const Shape& shape, const ParamLayout& layout, MinMax* out) {
-  ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}}));
-  out->min.assign(r.count, std::numeric_limits<float>::infinity());
-  out->max.assign(r.count, -std::numeric_limits<float>::infinity());
-  float* mn = out->min.data();
-  float* mx = out->max.data();
-  detail::for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
+namespace detail {
+
+/// Widens mn[k], mx[k] with the elements of every run of r over x, the
+/// runs in memory order (the first of equal values kept, NaN skipped).
+inline void min_max_runs(const ResolvedParams& r, const float* x, float* mn, float* mx) {
+  for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
     const float* v = x + at;
-    if constexpr (std::is_same_v<decltype(index), detail::BroadcastIndex>) {
+    if constexpr (std::is_same_v<decltype(index), BroadcastIndex>) {
       float lo = mn[index.param], hi = mx[index.param];
       for (std::int64_t i = 0; i < n; ++i) {  // comparisons are false for NaN: skipped
         lo = v[i] < lo ? v[i] : lo;
@@ -133,9 +131,68 @@ inline Status compute_min_max(const float* x, const Shape& shape, const ParamLay
       }
     }
   });
+}
+
+}  // namespace detail
+
+/// compute_min_max on an executor (parallel.hpp), the same bits as serially
+/// at every thread count: blocked and per-element groups are cut into
+/// slices that own their groups; per-axis groups into ranges of channels,
+/// each visited in memory order over every outer row; a per-tensor range
+/// from slices of kParallelGrain elements combined in order.
+template <class Exec>
+Status compute_min_max(const float* x, const Shape& shape, const ParamLayout& layout, MinMax* out, Exec&& exec) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}}));
+  out->min.assign(r.count, std::numeric_limits<float>::infinity());
+  out->max.assign(r.count, -std::numeric_limits<float>::infinity());
+  float* mn = out->min.data();
+  float* mx = out->max.data();
+  const std::int64_t size = r.size(), grain = detail::kParallelGrain;
+  if (exec.threads() <= 1 || size <= grain) {
+    detail::min_max_runs(r, x, mn, mx);
+  } else if (r.params.granularity == Granularity::kPerTensor) {
+    const std::int64_t slices = detail::ceil_div(size, grain);
+    std::vector<float> parts(static_cast<std::size_t>(2 * slices));
+    float* part = parts.data();
+    exec.parallel_for(slices, [=](std::int64_t c) {
+      float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+      const std::int64_t end = std::min(size, (c + 1) * grain);
+      for (std::int64_t i = c * grain; i < end; ++i) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+      }
+      part[2 * c] = lo;
+      part[2 * c + 1] = hi;
+    });
+    for (std::int64_t c = 0; c < slices; ++c) {
+      mn[0] = part[2 * c] < mn[0] ? part[2 * c] : mn[0];
+      mx[0] = part[2 * c + 1] > mx[0] ? part[2 * c + 1] : mx[0];
+    }
+  } else if (r.params.granularity == Granularity::kPerAxis) {
+    const std::int64_t per = std::max<std::int64_t>(1, grain / (r.outer * r.inner));
+    const std::int64_t groups = detail::ceil_div(r.channels, per), slab = r.channels * r.inner;
+    exec.parallel_for(groups, [&](std::int64_t g) {
+      ResolvedParams part = r;
+      const std::int64_t c = g * per;
+      part.outer = 1;
+      part.channels = part.blocks = std::min(per, r.channels - c);
+      part.count = static_cast<std::size_t>(part.channels);
+      for (std::int64_t o = 0; o < r.outer; ++o) detail::min_max_runs(part, x + o * slab + c * r.inner, mn + c, mx + c);
+    });
+  } else {
+    detail::for_each_slice(exec, r, detail::line_of<float>, 1, [&](const detail::Slice& s) {
+      detail::min_max_runs(s.r, x + s.at, mn + s.param, mx + s.param);
+    });
+  }
   for (std::size_t k = 0; k < out->min.size(); ++k)
     if (out->min[k] > out->max[k]) out->min[k] = out->max[k] = 0.0f;  // empty or all-NaN group
   return Status::ok();
+}
+
+inline Status compute_min_max(const float* x, const Shape& shape, const ParamLayout& layout, MinMax* out) {
+  return compute_min_max(x, shape, layout, out, SerialExecutor{});
 }
 
 namespace detail {

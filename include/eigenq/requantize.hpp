@@ -28,6 +28,7 @@
 #include "params.hpp"
 #include "requantize_rules.hpp"
 #include "scheme.hpp"
+#include "slices.hpp"
 #include "status.hpp"
 
 namespace eigenq {
@@ -193,12 +194,28 @@ class Requantizer {
   const RequantizeParams& params() const { return params_; }
 
   /// y = requantize(x); both hold size() elements.
-  void requantize(const In* x, Out* y) const {
+  void requantize(const In* x, Out* y) const { requantize_slice(resolved_, params_.view(), x, y); }
+  /// The same on an executor (parallel.hpp): the tensor cut into slices by
+  /// its size as `Quantizer` cuts it, each requantized by the serial kernel
+  /// with its parameters; the same bits as the serial call at every thread
+  /// count.
+  template <class Exec>
+  void requantize(const In* x, Out* y, Exec&& exec) const {
     const RequantizeParamsView view = params_.view();
-    with_kernels<P>([&](auto k) { decltype(k)::template requantize<Rule>(resolved_, view, x, y); });
+    detail::for_each_slice(exec, resolved_, detail::line_of<Out>, 1, [&](const detail::Slice& s) {
+      RequantizeParamsView v = view;
+      if (v.multiplier) v.multiplier += s.param;
+      if (v.shift) v.shift += s.param;
+      if (v.scale) v.scale += s.param;
+      v.count = s.r.count;
+      requantize_slice(s.r, v, x + s.at, y + s.at);
+    });
   }
 
  private:
+  static void requantize_slice(const ResolvedParams& r, const RequantizeParamsView& view, const In* x, Out* y) {
+    with_kernels<P>([&](auto k) { decltype(k)::template requantize<Rule>(r, view, x, y); });
+  }
   static RequantizeParams copy(const RequantizeParamsView& v, std::size_t n) {
     RequantizeParams p;
     p.granularity = v.granularity;

@@ -12,6 +12,7 @@
 
 #include "kernels.hpp"
 #include "params.hpp"
+#include "slices.hpp"
 #include "stored.hpp"
 
 namespace eigenq {
@@ -86,27 +87,71 @@ class Quantizer {
   Range range() const { return resolved_.params.range; }
 
   /// q = quantize(x); both hold size() elements.
-  void quantize(const float* x, Q* q) const {
-    with_kernels<P>([&](auto k) { decltype(k)::template quantize<Q, N>(resolved_, x, q); });
-  }
+  void quantize(const float* x, Q* q) const { quantize_slice(resolved_, x, q); }
   /// y = dequantize(q).
-  void dequantize(const Q* q, float* y) const {
-    with_kernels<P>([&](auto k) { decltype(k)::template dequantize<Q>(resolved_, q, y); });
-  }
+  void dequantize(const Q* q, float* y) const { dequantize_slice(resolved_, q, y); }
   /// y = dequantize(quantize(x)); y may alias x.
-  void fake_quantize(const float* x, float* y) const {
-    with_kernels<P>([&](auto k) { decltype(k)::template fake_quantize<N>(resolved_, x, y); });
-  }
+  void fake_quantize(const float* x, float* y) const { fake_quantize_slice(resolved_, x, y); }
   /// y = fake_quantize(x) and the STE mask (0/1 bytes) in one pass.
   void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask) const {
-    with_kernels<P>([&](auto k) { decltype(k)::template fake_quantize_mask<N>(resolved_, x, y, mask); });
+    fake_quantize_mask_slice(resolved_, x, y, mask);
   }
   /// dx = dy where x quantizes inside the range, 0 elsewhere (times dy).
-  void ste_backward(const float* x, const float* dy, float* dx) const {
-    with_kernels<P>([&](auto k) { decltype(k)::template ste_backward<N>(resolved_, x, dy, dx); });
+  void ste_backward(const float* x, const float* dy, float* dx) const { ste_backward_slice(resolved_, x, dy, dx); }
+
+  /// The same operations on an executor (slices.hpp, parallel.hpp): the
+  /// tensor is cut into slices of about 64Ki elements on cache-line
+  /// boundaries of the output, each run by the serial kernel. The result is
+  /// the same bits as the serial call's, whatever the executor and its
+  /// thread count; a tensor of one slice runs inline.
+  ///
+  ///     eigenq::ThreadPoolExecutor pool(8);
+  ///     qz.quantize(x, q, pool);
+  template <class Exec>
+  void quantize(const float* x, Q* q, Exec&& exec) const {
+    detail::for_each_slice(exec, resolved_, detail::line_of<Q>, 1,
+                           [&](const detail::Slice& s) { quantize_slice(s.r, x + s.at, q + s.at); });
+  }
+  template <class Exec>
+  void dequantize(const Q* q, float* y, Exec&& exec) const {
+    detail::for_each_slice(exec, resolved_, detail::line_of<float>, 1,
+                           [&](const detail::Slice& s) { dequantize_slice(s.r, q + s.at, y + s.at); });
+  }
+  template <class Exec>
+  void fake_quantize(const float* x, float* y, Exec&& exec) const {
+    detail::for_each_slice(exec, resolved_, detail::line_of<float>, 1,
+                           [&](const detail::Slice& s) { fake_quantize_slice(s.r, x + s.at, y + s.at); });
+  }
+  template <class Exec>
+  void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, Exec&& exec) const {
+    detail::for_each_slice(exec, resolved_, detail::line_of<std::uint8_t>, 1, [&](const detail::Slice& s) {
+      fake_quantize_mask_slice(s.r, x + s.at, y + s.at, mask + s.at);
+    });
+  }
+  template <class Exec>
+  void ste_backward(const float* x, const float* dy, float* dx, Exec&& exec) const {
+    detail::for_each_slice(exec, resolved_, detail::line_of<float>, 1,
+                           [&](const detail::Slice& s) { ste_backward_slice(s.r, x + s.at, dy + s.at, dx + s.at); });
   }
 
  private:
+  // The whole-tensor kernels on a scheme: the quantizer's own, or a slice of it.
+  static void quantize_slice(const ResolvedParams& r, const float* x, Q* q) {
+    with_kernels<P>([&](auto k) { decltype(k)::template quantize<Q, N>(r, x, q); });
+  }
+  static void dequantize_slice(const ResolvedParams& r, const Q* q, float* y) {
+    with_kernels<P>([&](auto k) { decltype(k)::template dequantize<Q>(r, q, y); });
+  }
+  static void fake_quantize_slice(const ResolvedParams& r, const float* x, float* y) {
+    with_kernels<P>([&](auto k) { decltype(k)::template fake_quantize<N>(r, x, y); });
+  }
+  static void fake_quantize_mask_slice(const ResolvedParams& r, const float* x, float* y, std::uint8_t* mask) {
+    with_kernels<P>([&](auto k) { decltype(k)::template fake_quantize_mask<N>(r, x, y, mask); });
+  }
+  static void ste_backward_slice(const ResolvedParams& r, const float* x, const float* dy, float* dx) {
+    with_kernels<P>([&](auto k) { decltype(k)::template ste_backward<N>(r, x, dy, dx); });
+  }
+
   // The per-parameter arrays the kernels read (PreparedParams): the scaling
   // factor under N, and (but per element) the clamp bounds relative to each
   // zero point. O(parameters), when the parameters meet the shape.
