@@ -232,7 +232,9 @@ inline std::int64_t histc_bin(float v, float left, float right, int bins) {
 /// torch.histc(x, bins, lo, hi) on the CPU: bounds equal -> the data's own
 /// range, still equal -> widened by 1 each way; elements outside the bounds
 /// (and NaN) skipped; each element counted in `histc_bin`.
-inline std::vector<float> torch_histc(const float* x, std::size_t n, int bins, double lo, double hi) {
+/// torch.histc's bounds: equal ones replaced by the data's own range, still
+/// equal ones widened by 1 each way; as float.
+inline std::pair<float, float> torch_histc_bounds(const float* x, std::size_t n, double lo, double hi) {
   if (lo == hi) {
     float mn = std::numeric_limits<float>::infinity(), mx = -mn;
     for (std::size_t i = 0; i < n; ++i) {
@@ -242,7 +244,11 @@ inline std::vector<float> torch_histc(const float* x, std::size_t n, int bins, d
     if (mn <= mx) lo = mn, hi = mx;
   }
   if (lo == hi) lo -= 1.0, hi += 1.0;
-  const float left = static_cast<float>(lo), right = static_cast<float>(hi);
+  return {static_cast<float>(lo), static_cast<float>(hi)};
+}
+
+inline std::vector<float> torch_histc(const float* x, std::size_t n, int bins, double lo, double hi) {
+  const auto [left, right] = torch_histc_bounds(x, n, lo, hi);
   std::vector<float> h(static_cast<std::size_t>(bins), 0.0f);
   for (std::size_t i = 0; i < n; ++i) {
     const float v = x[i];
@@ -261,16 +267,8 @@ std::vector<float> torch_histc(const float* x, std::size_t n, int bins, double l
                                std::vector<float>* scratch) {
   const auto size = static_cast<std::int64_t>(n);
   if (size <= kParallelGrain) return torch_histc(x, n, bins, lo, hi);
-  if (lo == hi) {
-    float mn = std::numeric_limits<float>::infinity(), mx = -mn;
-    for (std::size_t i = 0; i < n; ++i) {
-      mn = x[i] < mn ? x[i] : mn;
-      mx = x[i] > mx ? x[i] : mx;
-    }
-    if (mn <= mx) lo = mn, hi = mx;
-  }
-  if (lo == hi) lo -= 1.0, hi += 1.0;
-  const float left = static_cast<float>(lo), right = static_cast<float>(hi);
+  const std::pair<float, float> bounds = torch_histc_bounds(x, n, lo, hi);
+  const float left = bounds.first, right = bounds.second;  // plain names: the task's lambda captures them
   const std::int64_t slices = ceil_div(size, kParallelGrain);
   const auto b = static_cast<std::size_t>(bins);
   scratch->assign(static_cast<std::size_t>(slices) * b, 0.0f);
