@@ -124,16 +124,6 @@ Status resolve_float_qparams(const FloatQParamsView& p, const Shape& shape, bool
   return Status::ok();
 }
 
-/// A range inside sub-byte storage T.
-template <class T>
-Status check_packed_range(Range range) {
-  const Range limit = T::range();
-  if (range.qmin < limit.qmin || range.qmax > limit.qmax)
-    return error(StatusCode::kInvalidRange, "range [", range.qmin, ", ", range.qmax, "] is outside ", T::name(), " [",
-                 limit.qmin, ", ", limit.qmax, "]");
-  return Status::ok();
-}
-
 /// fn(element, parameter) for every element, run by run.
 template <class Fn>
 void for_each_element(const ResolvedParams& r, Fn&& fn) {

@@ -234,7 +234,10 @@ inline std::int64_t histc_bin(float v, float left, float right, int bins) {
 /// (and NaN) skipped; each element counted in `histc_bin`.
 /// torch.histc's bounds: equal ones replaced by the data's own range, still
 /// equal ones widened by 1 each way; as float.
-inline std::pair<float, float> torch_histc_bounds(const float* x, std::size_t n, double lo, double hi) {
+struct HistcBounds {
+  float left, right;
+};
+inline HistcBounds torch_histc_bounds(const float* x, std::size_t n, double lo, double hi) {
   if (lo == hi) {
     float mn = std::numeric_limits<float>::infinity(), mx = -mn;
     for (std::size_t i = 0; i < n; ++i) {
@@ -267,8 +270,8 @@ std::vector<float> torch_histc(const float* x, std::size_t n, int bins, double l
                                std::vector<float>* scratch) {
   const auto size = static_cast<std::int64_t>(n);
   if (size <= kParallelGrain) return torch_histc(x, n, bins, lo, hi);
-  const std::pair<float, float> bounds = torch_histc_bounds(x, n, lo, hi);
-  const float left = bounds.first, right = bounds.second;  // plain names: the task's lambda captures them
+  const HistcBounds bounds = torch_histc_bounds(x, n, lo, hi);
+  const float left = bounds.left, right = bounds.right;  // plain names: the task's lambda captures them
   const std::int64_t slices = ceil_div(size, kParallelGrain);
   const auto b = static_cast<std::size_t>(bins);
   scratch->assign(static_cast<std::size_t>(slices) * b, 0.0f);

@@ -122,13 +122,7 @@ class PackedQuantizer {
     with_kernels<P>([&](auto k) { decltype(k)::template dequantize_packed<T>(r, packed, y); });
   }
 
-  static Status check(Range range) {
-    const Range limit = T::range();
-    if (range.qmin < limit.qmin || range.qmax > limit.qmax)
-      return detail::error(StatusCode::kInvalidRange, "range [", range.qmin, ", ", range.qmax, "] is outside ",
-                           T::name(), " [", limit.qmin, ", ", limit.qmax, "]");
-    return Status::ok();
-  }
+  static Status check(Range range) { return detail::check_packed_range<T>(range); }
 
   Quantizer<Unpacked, N, P> inner_;
 };

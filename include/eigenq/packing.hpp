@@ -68,6 +68,18 @@ constexpr bool is_packed2_v = std::is_same_v<T, Int2> || std::is_same_v<T, UInt2
 template <class T>
 constexpr bool is_packed_v = is_packed4_v<T> || is_packed2_v<T>;
 
+namespace detail {
+/// ok when `range` lies inside sub-byte storage T's; else the error naming both.
+template <class T>
+Status check_packed_range(Range range) {
+  const Range limit = T::range();
+  if (range.qmin < limit.qmin || range.qmax > limit.qmax)
+    return error(StatusCode::kInvalidRange, "range [", range.qmin, ", ", range.qmax, "] is outside ", T::name(), " [",
+                 limit.qmin, ", ", limit.qmax, "]");
+  return Status::ok();
+}
+}  // namespace detail
+
 /// Values per byte of T.
 template <class T>
 constexpr std::int64_t kPerByte = 8 / T::kBits;
