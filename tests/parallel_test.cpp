@@ -19,6 +19,7 @@
 #include "eigenq/observers.hpp"
 #include "eigenq/packed.hpp"
 #include "eigenq/parallel.hpp"
+#include "eigenq/qat.hpp"
 #include "eigenq/requantize.hpp"
 #include "eigenq/scheme.hpp"
 
@@ -241,6 +242,64 @@ TEST(ParallelMinMax, EqualsSerialAtEveryThreadCount) {
       MinMaxObserver<std::int8_t> obs(c.layout);
       ASSERT_TRUE(obs.observe(d.x.data(), c.shape, pool(t)).is_ok());
       EXPECT_TRUE(same_bytes(obs.min(), serial.min()) && same_bytes(obs.max(), serial.max()))
+          << c.name << " threads " << t;
+    }
+  }
+}
+
+// The STE layer's passes with every mask storage (bytes, bits cut on whole
+// mask bytes, none) and the QAT FakeQuantize (moving-average observer, then
+// fake-quantize) over two batches: outputs, masks, gradients and the
+// running range are the serial ones at every thread count.
+TEST(ParallelSte, EveryMaskStorageEqualsSerialAtEveryThreadCount) {
+  std::uint32_t seed = 700;
+  for (const Case& c : cases()) {
+    const Data d = make(c, Range::full<std::int8_t>(), seed++);
+    const std::size_t n = d.x.size();
+    for (MaskStorage storage : {MaskStorage::kBytes, MaskStorage::kBits, MaskStorage::kNone}) {
+      FakeQuantSTE<> serial(d.params, storage);
+      std::vector<float> y0(n), dx0(n);
+      ASSERT_TRUE(serial.forward(d.x.data(), y0.data(), c.shape).is_ok());
+      ASSERT_TRUE((storage == MaskStorage::kNone ? serial.backward(d.x.data(), d.dy.data(), dx0.data(), c.shape)
+                                                 : serial.backward(d.dy.data(), dx0.data(), c.shape))
+                      .is_ok());
+      for (int t : kThreads) {
+        FakeQuantSTE<> fq(d.params, storage);
+        std::vector<float> y1(n), dx1(n);
+        ASSERT_TRUE(fq.forward(d.x.data(), y1.data(), c.shape, pool(t)).is_ok());
+        ASSERT_TRUE((storage == MaskStorage::kNone ? fq.backward(d.x.data(), d.dy.data(), dx1.data(), c.shape, pool(t))
+                                                   : fq.backward(d.dy.data(), dx1.data(), c.shape, pool(t)))
+                        .is_ok());
+        EXPECT_TRUE(same_bytes(y0, y1) && same_bytes(serial.mask(), fq.mask()) && same_bytes(dx0, dx1))
+            << c.name << " mask storage " << static_cast<int>(storage) << " threads " << t;
+      }
+    }
+  }
+}
+
+TEST(ParallelFakeQuantize, MovingAverageObserverAndPassesEqualSerial) {
+  std::uint32_t seed = 800;
+  for (const Case& c : cases()) {
+    const Data a = make(c, Range::full<std::uint8_t>(), seed++), b = make(c, Range::full<std::uint8_t>(), seed++);
+    const std::size_t n = a.x.size();
+    auto run = [&](auto&& exec, std::vector<float>* y, std::vector<float>* dx, QParams* p) {
+      FakeQuantize<std::uint8_t> fq(MovingAverageMinMax<std::uint8_t>(c.layout, Range::full<std::uint8_t>()));
+      y->assign(2 * n, 0.0f);
+      dx->assign(n, 0.0f);
+      ASSERT_TRUE(fq.forward(a.x.data(), y->data(), c.shape, exec).is_ok());
+      ASSERT_TRUE(fq.forward(b.x.data(), y->data() + n, c.shape, exec).is_ok());
+      ASSERT_TRUE(fq.backward(b.dy.data(), dx->data(), c.shape, exec).is_ok());
+      *p = fq.qparams();
+    };
+    std::vector<float> y0, dx0;
+    QParams p0;
+    run(SerialExecutor{}, &y0, &dx0, &p0);
+    for (int t : kThreads) {
+      std::vector<float> y1, dx1;
+      QParams p1;
+      run(pool(t), &y1, &dx1, &p1);
+      EXPECT_TRUE(same_bytes(y0, y1) && same_bytes(dx0, dx1) && same_bytes(p0.scale, p1.scale) &&
+                  same_bytes(p0.zero_point, p1.zero_point))
           << c.name << " threads " << t;
     }
   }

@@ -20,6 +20,7 @@
 /// and every element is computed by the same kernel code whatever the cut,
 /// so results are the same bits with any executor.
 
+#include <algorithm>
 #include <cstdint>
 #include <numeric>
 
@@ -224,6 +225,19 @@ void for_each_slice(Exec&& exec, const ResolvedParams& r, std::int64_t line, std
     return;
   }
   exec.parallel_for(p.count, [&](std::int64_t i) { op(slice_at(r, p, i)); });
+}
+
+/// fn(at, count) over [0, n) of a flat buffer, in tasks of `grain` elements
+/// (a multiple of 512: whole cache lines of floats, bytes and packed bits),
+/// the last one shorter; one call of the whole when serial or small.
+template <class Exec, class Fn>
+void for_each_chunk(Exec&& exec, std::int64_t n, Fn&& fn, std::int64_t grain = kParallelGrain) {
+  const std::int64_t tasks = exec.threads() <= 1 ? 1 : ceil_div(n, grain);
+  if (tasks <= 1) {
+    fn(std::int64_t{0}, n);
+    return;
+  }
+  exec.parallel_for(tasks, [&](std::int64_t i) { fn(i * grain, std::min(grain, n - i * grain)); });
 }
 
 /// Elements of T in a 64-byte cache line.

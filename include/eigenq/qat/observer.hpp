@@ -54,14 +54,18 @@ class MovingAverageMinMax {
   /// bad range, layout, eps or averaging constant, an infinite element, or
   /// when the number of groups differs from the previous batches'. Empty
   /// batches are skipped.
-  Status observe(const float* x, const Shape& shape) {
+  Status observe(const float* x, const Shape& shape) { return observe(x, shape, SerialExecutor{}); }
+  /// The same on an executor (parallel.hpp; see `compute_min_max`): the
+  /// same bits at every thread count.
+  template <class Exec>
+  Status observe(const float* x, const Shape& shape, Exec&& exec) {
     EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
     EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
     if (!(averaging_constant_ >= 0.0f && averaging_constant_ <= 1.0f))
       return detail::error(StatusCode::kInvalidArgument, "averaging_constant = ", averaging_constant_,
                            " must be in [0, 1]");
     MinMax batch;
-    EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch));
+    EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch, exec));
     if (shape.size() == 0) return Status::ok();
     for (std::size_t k = 0; k < batch.min.size(); ++k)
       if (std::isinf(batch.min[k]) || std::isinf(batch.max[k]))
@@ -176,19 +180,22 @@ class FakeQuantize : public detail::EigenPasses<FakeQuantize<Q, N, P>> {
 
   /// y = fake_quantize(x) (or x), observing x first when enabled. y may
   /// alias x. Nothing changes (observer included) when the status is not ok.
-  Status forward(const float* x, float* y, const Shape& shape) {
+  /// Both passes also take an executor (slices.hpp, parallel.hpp) last: the
+  /// same bits at every thread count.
+  template <class Exec = SerialExecutor>
+  Status forward(const float* x, float* y, const Shape& shape, Exec&& exec = {}) {
     EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"y", y}}));
     if (observe_) {
       MovingAverageMinMax<Q> next = observer_;
-      EIGENQ_RETURN_IF_ERROR(next.observe(x, shape));
+      EIGENQ_RETURN_IF_ERROR(next.observe(x, shape, exec));
       QParams p;
       EIGENQ_RETURN_IF_ERROR(next.qparams(&p));
       FakeQuantSTE<N, P> ste(std::move(p), ste_.storage());
-      EIGENQ_RETURN_IF_ERROR(fake_quant_ ? ste.forward(x, y, shape) : Status::ok());
+      EIGENQ_RETURN_IF_ERROR(fake_quant_ ? ste.forward(x, y, shape, exec) : Status::ok());
       observer_ = std::move(next);
       ste_ = std::move(ste);
     } else if (fake_quant_) {
-      EIGENQ_RETURN_IF_ERROR(ste_.forward(x, y, shape));
+      EIGENQ_RETURN_IF_ERROR(ste_.forward(x, y, shape, exec));
     }
     if (!fake_quant_ && y != x) std::copy(x, x + shape.size(), y);
     passthrough_ = !fake_quant_;
@@ -197,8 +204,9 @@ class FakeQuantize : public detail::EigenPasses<FakeQuantize<Q, N, P>> {
   }
 
   /// dx = dy * mask of the last forward pass (dy itself after a pass-through).
-  Status backward(const float* dy, float* dx, const Shape& shape) const {
-    if (!passthrough_) return ste_.backward(dy, dx, shape);
+  template <class Exec = SerialExecutor>
+  Status backward(const float* dy, float* dx, const Shape& shape, Exec&& exec = {}) const {
+    if (!passthrough_) return ste_.backward(dy, dx, shape, exec);
     EIGENQ_RETURN_IF_ERROR(detail::check_same_shape(shape_, shape, "dy"));
     EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"dy", dy}, {"dx", dx}}));
     if (dx != dy) std::copy(dy, dy + shape.size(), dx);

@@ -41,23 +41,34 @@ inline bool same_shape(const Shape& a, const Shape& b) { return same_dims(a, b) 
 
 /// y = fake_quantize(x) and the STE mask packed one bit per element, in one
 /// pass over x. `bits` must hold packed_mask_bytes(qz.size()) bytes; every
-/// one of them is written. y may alias x.
-template <class Q, class N, Path P>
-void fake_quantize_packed_mask(const Quantizer<Q, N, P>& qz, const float* x, float* y, std::uint8_t* bits) {
-  with_kernels<P>([&](auto k) { decltype(k)::template fake_quantize_packed_mask<N>(qz.resolved(), x, y, bits); });
+/// one of them is written. y may alias x. On an executor (slices.hpp), the
+/// tensor is cut on whole bytes of the mask: the same bits as serially.
+template <class Q, class N, Path P, class Exec = SerialExecutor>
+void fake_quantize_packed_mask(const Quantizer<Q, N, P>& qz, const float* x, float* y, std::uint8_t* bits,
+                               Exec&& exec = {}) {
+  detail::for_each_slice(exec, qz.resolved(), 8 * 64, 8, [&](const detail::Slice& s) {
+    with_kernels<P>(
+        [&](auto k) { decltype(k)::template fake_quantize_packed_mask<N>(s.r, x + s.at, y + s.at, bits + s.at / 8); });
+  });
 }
 
 /// dx[i] = dy[i] * mask byte i, for n elements; dx may alias dy.
-template <Path P = kBestPath>
-void ste_backward_masked(const std::uint8_t* mask, const float* dy, float* dx, std::int64_t n) {
-  with_kernels<P>([&](auto k) { decltype(k)::ste_backward_masked(mask, dy, dx, static_cast<std::size_t>(n)); });
+template <Path P = kBestPath, class Exec = SerialExecutor>
+void ste_backward_masked(const std::uint8_t* mask, const float* dy, float* dx, std::int64_t n, Exec&& exec = {}) {
+  detail::for_each_chunk(exec, n, [&](std::int64_t at, std::int64_t count) {
+    with_kernels<P>([&](auto k) {
+      decltype(k)::ste_backward_masked(mask + at, dy + at, dx + at, static_cast<std::size_t>(count));
+    });
+  });
 }
 
 /// dx[i] = dy[i] * mask bit i, for a packed mask of n elements; dx may alias
 /// dy.
-template <Path P = kBestPath>
-void ste_backward_packed(const std::uint8_t* bits, const float* dy, float* dx, std::int64_t n) {
-  with_kernels<P>([&](auto k) { decltype(k)::ste_backward_packed(bits, dy, dx, n); });
+template <Path P = kBestPath, class Exec = SerialExecutor>
+void ste_backward_packed(const std::uint8_t* bits, const float* dy, float* dx, std::int64_t n, Exec&& exec = {}) {
+  detail::for_each_chunk(exec, n, [&](std::int64_t at, std::int64_t count) {
+    with_kernels<P>([&](auto k) { decltype(k)::ste_backward_packed(bits + at / 8, dy + at, dx + at, count); });
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -190,23 +201,25 @@ class FakeQuantSTE : public detail::EigenPasses<FakeQuantSTE<N, P>> {
   const Shape& shape() const { return shape_; }
 
   /// y = fake_quantize(x), keeping the mask. y may alias x. Nothing is
-  /// written when the status is not ok.
-  Status forward(const float* x, float* y, const Shape& shape) {
+  /// written when the status is not ok. Every pass also takes an executor
+  /// (slices.hpp, parallel.hpp) last: the same bits at every thread count.
+  template <class Exec = SerialExecutor>
+  Status forward(const float* x, float* y, const Shape& shape, Exec&& exec = {}) {
     EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"y", y}}));
     EIGENQ_RETURN_IF_ERROR(prepare(shape));
     const std::int64_t n = shape.size();
     switch (storage_) {
       case MaskStorage::kBytes:
         mask_.resize(static_cast<std::size_t>(n));
-        qz_.fake_quantize_mask(x, y, mask_.data());
+        qz_.fake_quantize_mask(x, y, mask_.data(), exec);
         break;
       case MaskStorage::kBits:
         mask_.resize(static_cast<std::size_t>(packed_mask_bytes(n)));
-        fake_quantize_packed_mask(qz_, x, y, mask_.data());
+        fake_quantize_packed_mask(qz_, x, y, mask_.data(), exec);
         break;
       case MaskStorage::kNone:
         mask_.clear();
-        qz_.fake_quantize(x, y);
+        qz_.fake_quantize(x, y, exec);
         break;
     }
     has_mask_ = storage_ != MaskStorage::kNone;
@@ -214,7 +227,8 @@ class FakeQuantSTE : public detail::EigenPasses<FakeQuantSTE<N, P>> {
   }
 
   /// dx = dy * mask of the last forward pass; dy must have its shape.
-  Status backward(const float* dy, float* dx, const Shape& shape) const {
+  template <class Exec = SerialExecutor>
+  Status backward(const float* dy, float* dx, const Shape& shape, Exec&& exec = {}) const {
     if (!has_mask_)
       return detail::error(StatusCode::kInvalidArgument,
                            storage_ == MaskStorage::kNone ? "no mask is kept (MaskStorage::kNone): call backward(x, dy)"
@@ -223,17 +237,18 @@ class FakeQuantSTE : public detail::EigenPasses<FakeQuantSTE<N, P>> {
     EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"dy", dy}, {"dx", dx}}));
     const std::int64_t n = shape.size();
     if (storage_ == MaskStorage::kBits)
-      ste_backward_packed<P>(mask_.data(), dy, dx, n);
+      ste_backward_packed<P>(mask_.data(), dy, dx, n, exec);
     else
-      ste_backward_masked<P>(mask_.data(), dy, dx, n);
+      ste_backward_masked<P>(mask_.data(), dy, dx, n, exec);
     return Status::ok();
   }
 
   /// dx = dy * mask(x), recomputing the mask from the forward input.
-  Status backward(const float* x, const float* dy, float* dx, const Shape& shape) {
+  template <class Exec = SerialExecutor>
+  Status backward(const float* x, const float* dy, float* dx, const Shape& shape, Exec&& exec = {}) {
     EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"dy", dy}, {"dx", dx}}));
     EIGENQ_RETURN_IF_ERROR(prepare(shape));
-    qz_.ste_backward(x, dy, dx);
+    qz_.ste_backward(x, dy, dx, exec);
     return Status::ok();
   }
 
