@@ -294,7 +294,9 @@ TEST(CompareHostile, NumbersOutOfRangeAreRefusedNotClamped) {
            {{"--reps", "5000"}, "--reps 5000: expected an integer in [1, 1000]"},
            {{"--reps", "+3"}, "--reps +3: expected an integer in [1, 1000]"},
            {{"--limit", "99999999999999999999"}, "--limit 99999999999999999999: expected an integer in [1, "},
-           {{"--limit", "0"}, "--limit 0: expected an integer in [1, "}}) {
+           {{"--limit", "0"}, "--limit 0: expected an integer in [1, "},
+           {{"--threads", "0"}, "--threads 0: expected an integer in [1, 1024]"},
+           {{"--threads", "1025"}, "--threads 1025: expected an integer in [1, 1024]"}}) {
     r = run_cli(b.args);
     EXPECT_EQ(r.code, 2) << b.args[1];
     EXPECT_TRUE(contains(r.err, b.message)) << r.err;

@@ -23,6 +23,12 @@ namespace fs = std::filesystem;
 
 // A fresh, empty directory for one test, private to this process (ctest runs
 // the same binary under several kernel paths at once).
+// A pool of one thread: the kernels run on the caller's thread.
+inline ThreadPoolExecutor& one_thread() {
+  static ThreadPoolExecutor pool(1);
+  return pool;
+}
+
 inline std::string temp_dir(const std::string& name) {
   const fs::path p = fs::path(testing::TempDir()) / ("eigenq_compare_test_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(p);

@@ -58,9 +58,7 @@ against the worst weight's SQNR, and the most sensitive weights.
 options:
   --formats LIST    element formats: int8,uint8,int4,uint4,int2 (default
                     int8,int4,int2; --dtype is the same option). 4-bit
-                    elements are packed two per byte; int2 is counted four
-                    per byte (eigenq has no 2-bit packing: it is quantized in
-                    int8 storage with the levels [-2, 1]).
+                    elements are packed two per byte, int2 four per byte.
   --schemes LIST    per-tensor,per-channel,g32,g64,g128,per-element (the
                     default; any gN, or blockN, is accepted). Activations
                     take the per-tensor and per-channel ones.
@@ -87,6 +85,9 @@ options:
                     the target, and 40 dB was the lowest target that kept
                     the recognized text as float reads it.
   --limit N         compare only the first N tensors
+  --threads N       run the kernels and observers on N threads, 1 to 1024
+                    (default: every core). Results are the same bits at
+                    every N; the throughput is measured on N threads.
   --no-speed        skip the throughput measurement (error and bytes only)
   --reps N          timed repetitions per measurement, 1 to 1000; the fastest
                     counts (3)
@@ -159,6 +160,7 @@ struct Options {
   double target_db = 40.0;
   std::int64_t limit = 0;
   SpeedOptions speed;
+  int threads = ThreadPoolExecutor::default_threads();
   std::string out;
   std::string write_weights;
   bool plan_only = false;  ///< --write-plan: write the mixed plan's weights only
@@ -332,6 +334,13 @@ inline Status parse_args(const std::vector<std::string>& args, Options* opt) {
          opt->speed.repetitions = static_cast<int>(reps);
          return Status::ok();
        }},
+      {{"--threads"},
+       [&](const std::string& o, const std::string& v) {
+         std::int64_t threads = 0;
+         EIGENQ_RETURN_IF_ERROR(detail::parse_count(o, v, 1, 1024, &threads));
+         opt->threads = static_cast<int>(threads);
+         return Status::ok();
+       }},
       {{"--index"}, [&](const std::string&, const std::string& v) { return (opt->index = v, Status::ok()); }},
       {{"--out"}, [&](const std::string&, const std::string& v) { return (opt->out = v, Status::ok()); }},
       {{"--write-weights", "--write-plan"},
@@ -437,7 +446,7 @@ inline std::string message_of(const Status& s) {
 /// Writes every weight dequantized under each scheme (unless `plan_only`)
 /// and under the mixed plan, one folder each with an index.json of name,
 /// file, axis and scheme. Tensors are read once more, one at a time.
-inline Status write_weights(const std::string& dir, bool plan_only, Measurements& m) {
+inline Status write_weights(const std::string& dir, bool plan_only, Measurements& m, ThreadPoolExecutor& pool) {
   std::vector<std::string> folders, indexes(m.schemes.size() + 1);
   for (const Scheme& s : m.schemes) folders.push_back(plan_only ? "" : detail::folder_of(s.name()));
   folders.push_back("plan");
@@ -448,7 +457,7 @@ inline Status write_weights(const std::string& dir, bool plan_only, Measurements
     std::vector<std::vector<float>> ys(m.schemes.size());
     for (std::size_t s = 0; s < m.schemes.size(); ++s) {
       Result r;
-      EIGENQ_RETURN_IF_ERROR(evaluate_weight(t, m.schemes[s], nullptr, SpeedOptions{false}, &r, &ys[s]));
+      EIGENQ_RETURN_IF_ERROR(evaluate_weight(t, m.schemes[s], nullptr, SpeedOptions{false}, pool, &r, &ys[s]));
     }
     const int chosen = m.decision.mixed.choice[row];
     const std::string file = file_name_of(t.name);
@@ -485,6 +494,7 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
     out << kUsage;
     return 0;
   }
+  ThreadPoolExecutor pool(opt.threads);
   // Every message is one line, whatever bytes the names in it hold.
   std::vector<std::string> problems;
   auto report = [&](const Status& s) {
@@ -579,7 +589,7 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
         }
       }
       each_scheme(m.schemes, [&](std::size_t k, Result* r) {
-        return evaluate_weight(t, m.schemes[k], linked ? &layer : nullptr, opt.speed, r);
+        return evaluate_weight(t, m.schemes[k], linked ? &layer : nullptr, opt.speed, pool, r);
       });
     } else {
       Split split;
@@ -598,7 +608,7 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
         }
         each_scheme(m.act_schemes, [&](std::size_t k, Result* r) {
           return evaluate_activation(t, split, m.act_schemes[k], opt.percentile, linked ? &other : nullptr,
-                                     linked ? &held_out_layer : nullptr, r);
+                                     linked ? &held_out_layer : nullptr, pool, r);
         });
       }
     }
@@ -634,7 +644,8 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
   if (!problems.empty())
     head << "left out: " << problems.size() << (problems.size() == 1 ? " file or tensor" : " files or tensors")
          << " that could not be used (listed on stderr and in summary.json); exit status 1\n";
-  head << "kernel path " << path_name(active_path()) << ", numerics " << numerics_name<DefaultNumerics>()
+  head << "kernel path " << path_name(active_path()) << " on "
+       << detail::count_text(pool.threads(), "thread", "threads") << ", numerics " << numerics_name<DefaultNumerics>()
        << "; parameters from min/max (PyTorch's rules), then the scale rounded to its stored format\n"
        << "layer output W·x (no bias): input known for " << weights_linked << " of " << weights
        << " weights, consumer known for " << activations_linked << " of " << activations << " activations\n"
@@ -654,7 +665,7 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
 
   const int status = problems.empty() ? 0 : 1;
   if (!opt.write_weights.empty() && weights) {
-    if (Status s = write_weights(opt.write_weights, opt.plan_only, m); !s.is_ok()) return fail(s);
+    if (Status s = write_weights(opt.write_weights, opt.plan_only, m, pool); !s.is_ok()) return fail(s);
     if (!opt.quiet)
       err << "wrote the weights under " << (opt.plan_only ? "the mixed plan" : "every scheme and the mixed plan")
           << " to " << one_line(opt.write_weights) << "\n";
@@ -668,6 +679,7 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
       {"command", detail::command_line(args)},
       {"input", input},
       {"kernel_path", path_name(active_path())},
+      {"threads", std::to_string(pool.threads())},
       {"numerics", numerics_name<DefaultNumerics>()},
       {"metadata",
        "scales stored as the scheme says (f32, f16, bf16 rounded to nearest; e8m0 rounded up to a power "
@@ -678,7 +690,6 @@ inline int run_with(const Options& opt, const std::vector<std::string>& args, st
       {"activations",
        "parameters from calibration batches (all samples but the last, each in 4 stripes; or 3 of 4 "
        "stripes of one sample), scored on the held-out batch"},
-      {"int2", "levels [-2, 1] quantized in int8 storage, bytes counted four per byte"},
       {"throughput", "GB/s of float32 data; null when not measured"},
       {"sqnr_null_means", "infinite (dequantized tensor equals the input exactly)"},
       {"per_tensor_results", "results.csv"},

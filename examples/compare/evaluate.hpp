@@ -77,20 +77,20 @@ inline void subtract_from(const std::vector<float>& x, std::vector<float>* y) {
 /// Quantizes weight `t` with scheme `s` (parameters from each group's
 /// min/max by PyTorch's rules, metadata rounded as stored), dequantizes and
 /// measures; with `layer`, also the layer output's SQNR. `y`, if given,
-/// receives the dequantized weight.
+/// receives the dequantized weight. The kernels run on `pool`.
 inline Status evaluate_weight(const Tensor& t, const Scheme& s, const LayerReference* layer, const SpeedOptions& speed,
-                              Result* r, std::vector<float>* y = nullptr) {
+                              ThreadPoolExecutor& pool, Result* r, std::vector<float>* y = nullptr) {
   // Blocked schemes see the tensor through its block view (same memory).
   const Shape& shape = s.granularity == Granularity::kBlocked ? t.block_shape : t.shape;
   const ParamLayout layout = layout_of(s, t.channel_axis, t.block_axis);
   MinMax ranges;
-  EIGENQ_RETURN_IF_ERROR(compute_min_max(t.data.data(), shape, layout, &ranges));
+  EIGENQ_RETURN_IF_ERROR(compute_min_max(t.data.data(), shape, layout, &ranges, pool));
   QParams params;
   EIGENQ_RETURN_IF_ERROR(stored_params(s, ranges, layout, &params));
   const std::size_t n = t.data.size();
   std::vector<float> out(n);
   r->timing = Timing{};
-  EIGENQ_RETURN_IF_ERROR(s.format->apply(t.data.data(), shape, params, out.data(), speed, &r->timing));
+  EIGENQ_RETURN_IF_ERROR(s.format->apply(t.data.data(), shape, params, out.data(), speed, pool, &r->timing));
   r->elements = static_cast<std::int64_t>(n);
   r->params = static_cast<std::int64_t>(params.scale.size());
   r->sqnr_db = sqnr_db(t.data.data(), out.data(), n);
@@ -230,20 +230,20 @@ namespace detail {
 /// calibration batches (or, dynamically, over the held-out batch).
 template <class Q>
 Status observe_ranges(const ActScheme& a, const Split& split, const ParamLayout& layout, double percentile,
-                      MinMax* out) {
+                      ThreadPoolExecutor& pool, MinMax* out) {
   const Range range = a.scheme.range();
   const Symmetry sym = a.scheme.symmetry();
   switch (a.observer) {
     case Observer::kDynamic:
-      return compute_min_max(split.held_out.data(), split.held_out_shape, layout, out);
+      return compute_min_max(split.held_out.data(), split.held_out_shape, layout, out, pool);
     case Observer::kMinMax:
     case Observer::kMovingAverage: {
       MinMaxObserver<Q> minmax(layout, range, sym);
       MovingAverageMinMaxObserver<Q> average(layout, range, sym);
       for (std::size_t b = 0; b < split.calibration.size(); ++b)
         EIGENQ_RETURN_IF_ERROR(a.observer == Observer::kMinMax
-                                   ? minmax.observe(split.calibration[b].data(), split.calibration_shapes[b])
-                                   : average.observe(split.calibration[b].data(), split.calibration_shapes[b]));
+                                   ? minmax.observe(split.calibration[b].data(), split.calibration_shapes[b], pool)
+                                   : average.observe(split.calibration[b].data(), split.calibration_shapes[b], pool));
       out->min = a.observer == Observer::kMinMax ? minmax.min() : average.min();
       out->max = a.observer == Observer::kMinMax ? minmax.max() : average.max();
       return Status::ok();
@@ -253,7 +253,7 @@ Status observe_ranges(const ActScheme& a, const Split& split, const ParamLayout&
     case Observer::kMse: {
       HistogramObserver<Q> histogram(range, sym);
       for (std::size_t b = 0; b < split.calibration.size(); ++b)
-        EIGENQ_RETURN_IF_ERROR(histogram.observe(split.calibration[b].data(), split.calibration_shapes[b]));
+        EIGENQ_RETURN_IF_ERROR(histogram.observe(split.calibration[b].data(), split.calibration_shapes[b], pool));
       FloatRange clip;
       EIGENQ_RETURN_IF_ERROR(a.observer == Observer::kL2           ? histogram.l2_range(&clip)
                              : a.observer == Observer::kPercentile ? histogram.percentile_range(percentile, &clip)
@@ -273,20 +273,22 @@ Status observe_ranges(const ActScheme& a, const Split& split, const ParamLayout&
 /// and measures; with `consumer` (a weight holding its values), also the
 /// SQNR of the consumer's output. `held_out_layer` is the float layer on
 /// the held-out batch (made once per activation), null when there is none.
+/// The kernels and observers run on `pool`.
 inline Status evaluate_activation(const Tensor& t, const Split& split, const ActScheme& a, double percentile,
-                                  const Tensor* consumer, const LayerReference* held_out_layer, Result* r) {
+                                  const Tensor* consumer, const LayerReference* held_out_layer,
+                                  ThreadPoolExecutor& pool, Result* r) {
   const Scheme& s = a.scheme;
   const ParamLayout layout = layout_of(s, t.channel_axis, t.channel_axis);
   MinMax ranges;
   EIGENQ_RETURN_IF_ERROR(s.format->is_signed
-                             ? detail::observe_ranges<std::int8_t>(a, split, layout, percentile, &ranges)
-                             : detail::observe_ranges<std::uint8_t>(a, split, layout, percentile, &ranges));
+                             ? detail::observe_ranges<std::int8_t>(a, split, layout, percentile, pool, &ranges)
+                             : detail::observe_ranges<std::uint8_t>(a, split, layout, percentile, pool, &ranges));
   QParams params;
   EIGENQ_RETURN_IF_ERROR(stored_params(s, ranges, layout, &params));
   const std::vector<float>& x = split.held_out;
   std::vector<float> y(x.size());
   EIGENQ_RETURN_IF_ERROR(
-      s.format->apply(x.data(), split.held_out_shape, params, y.data(), SpeedOptions{false}, &r->timing));
+      s.format->apply(x.data(), split.held_out_shape, params, y.data(), SpeedOptions{false}, pool, &r->timing));
   r->elements = static_cast<std::int64_t>(x.size());
   r->params = static_cast<std::int64_t>(params.scale.size());
   r->sqnr_db = sqnr_db(x.data(), y.data(), x.size());

@@ -21,6 +21,7 @@
 
 #include "eigenq/groupwise.hpp"
 #include "eigenq/packed.hpp"
+#include "eigenq/parallel.hpp"
 #include "eigenq/qparams.hpp"
 #include "eigenq/scheme.hpp"
 #include "metrics.hpp"
@@ -143,10 +144,10 @@ struct Timing {
 /// Parameters for each group's [min, max] (`layout` gives the granularity).
 using ParamsFn = Status (*)(const MinMax& ranges, const ParamLayout& layout, Range range, Symmetry symmetry,
                             QParams* out);
-/// y = dequantize(quantize(x)) with `params`; with `speed` enabled, also
-/// the seconds a quantize and a dequantize call take.
+/// y = dequantize(quantize(x)) with `params`, on `pool`'s threads; with
+/// `speed` enabled, also the seconds a quantize and a dequantize call take.
 using ApplyFn = Status (*)(const float* x, const Shape& shape, const QParams& params, float* y,
-                           const SpeedOptions& speed, Timing* timing);
+                           const SpeedOptions& speed, ThreadPoolExecutor& pool, Timing* timing);
 
 struct Format {
   const char* name;
@@ -170,24 +171,26 @@ Status affine_params(const MinMax& ranges, const ParamLayout& layout, Range rang
 }
 
 /// Quantizes with `Quantizer` (byte storage, here: S = Q) or
-/// `PackedQuantizer` (4-bit storage, S = Int4 / UInt4, bytes hold two).
-/// `timed` is false where the storage only models the format (2-bit
-/// elements in bytes): their speed would be another format's.
-template <class S, bool timed = true>
+/// `PackedQuantizer` (4-bit and 2-bit storage, S = Int4 / UInt4 / Int2 /
+/// UInt2, bytes hold two or four), on `pool` (the same bits at every thread
+/// count; only the speed depends on it).
+template <class S>
 Status apply(const float* x, const Shape& shape, const QParams& params, float* y, const SpeedOptions& speed,
-             Timing* timing) {
-  constexpr bool packed = is_packed4_v<S>;
+             ThreadPoolExecutor& pool, Timing* timing) {
+  constexpr bool packed = is_packed_v<S>;
   using Qz = std::conditional_t<packed, PackedQuantizer<S>, Quantizer<S>>;
   using Byte = std::conditional_t<packed, std::uint8_t, S>;
   Qz qz;
   EIGENQ_RETURN_IF_ERROR(Qz::create(shape, params, &qz));
   const std::int64_t n = shape.size();
-  std::vector<Byte> q(packed ? packed_size(n) : static_cast<std::size_t>(n));
-  qz.quantize(x, q.data());
-  qz.dequantize(q.data(), y);
-  if (timed && speed.enabled && n > 0) {
-    timing->quantize_seconds = seconds_per_call(speed, [&] { qz.quantize(x, q.data()); });
-    timing->dequantize_seconds = seconds_per_call(speed, [&] { qz.dequantize(q.data(), y); });
+  std::size_t bytes = static_cast<std::size_t>(n);
+  if constexpr (packed) bytes = packed_bytes<S>(n);
+  std::vector<Byte> q(bytes);
+  qz.quantize(x, q.data(), pool);
+  qz.dequantize(q.data(), y, pool);
+  if (speed.enabled && n > 0) {
+    timing->quantize_seconds = seconds_per_call(speed, [&] { qz.quantize(x, q.data(), pool); });
+    timing->dequantize_seconds = seconds_per_call(speed, [&] { qz.dequantize(q.data(), y, pool); });
   }
   return Status::ok();
 }
@@ -207,10 +210,8 @@ inline const std::vector<Format>& formats() {
        "two per byte (eigenq/packed.hpp)"},
       {"uint4", 4, UInt4::range(), false, 0, ScaleFormat::kAuto, &affine_params<std::uint8_t>, &apply<UInt4>,
        "two per byte (eigenq/packed.hpp)"},
-      // eigenq has no 2-bit packing: the levels [-2, 1] are quantized in
-      // int8 storage and the bytes counted as four per byte.
-      {"int2", 2, Range{-2, 1}, true, 0, ScaleFormat::kAuto, &affine_params<std::int8_t>,
-       &apply<std::int8_t, /*timed=*/false>, "four per byte (counted; quantized in int8 storage)"},
+      {"int2", 2, Int2::range(), true, 0, ScaleFormat::kAuto, &affine_params<std::int8_t>, &apply<Int2>,
+       "four per byte (eigenq/packed.hpp)"},
   };
   return table;
 }
