@@ -305,6 +305,32 @@ TEST(ParallelFakeQuantize, MovingAverageObserverAndPassesEqualSerial) {
   }
 }
 
+// LSQ: the forward pass, dx and the per-parameter sums of dscale and
+// dzero_point (summed per slice, the slices added in order) are the serial
+// call's bits at every thread count, for every cut.
+TEST(ParallelLsq, GradientsEqualSerialAtEveryThreadCount) {
+  std::uint32_t seed = 900;
+  for (const Case& c : cases()) {
+    const Range range{-8, 7};
+    const Data d = make(c, range, seed++);
+    std::vector<float> zp(d.params.zero_point.begin(), d.params.zero_point.end());
+    for (std::size_t k = 0; k < zp.size(); ++k) zp[k] += 0.25f * static_cast<float>(k % 3);  // learnable: not integers
+    const LearnableParams p{c.layout.granularity, c.layout.axis, c.layout.block_size, d.params.scale, zp, range};
+    LearnableFakeQuant<> lq(c.shape, p.view());
+    const std::size_t n = d.x.size(), count = lq.count();
+    std::vector<float> y0(n), dx0(n), ds0(count), dz0(count);
+    lq.forward(d.x.data(), y0.data());
+    lq.backward(d.x.data(), d.dy.data(), dx0.data(), ds0.data(), dz0.data());
+    for (int t : kThreads) {
+      std::vector<float> y1(n), dx1(n), ds1(count), dz1(count);
+      lq.forward(d.x.data(), y1.data(), pool(t));
+      lq.backward(d.x.data(), d.dy.data(), dx1.data(), ds1.data(), dz1.data(), pool(t));
+      EXPECT_TRUE(same_bytes(y0, y1) && same_bytes(dx0, dx1) && same_bytes(ds0, ds1) && same_bytes(dz0, dz1))
+          << c.name << " threads " << t;
+    }
+  }
+}
+
 // Batches above and below the grain, growing the range, with NaNs and
 // repeated values: the histogram, its range and the chosen parameters are
 // the serial observer's at every thread count; an infinite element is

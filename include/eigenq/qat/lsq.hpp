@@ -222,22 +222,74 @@ class LearnableFakeQuant {
   /// The integer parameters the passes use (zero points rounded).
   const Quantizer<std::int32_t, N, P>& quantizer() const { return qz_; }
 
-  /// y = fake_quantize(x) with the rounded zero points.
-  void forward(const float* x, float* y) const { qz_.fake_quantize(x, y); }
+  /// y = fake_quantize(x) with the rounded zero points; on an executor
+  /// (slices.hpp, parallel.hpp) if one is given: the same bits.
+  template <class Exec = SerialExecutor>
+  void forward(const float* x, float* y, Exec&& exec = {}) const {
+    qz_.fake_quantize(x, y, exec);
+  }
   /// The same and the STE mask.
-  void forward_mask(const float* x, float* y, std::uint8_t* mask) const { qz_.fake_quantize_mask(x, y, mask); }
+  template <class Exec = SerialExecutor>
+  void forward_mask(const float* x, float* y, std::uint8_t* mask, Exec&& exec = {}) const {
+    qz_.fake_quantize_mask(x, y, mask, exec);
+  }
 
   /// dx (size() elements), dscale and dzero_point (count() each, overwritten)
   /// for upstream gradient dy at input x. dx may alias dy.
-  void backward(const float* x, const float* dy, float* dx, float* dscale, float* dzero_point, float grad_factor) {
-    if (qz_.params().granularity != Granularity::kPerElement) sums_.resize(2 * count());
-    with_kernels<P>([&](auto k) {
-      decltype(k)::template lsq_backward<N>(qz_.resolved(), x, dy, dx, dscale, dzero_point, grad_factor, sums_.data());
+  ///
+  /// The tensor is cut into the slices of slices.hpp (about 64Ki elements,
+  /// fixed by the shape and scheme), serially too: each slice's terms are
+  /// summed per parameter in the order of arch/lsq_scalar.hpp, and the
+  /// slices' sums added in slice order. On an executor the slices run at
+  /// once, so the gradients are the same bits at every thread count. A
+  /// tensor of one slice is summed as one.
+  template <class Exec = SerialExecutor>
+  void backward(const float* x, const float* dy, float* dx, float* dscale, float* dzero_point, float grad_factor,
+                Exec&& exec = {}) {
+    const ResolvedParams& r = qz_.resolved();
+    const bool per_element = r.params.granularity == Granularity::kPerElement;
+    const detail::SlicePlan plan = detail::plan_slices(r, detail::line_of<float>, 1);
+    if (plan.count <= 1) {
+      sums_.resize(per_element ? 0 : 2 * count());
+      with_kernels<P>([&](auto k) {
+        decltype(k)::template lsq_backward<N>(r, x, dy, dx, dscale, dzero_point, grad_factor, sums_.data());
+      });
+      return;
+    }
+    // Slice i sums into sums_[at_[i], at_[i + 1]): its own 2 * count doubles.
+    at_.assign(1, 0);
+    for (std::int64_t i = 0; i < plan.count; ++i)
+      at_.push_back(at_.back() + (per_element ? 0 : 2 * detail::slice_at(r, plan, i).r.count));
+    sums_.resize(at_.back());
+    exec.parallel_for(plan.count, [&](std::int64_t i) {
+      const detail::Slice sl = detail::slice_at(r, plan, i);
+      with_kernels<P>([&](auto k) {
+        decltype(k)::template lsq_backward_sums<N>(sl.r, x + sl.at, dy + sl.at, dx + sl.at, dscale + sl.param,
+                                                   dzero_point + sl.param, grad_factor,
+                                                   sums_.data() + at_[static_cast<std::size_t>(i)]);
+      });
     });
+    if (per_element) return;  // each slice wrote its elements' own terms
+    const std::size_t n = count();
+    total_.assign(2 * n, 0.0);
+    for (std::int64_t i = 0; i < plan.count; ++i) {
+      const detail::Slice sl = detail::slice_at(r, plan, i);
+      const double* part = sums_.data() + at_[static_cast<std::size_t>(i)];
+      for (std::size_t k = 0; k < sl.r.count; ++k) {
+        total_[static_cast<std::size_t>(sl.param) + k] += part[k];
+        total_[n + static_cast<std::size_t>(sl.param) + k] += part[sl.r.count + k];
+      }
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+      dscale[k] = static_cast<float>(total_[k]);
+      dzero_point[k] = static_cast<float>(total_[n + k]);
+    }
   }
   /// With LSQ's default factor lsq_grad_factor(size(), range()).
-  void backward(const float* x, const float* dy, float* dx, float* dscale, float* dzero_point) {
-    backward(x, dy, dx, dscale, dzero_point, lsq_grad_factor(size(), range()));
+  template <class Exec = SerialExecutor,
+            class = std::enable_if_t<!std::is_arithmetic_v<std::remove_reference_t<Exec>>>>  // not a factor
+  void backward(const float* x, const float* dy, float* dx, float* dscale, float* dzero_point, Exec&& exec = {}) {
+    backward(x, dy, dx, dscale, dzero_point, lsq_grad_factor(size(), range()), exec);
   }
 
  private:
@@ -276,7 +328,9 @@ class LearnableFakeQuant {
   }
   QParams q_;                         // the integer parameters (zero points rounded)
   Quantizer<std::int32_t, N, P> qz_;  // a view of q_
-  std::vector<double> sums_;          // per-parameter sums in backward
+  std::vector<double> sums_;          // per-parameter sums of each slice in backward
+  std::vector<std::size_t> at_;       // where each slice's sums start in sums_
+  std::vector<double> total_;         // the slices' sums added in order
 };
 
 // ---------------------------------------------------------------------------

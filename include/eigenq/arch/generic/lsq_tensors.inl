@@ -13,12 +13,26 @@ struct LsqOps : LsqRunOps {
   template <class N>
   static void lsq_backward(const ResolvedParams& r, const float* x, const float* dy, float* dx, float* dscale,
                            float* dzero_point, float g, double* sums) {
+    if (!lsq_backward_sums<N>(r, x, dy, dx, dscale, dzero_point, g, sums)) return;
+    for (std::size_t k = 0; k < r.count; ++k) {
+      dscale[k] = static_cast<float>(sums[k]);
+      dzero_point[k] = static_cast<float>(sums[r.count + k]);
+    }
+  }
+
+  /// lsq_backward up to the sums: dx, and the per-parameter sums in double
+  /// (sums[k] of dscale, sums[r.count + k] of dzero_point, overwritten);
+  /// returns true. Per element there is nothing to sum: each element's terms
+  /// go to dscale and dzero_point, and it returns false.
+  template <class N>
+  static bool lsq_backward_sums(const ResolvedParams& r, const float* x, const float* dy, float* dx, float* dscale,
+                                float* dzero_point, float g, double* sums) {
     const QParamsView p = r.params;
     const Range range = p.range;
     if (p.granularity == Granularity::kPerElement) {  // one term per parameter: nothing to sum
       LsqRunOps::lsq_backward_terms<N>(x, dy, dx, dscale, dzero_point, static_cast<std::size_t>(r.size()),
                                        Aligned{p.scale, p.zero_point}, range, g);
-      return;
+      return false;
     }
     const std::size_t count = r.count;
     double* const ds = sums;
@@ -36,9 +50,6 @@ struct LsqOps : LsqRunOps {
                                               Aligned{p.scale + k, p.zero_point + k}, range, g);
       }
     });
-    for (std::size_t k = 0; k < count; ++k) {
-      dscale[k] = static_cast<float>(ds[k]);
-      dzero_point[k] = static_cast<float>(dz[k]);
-    }
+    return true;
   }
 };
