@@ -13,7 +13,10 @@
 ///
 /// Terms of parameters aligned with the elements (a per-axis last axis, a
 /// blocked inner axis) are added to their parameter's sum one run after the
-/// other, in memory order; run sums likewise.
+/// other, in memory order; run sums likewise. Above that, a tensor of more
+/// than one slice (slices.hpp: about 64Ki elements, cut by the shape and the
+/// scheme alone) is summed slice by slice from zero and the slices' sums
+/// added in slice order (qat/lsq.hpp), serially as on an executor.
 
 #include <array>  // and <utility>: for the SIMD paths' generic/lsq_runs.inl
 #include <cstddef>
