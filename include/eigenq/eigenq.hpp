@@ -9,6 +9,7 @@
 #include "float_qparams.hpp"  // IWYU pragma: export
 #include "groupwise.hpp"      // IWYU pragma: export
 #include "kernels.hpp"        // IWYU pragma: export
+#include "minifloat.hpp"      // IWYU pragma: export
 #include "npy.hpp"            // IWYU pragma: export
 #include "numerics.hpp"       // IWYU pragma: export
 #include "observers.hpp"      // IWYU pragma: export
