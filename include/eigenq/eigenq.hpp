@@ -11,6 +11,7 @@
 #include "kernels.hpp"             // IWYU pragma: export
 #include "minifloat.hpp"           // IWYU pragma: export
 #include "minifloat_quantize.hpp"  // IWYU pragma: export
+#include "mx.hpp"                  // IWYU pragma: export
 #include "npy.hpp"                 // IWYU pragma: export
 #include "numerics.hpp"            // IWYU pragma: export
 #include "observers.hpp"           // IWYU pragma: export

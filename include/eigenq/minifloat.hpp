@@ -72,6 +72,8 @@ struct MinifloatFormat {
                                                        : all_ones();
   }
   constexpr bool has_nan() const { return specials != MinifloatSpecials::kFinite; }
+  /// Unbiased exponent of the largest finite value (the MX specification's emax_elem).
+  constexpr int max_exponent() const { return static_cast<int>(max_magnitude() >> mantissa_bits) - bias; }
 };
 
 /// ONNX float8e4m3fn (OFP8 E4M3): no infinity, NaN at S.1111.111.

@@ -52,6 +52,16 @@ EIGENQ_INSTANTIATE_MINIFLOAT(Float6E2M3)
 EIGENQ_INSTANTIATE_MINIFLOAT(Float6E3M2)
 EIGENQ_INSTANTIATE_MINIFLOAT(Float4E2M1)
 #undef EIGENQ_INSTANTIATE_MINIFLOAT
+#define EIGENQ_INSTANTIATE_MX(E)                                                                               \
+  template Status mx_quantize<E>(const float*, std::uint8_t*, std::uint8_t*, const Shape&, int, std::int64_t); \
+  template Status mx_dequantize<E>(const std::uint8_t*, const std::uint8_t*, float*, const Shape&, int, std::int64_t);
+EIGENQ_INSTANTIATE_MX(Float8E4M3FN)
+EIGENQ_INSTANTIATE_MX(Float8E5M2)
+EIGENQ_INSTANTIATE_MX(Float6E2M3)
+EIGENQ_INSTANTIATE_MX(Float6E3M2)
+EIGENQ_INSTANTIATE_MX(Float4E2M1)
+EIGENQ_INSTANTIATE_MX(MxInt8)
+#undef EIGENQ_INSTANTIATE_MX
 
 // Every SIMD path compiled into this build, by name (kAuto above reaches
 // them too, through the run-time switch): the per-ISA primitives
