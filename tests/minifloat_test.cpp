@@ -5,11 +5,13 @@
 // list, ties to the even code, beyond the largest finite value the
 // specification's overflow code".
 //
-// Encoding is checked on every positive float32 and its negation with a
-// stride (every float32 when EIGENQ_EXHAUSTIVE=1; a full sweep of all
-// formats takes about a minute in Release), plus every float32 within 4 ulps
-// of each representable value and of each midpoint between two neighbours,
-// where all the rounding decisions are.
+// Encoding is checked on every 97th positive float32 and its negation
+// (every 4099th in builds without NDEBUG, such as the sanitizer build), plus
+// every float32 within 4 ulps of each representable value and of each
+// midpoint between two neighbours, where all the rounding decisions are:
+// about 3.5 s in Release. EIGENQ_EXHAUSTIVE=1 checks every finite float32
+// instead: 50 to 150 s per format in Release on a shared 2-core machine,
+// about ten minutes for the seven.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -215,10 +215,10 @@ TEST(Mx, WorkedExamples) {
   // MXFP8 E4M3: max 1000, floor(log2 1000) = 9, X = 2^(9 - 8) = 2; 1000 / 2
   // = 500 clamps to 448, read back as 896.
   const float big[2] = {1000, 3};
-  std::uint8_t q[2];
+  std::uint8_t q[3];
   ASSERT_TRUE(mx_quantize<Float8E4M3FN>(big, q, &s, Shape::row_major({2}), 0).is_ok());
   EXPECT_EQ(s, 128);
-  float y[2];
+  float y[3];
   ASSERT_TRUE(mx_dequantize<Float8E4M3FN>(q, &s, y, Shape::row_major({2}), 0).is_ok());
   EXPECT_EQ(y[0], 896.0f);
   EXPECT_EQ(y[1], 3.0f);

@@ -26,7 +26,11 @@
 ///   element format but MXINT8).
 /// MXINT8 elements are clamped to [-127, 127] (+-1.984375, the largest
 /// normal), symmetric as in microxcaling; -128 (-2.0) is read but never
-/// written.
+/// written. Two microxcaling choices are not followed, and would be named
+/// variants: its default element rounding ("nearest") rounds ties away from
+/// zero (its "even" mode is the rounding here), and it takes floor(log2) of
+/// the block maximum in float32, which rounds up to the next integer just
+/// below a power of two (std::ilogb here is exact).
 ///
 /// Dequantization: y = decode(P_i) * X. Elements are one per byte (FP6 and
 /// FP4 unpacked, MXINT8 as the int8's bits); the scales are laid out as the
