@@ -62,17 +62,19 @@ inline Status resolve_minifloat_params(const MinifloatParamsView& p, const Shape
 }
 
 /// ok when every one of the n bytes is a code of F (a float4e2m1 byte
-/// above 15 is not), else an error naming the first that is not.
+/// above 15 is not), else an error naming the first that is not, as
+/// name[i].
 template <class F>
-Status check_minifloat_codes(const std::uint8_t* q, std::int64_t n) {
+Status check_minifloat_codes(const std::uint8_t* q, std::int64_t n, const char* name) {
   if constexpr (F::kFormat.bits() < 8) {
     for (std::int64_t i = 0; i < n; ++i)
       if (q[i] >> F::kFormat.bits())
-        return error(StatusCode::kInvalidArgument, "q[", i, "] = ", static_cast<int>(q[i]), " is not a ",
+        return error(StatusCode::kInvalidArgument, name, "[", i, "] = ", static_cast<int>(q[i]), " is not a ",
                      F::kFormat.name, " code (expected < ", 1 << F::kFormat.bits(), ")");
   }
   (void)q;
   (void)n;
+  (void)name;
   return Status::ok();
 }
 
@@ -100,7 +102,7 @@ Status dequantize_minifloat(const std::uint8_t* q, float* y, const Shape& shape,
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(detail::resolve_minifloat_params(p, shape, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"q", q}, {"y", y}}));
-  EIGENQ_RETURN_IF_ERROR(detail::check_minifloat_codes<F>(q, shape.size()));
+  EIGENQ_RETURN_IF_ERROR(detail::check_minifloat_codes<F>(q, shape.size(), "q"));
   detail::for_each_element(r, [&](std::size_t i, std::size_t k) { y[i] = minifloat_decode<F>(q[i]) * p.scale[k]; });
   return Status::ok();
 }

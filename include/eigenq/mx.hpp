@@ -76,7 +76,9 @@ struct MxElement {
   static constexpr int kMaxExponent = E::kFormat.max_exponent();
   static std::uint8_t encode(float v) { return eigenq::minifloat_encode<E>(v, true); }
   static float decode(std::uint8_t code) { return eigenq::minifloat_decode<E>(code); }
-  static Status check_codes(const std::uint8_t* q, std::int64_t n) { return check_minifloat_codes<E>(q, n); }
+  static Status check_codes(const std::uint8_t* q, std::int64_t n) {
+    return check_minifloat_codes<E>(q, n, "elements");
+  }
 };
 
 template <>
