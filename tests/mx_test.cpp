@@ -1,4 +1,4 @@
-// The MX block formats (mx.hpp) against a reference written here from the
+// The MX block formats and NVFP4 (mx.hpp) against a reference written here from the
 // OCP Microscaling v1.0 specification's conversion (section 6.3), in double
 // precision: the shared exponent from floor(log2(max |V|)) and emax_elem
 // (quoted per format from the specification's tables), and each element the
@@ -234,6 +234,88 @@ TEST(Mx, WorkedExamples) {
   EXPECT_EQ(s, 0xFF);
   ASSERT_TRUE(mx_dequantize<Float8E5M2>(q, &s, y, Shape::row_major({2}), 0).is_ok());
   EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1]));
+}
+
+// NVFP4 against the same kind of reference: the scale rule (torchao's, in
+// float32 as it is written) with E4M3 and E2M1 rounding done by nearest
+// search in double.
+void check_nvfp4(const std::vector<float>& x, std::int64_t rows, std::int64_t cols, float per_tensor_scale,
+                 const std::string& what) {
+  const std::vector<Candidate> e4m3 = candidates<Float8E4M3FN>(), e2m1 = candidates<Float4E2M1>();
+  const std::int64_t nb = (cols + 15) / 16;
+  std::vector<std::uint8_t> elements(x.size()), scales(static_cast<std::size_t>(rows * nb));
+  const Shape shape = Shape::row_major({rows, cols});
+  ASSERT_TRUE(nvfp4_quantize(x.data(), elements.data(), scales.data(), shape, 1, per_tensor_scale).is_ok());
+  std::vector<float> y(x.size());
+  ASSERT_TRUE(nvfp4_dequantize(elements.data(), scales.data(), y.data(), shape, 1, per_tensor_scale).is_ok());
+  int failures = 0;
+  for (std::int64_t row = 0; row < rows; ++row) {
+    for (std::int64_t b = 0; b < nb; ++b) {
+      const std::int64_t first = b * 16, last = std::min(cols, first + 16);
+      float amax = 0;
+      for (std::int64_t j = first; j < last; ++j) {
+        const float a = std::fabs(x[static_cast<std::size_t>(row * cols + j)]);
+        amax = std::isnan(amax) || std::isnan(a) ? NAN : std::max(amax, a);
+      }
+      const std::size_t k = static_cast<std::size_t>(row * nb + b);
+      const float got_scale = minifloat_decode<Float8E4M3FN>(scales[k]);
+      if (std::isnan(amax)) {
+        EXPECT_TRUE(std::isnan(got_scale)) << what << " block " << k;
+        continue;
+      }
+      const float s = std::min(448.0f, std::max(0x1p-6f, amax / 6.0f / per_tensor_scale));
+      const float s8 = static_cast<float>(reference_element<Float8E4M3FN>(s, e4m3));
+      EXPECT_EQ(got_scale, s8) << what << " block " << k << ": amax " << amax;
+      const float total = per_tensor_scale * s8;
+      for (std::int64_t j = first; j < last; ++j) {
+        const std::size_t i = static_cast<std::size_t>(row * cols + j);
+        const float want = static_cast<float>(reference_element<Float4E2M1>(x[i] / total, e2m1)) * total;
+        if (!(y[i] == want && (want != 0 || std::signbit(y[i]) == std::signbit(x[i] / total))) && ++failures <= 10)
+          ADD_FAILURE() << what << " element " << i << ": x = " << std::hexfloat << x[i] << " gives " << y[i]
+                        << ", reference " << want;
+      }
+    }
+  }
+}
+
+TEST(Nvfp4, MatchesTheScaleRule) {
+  std::vector<float> x = test_values(6 * 50, 7);
+  for (int j = 0; j < 50; ++j) x[static_cast<std::size_t>(j)] = 0.0f;  // an all-zero row
+  x[60] = NAN;
+  x[120] = INFINITY;
+  float amax = 0;
+  for (float v : x)
+    if (std::isfinite(v)) amax = std::max(amax, std::fabs(v));
+  check_nvfp4(x, 6, 50, 1.0f, "single-level");
+  check_nvfp4(x, 6, 50, nvfp4_per_tensor_scale(amax), "two-level");
+  check_nvfp4(x, 6, 50, 0.37f, "per-tensor scale 0.37");
+}
+
+TEST(Nvfp4, WorkedExamples) {
+  // amax 6, single-level: s = 6 / 6 = 1 (E4M3 0x38); elements are x
+  // rounded on E2M1's grid: 5 ties to 4 (code 6), -0.75 to -1 (code 0xA).
+  float x[16] = {6, 5, -0.75f, 3, 0.1f};
+  std::uint8_t e[16], s = 0;
+  ASSERT_TRUE(nvfp4_quantize(x, e, &s, Shape::row_major({16}), 0).is_ok());
+  EXPECT_EQ(s, 0x38);
+  EXPECT_EQ(e[0], 0x7);
+  EXPECT_EQ(e[1], 0x6);
+  EXPECT_EQ(e[2], 0xA);
+  EXPECT_EQ(e[3], 0x5);
+  EXPECT_EQ(e[4], 0x0);
+  // An all-zero block takes E4M3's smallest normal, 2^-6 (0x08).
+  const float zeros[16] = {};
+  ASSERT_TRUE(nvfp4_quantize(zeros, e, &s, Shape::row_major({16}), 0).is_ok());
+  EXPECT_EQ(s, 0x08);
+  // The per-tensor scale of amax 2688 is 1.
+  EXPECT_EQ(nvfp4_per_tensor_scale(2688.0f), 1.0f);
+  // Refusals: a per-tensor scale of 0, a negative block scale.
+  Status st = nvfp4_quantize(x, e, &s, Shape::row_major({16}), 0, 0.0f);
+  EXPECT_NE(st.message().find("per_tensor_scale = 0 must be finite and > 0"), std::string::npos) << st.message();
+  const std::uint8_t negative = 0xB8;
+  float y[16];
+  st = nvfp4_dequantize(e, &negative, y, Shape::row_major({16}), 0);
+  EXPECT_NE(st.message().find("scales[0] = 184 has its sign bit set"), std::string::npos) << st.message();
 }
 
 TEST(Mx, Refusals) {

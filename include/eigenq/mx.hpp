@@ -1,5 +1,8 @@
 #pragma once
 /// \file
+/// Block-scaled formats: the OCP Microscaling (MX) formats and NVFP4 (at
+/// the end of this file), one loop for both.
+///
 /// The OCP Microscaling (MX) block formats, v1.0: blocks of `block_size`
 /// (32 in the specification) consecutive elements along an axis share one
 /// E8M0 scale X = 2^e, and each element holds V / X in an element format:
@@ -93,8 +96,39 @@ struct MxElement<MxInt8> {
   static Status check_codes(const std::uint8_t*, std::int64_t) { return Status::ok(); }
 };
 
-inline Status resolve_mx_layout(const Shape& shape, int axis, std::int64_t block_size, ResolvedParams* r) {
+inline Status resolve_block_layout(const Shape& shape, int axis, std::int64_t block_size, ResolvedParams* r) {
   return resolve_layout(blocked_layout(axis, block_size), shape, r);
+}
+
+/// The block-scaled quantization both MX and NVFP4 are: per block, the
+/// largest magnitude, its scale's code (`rule.code(amax)`) and value
+/// (`rule.value(code)`), then every element encode(x / value); a block
+/// whose scale is NaN gets elements 0.
+template <class Element, class Rule>
+void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const ResolvedParams& r,
+                           const Rule& rule) {
+  // The largest magnitude per block; a NaN stays (NaN > a is false).
+  std::vector<float> amax(r.count, 0.0f);
+  for_each_element(r, [&](std::size_t i, std::size_t k) {
+    const float a = std::fabs(x[i]);
+    if (std::isnan(a) || a > amax[k]) amax[k] = a;
+  });
+  std::vector<float> scale(r.count);
+  for (std::size_t k = 0; k < r.count; ++k) {
+    scales[k] = rule.code(amax[k]);
+    scale[k] = rule.value(scales[k]);
+  }
+  for_each_element(r, [&](std::size_t i, std::size_t k) {
+    elements[i] = std::isnan(scale[k]) ? std::uint8_t{0} : Element::encode(x[i] / scale[k]);
+  });
+}
+
+/// y = decode(element) * rule.value(scale code).
+template <class Element, class Rule>
+void block_scaled_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y,
+                             const ResolvedParams& r, const Rule& rule) {
+  for_each_element(r,
+                   [&](std::size_t i, std::size_t k) { y[i] = Element::decode(elements[i]) * rule.value(scales[k]); });
 }
 
 }  // namespace detail
@@ -108,6 +142,17 @@ inline std::uint8_t mx_scale_code(float amax, int max_exponent) {
   return E8M0::from_exponent(std::ilogb(m) - max_exponent);  // ilogb: floor(log2), exact, subnormals too
 }
 
+namespace detail {
+
+/// 2^e: x / 2^e is exact unless far below the element's smallest subnormal.
+struct MxScaleRule {
+  int max_exponent;
+  std::uint8_t code(float amax) const { return mx_scale_code(amax, max_exponent); }
+  float value(std::uint8_t code) const { return E8M0::decode(code); }
+};
+
+}  // namespace detail
+
 /// Quantizes x into MX blocks of `block_size` along `axis`: `elements`
 /// (one per x) and `scales` (E8M0 codes, one per block). Writes nothing
 /// when the arguments are invalid.
@@ -116,24 +161,10 @@ Status mx_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales,
                    std::int64_t block_size = kMxBlockSize) {
   static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
   ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_mx_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
   using Element = detail::MxElement<E>;
-  // The largest magnitude per block; a NaN stays (NaN > a is false).
-  std::vector<float> amax(r.count, 0.0f);
-  detail::for_each_element(r, [&](std::size_t i, std::size_t k) {
-    const float a = std::fabs(x[i]);
-    if (std::isnan(a) || a > amax[k]) amax[k] = a;
-  });
-  std::vector<float> scale(r.count);
-  for (std::size_t k = 0; k < r.count; ++k) {
-    scales[k] = mx_scale_code(amax[k], Element::kMaxExponent);
-    scale[k] = E8M0::decode(scales[k]);
-  }
-  detail::for_each_element(r, [&](std::size_t i, std::size_t k) {
-    // x / 2^e is exact unless far below the element's smallest subnormal.
-    elements[i] = std::isnan(scale[k]) ? std::uint8_t{0} : Element::encode(x[i] / scale[k]);
-  });
+  detail::block_scaled_quantize<Element>(x, elements, scales, r, detail::MxScaleRule{Element::kMaxExponent});
   return Status::ok();
 }
 
@@ -144,12 +175,87 @@ Status mx_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, f
                      std::int64_t block_size = kMxBlockSize) {
   static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
   ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_mx_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
   using Element = detail::MxElement<E>;
   EIGENQ_RETURN_IF_ERROR(Element::check_codes(elements, shape.size()));
-  detail::for_each_element(
-      r, [&](std::size_t i, std::size_t k) { y[i] = Element::decode(elements[i]) * E8M0::decode(scales[k]); });
+  detail::block_scaled_dequantize<Element>(elements, scales, y, r, detail::MxScaleRule{Element::kMaxExponent});
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------
+// NVFP4: E2M1 elements, blocks of 16 with an E4M3 scale, and a per-tensor
+// float32 scale. The scale selection is torchao's (pytorch/ao,
+// torchao/prototype/mx_formats/nvfp4_tensor.py, _nvfp4_quantize and
+// per_tensor_amax_to_scale), all in float32:
+//
+//     per_tensor_scale = tensor amax / (448 * 6)            (or 1: single-level scaling)
+//     block scale s    = E4M3(clamp(amax / 6 / per_tensor_scale, 2^-6, 448))
+//     element          = E2M1(x / (per_tensor_scale * s)), clamped to +-6
+//     dequantize       = E2M1 value * (per_tensor_scale * s)
+//
+// 2^-6 is E4M3's smallest normal (torch.finfo(float8_e4m3fn).tiny), so an
+// all-zero block gets the scale 2^-6. A block holding NaN gets the NaN
+// scale 0x7F and elements 0 (torchao leaves them to its bit conversion);
+// one holding +-inf gets the scale 448 and its infinities +-6.
+
+/// NVFP4's block size.
+constexpr std::int64_t kNvfp4BlockSize = 16;
+
+/// torchao's per-tensor scale from the tensor's largest magnitude.
+inline float nvfp4_per_tensor_scale(float amax) { return amax / (448.0f * 6.0f); }
+
+namespace detail {
+
+struct Nvfp4ScaleRule {
+  float per_tensor_scale;
+  std::uint8_t code(float amax) const {
+    const float s = amax / 6.0f / per_tensor_scale;                         // two float32 divisions, as torchao
+    const float clamped = s < 0x1p-6f ? 0x1p-6f : s > 448.0f ? 448.0f : s;  // NaN stays NaN, as torch.clamp
+    return eigenq::minifloat_encode<Float8E4M3FN>(clamped);
+  }
+  float value(std::uint8_t code) const { return per_tensor_scale * eigenq::minifloat_decode<Float8E4M3FN>(code); }
+};
+
+inline Status check_nvfp4(float per_tensor_scale, const std::uint8_t* scales, std::size_t count) {
+  if (!(std::isfinite(per_tensor_scale) && per_tensor_scale > 0.0f))
+    return error(StatusCode::kInvalidScale, "per_tensor_scale = ", per_tensor_scale, " must be finite and > 0");
+  for (std::size_t k = 0; scales != nullptr && k < count; ++k)
+    if (scales[k] & 0x80)
+      return error(StatusCode::kInvalidScale, "scales[", k, "] = ", static_cast<int>(scales[k]),
+                   " has its sign bit set (NVFP4 block scales are unsigned E4M3)");
+  return Status::ok();
+}
+
+}  // namespace detail
+
+/// Quantizes x into NVFP4 blocks of `block_size` (16) along `axis`:
+/// `elements` (E2M1 codes, one per x, unpacked) and `scales` (E4M3 codes,
+/// one per block), with `per_tensor_scale` (nvfp4_per_tensor_scale(amax),
+/// or 1 for single-level scaling). Writes nothing when the arguments are
+/// invalid.
+inline Status nvfp4_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const Shape& shape, int axis,
+                             float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
+  EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, nullptr, 0));
+  detail::block_scaled_quantize<detail::MxElement<Float4E2M1>>(x, elements, scales, r,
+                                                               detail::Nvfp4ScaleRule{per_tensor_scale});
+  return Status::ok();
+}
+
+/// y = E2M1 value * (per_tensor_scale * E4M3 scale) for NVFP4 blocks laid
+/// out as nvfp4_quantize writes them.
+inline Status nvfp4_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y, const Shape& shape,
+                               int axis, float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
+  EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, scales, shape.size() > 0 ? r.count : 0));
+  EIGENQ_RETURN_IF_ERROR(detail::MxElement<Float4E2M1>::check_codes(elements, shape.size()));
+  detail::block_scaled_dequantize<detail::MxElement<Float4E2M1>>(elements, scales, y, r,
+                                                                 detail::Nvfp4ScaleRule{per_tensor_scale});
   return Status::ok();
 }
 

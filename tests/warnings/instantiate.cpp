@@ -62,6 +62,9 @@ EIGENQ_INSTANTIATE_MX(Float6E3M2)
 EIGENQ_INSTANTIATE_MX(Float4E2M1)
 EIGENQ_INSTANTIATE_MX(MxInt8)
 #undef EIGENQ_INSTANTIATE_MX
+// NVFP4's entry points are not templates: taking their addresses compiles them.
+[[maybe_unused]] const auto nvfp4_quantize_entry = &nvfp4_quantize;
+[[maybe_unused]] const auto nvfp4_dequantize_entry = &nvfp4_dequantize;
 
 // Every SIMD path compiled into this build, by name (kAuto above reaches
 // them too, through the run-time switch): the per-ISA primitives
