@@ -21,7 +21,8 @@
 ///
 /// emax_elem is the exponent of the element format's largest normal. The
 /// specification leaves two cases to the implementation; here they follow
-/// microsoft/microxcaling, the specification authors' reference code:
+/// microsoft/microxcaling, the emulation library published with the MX
+/// formats (mx/mx_ops.py, _quantize_mx):
 /// - a block holding NaN or +-inf gets the NaN scale 0xFF (its elements
 ///   are written 0 and read back as NaN whatever they hold);
 /// - an all-zero block takes the scale of a block whose maximum is
@@ -32,8 +33,8 @@
 /// written. Two microxcaling choices are not followed, and would be named
 /// variants: its default element rounding ("nearest") rounds ties away from
 /// zero (its "even" mode is the rounding here), and it takes floor(log2) of
-/// the block maximum in float32, which rounds up to the next integer just
-/// below a power of two (std::ilogb here is exact).
+/// the block maximum in float32, whose log2 can round up to the next
+/// integer just below a power of two (std::ilogb here is exact).
 ///
 /// Dequantization: y = decode(P_i) * X. Elements are one per byte (FP6 and
 /// FP4 unpacked, MXINT8 as the int8's bits); the scales are laid out as the
