@@ -177,6 +177,27 @@ TEST(OnnxFp8, Refusals) {
                   .is_ok());
 }
 
+// The golden file pins the division: in its per-tensor quantize cases,
+// elements where x / s and x * (1 / s) give different codes, all of them
+// matched by the division (the EveryCaseBitExact test).
+TEST(OnnxFp8, GoldenCasesTellDivisionFromReciprocal) {
+  int differ = 0;
+  for (const golden::Case& c : golden::load("onnx_fp8.txt")) {
+    if (c.text("op") != "quantize" || c.text("scheme") != "per_tensor") continue;
+    const float s = c.real("scale");
+    const bool saturate = c.text("saturate") != "0";
+    for (float x : c.floats("x")) {
+      with_format(c.text("type"), [&](auto f) {
+        using F = decltype(f);
+        const float a = minifloat_decode<F>(minifloat_encode<F>(x / s, saturate));
+        const float b = minifloat_decode<F>(minifloat_encode<F>(x * (1.0f / s), saturate));
+        differ += !same_value(a, b);
+      });
+    }
+  }
+  EXPECT_EQ(differ, 88);
+}
+
 // The division is a true one: near a tie of the float8 grid, x * (1 / s)
 // can land on the other side (ONNX Runtime divides too).
 TEST(OnnxFp8, DividesByTheScale) {
