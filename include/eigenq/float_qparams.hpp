@@ -124,16 +124,6 @@ Status resolve_float_qparams(const FloatQParamsView& p, const Shape& shape, bool
   return Status::ok();
 }
 
-/// fn(element, parameter) for every element, run by run.
-template <class Fn>
-void for_each_element(const ResolvedParams& r, Fn&& fn) {
-  for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
-    constexpr bool kAligned = std::is_same_v<decltype(index), AlignedIndex>;
-    for (std::int64_t k = 0; k < n; ++k)
-      fn(static_cast<std::size_t>(at + k), static_cast<std::size_t>(index.param + (kAligned ? k : 0)));
-  });
-}
-
 }  // namespace detail
 
 /// q = quantize(x) with float zero points (torch.quantize_per_channel with

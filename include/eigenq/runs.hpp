@@ -126,6 +126,17 @@ EIGENQ_ALWAYS_INLINE void for_each_run_indexed(const ResolvedParams& r, Fn&& fn)
   }
 }
 
+/// fn(element, parameter) for every element, run by run: the portable
+/// loops of the op families that have no kernels yet.
+template <class Fn>
+void for_each_element(const ResolvedParams& r, Fn&& fn) {
+  for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
+    constexpr bool kAligned = std::is_same_v<decltype(index), AlignedIndex>;
+    for (std::int64_t k = 0; k < n; ++k)
+      fn(static_cast<std::size_t>(at + k), static_cast<std::size_t>(index.param + (kAligned ? k : 0)));
+  });
+}
+
 }  // namespace detail
 
 }  // namespace eigenq

@@ -38,6 +38,34 @@ template class FakeQuantOp<presets::tflite>;
 template class FakeQuantAxisOp<presets::tensorflow_vars>;
 template class SteOp<presets::onnx>;
 
+// The minifloat element codec and its schemes, for every format.
+#define EIGENQ_INSTANTIATE_MINIFLOAT(F)                                                                               \
+  template std::uint8_t minifloat_encode<F>(float, bool);                                                             \
+  template float minifloat_decode<F>(std::uint8_t);                                                                   \
+  template Status quantize_minifloat<F>(const float*, std::uint8_t*, const Shape&, const MinifloatParamsView&, bool); \
+  template Status dequantize_minifloat<F>(const std::uint8_t*, float*, const Shape&, const MinifloatParamsView&);
+EIGENQ_INSTANTIATE_MINIFLOAT(Float8E4M3FN)
+EIGENQ_INSTANTIATE_MINIFLOAT(Float8E4M3FNUZ)
+EIGENQ_INSTANTIATE_MINIFLOAT(Float8E5M2)
+EIGENQ_INSTANTIATE_MINIFLOAT(Float8E5M2FNUZ)
+EIGENQ_INSTANTIATE_MINIFLOAT(Float6E2M3)
+EIGENQ_INSTANTIATE_MINIFLOAT(Float6E3M2)
+EIGENQ_INSTANTIATE_MINIFLOAT(Float4E2M1)
+#undef EIGENQ_INSTANTIATE_MINIFLOAT
+#define EIGENQ_INSTANTIATE_MX(E)                                                                               \
+  template Status mx_quantize<E>(const float*, std::uint8_t*, std::uint8_t*, const Shape&, int, std::int64_t); \
+  template Status mx_dequantize<E>(const std::uint8_t*, const std::uint8_t*, float*, const Shape&, int, std::int64_t);
+EIGENQ_INSTANTIATE_MX(Float8E4M3FN)
+EIGENQ_INSTANTIATE_MX(Float8E5M2)
+EIGENQ_INSTANTIATE_MX(Float6E2M3)
+EIGENQ_INSTANTIATE_MX(Float6E3M2)
+EIGENQ_INSTANTIATE_MX(Float4E2M1)
+EIGENQ_INSTANTIATE_MX(MxInt8)
+#undef EIGENQ_INSTANTIATE_MX
+// NVFP4's entry points are not templates: taking their addresses compiles them.
+[[maybe_unused]] const auto nvfp4_quantize_entry = &nvfp4_quantize;
+[[maybe_unused]] const auto nvfp4_dequantize_entry = &nvfp4_dequantize;
+
 // Every SIMD path compiled into this build, by name (kAuto above reaches
 // them too, through the run-time switch): the per-ISA primitives
 // (arch/x86_avx2.hpp, arch/x86_avx512.hpp on x86-64, whatever the -m

@@ -47,7 +47,8 @@ function f32(field, v) {
 }
 
 // ONNX TensorProto.DataType
-const T = { float: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, uint4: 21, int4: 22 };
+const T = { float: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, float8e4m3fn: 17, float8e4m3fnuz: 18,
+            float8e5m2: 19, float8e5m2fnuz: 20, uint4: 21, int4: 22, float4e2m1: 23 };
 const RANGE = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535],
                 int32: [-(2 ** 31), 2 ** 31 - 1],
                 int4: [-8, 7], uint4: [0, 15] };
@@ -59,7 +60,8 @@ function raw(type, values) {
     values.forEach((v, i) => b.writeFloatLE(v, 4 * i));
     return b;
   }
-  if (type === "int4" || type === "uint4") {
+  if (type.startsWith("float8")) return Buffer.from(values);  // codes
+  if (type === "int4" || type === "uint4" || type === "float4e2m1") {
     const b = Buffer.alloc((values.length + 1) >> 1);
     values.forEach((v, i) => { b[i >> 1] |= (v & 15) << (4 * (i & 1)); });
     return b;
@@ -84,7 +86,7 @@ const intsAttr = (name, vs) => Buffer.concat([str(1, name), ...vs.map((v) => int
 const node = (op, inputs, outputs, attrs) =>
   Buffer.concat([...inputs.map((s) => str(1, s)), ...outputs.map((s) => str(2, s)), str(3, op), str(4, op),
                  ...attrs.map((a) => msg(5, [a]))]);
-const IR_VERSION = { 13: 7, 19: 9, 21: 10 };
+const IR_VERSION = { 13: 7, 19: 9, 21: 10, 23: 11, 24: 11 };
 // ModelProto: ir_version=1, opset_import=8 { domain=1, version=2 }, graph=7
 // GraphProto: node=1, name=2, initializer=5, input=11, output=12
 function model(opset, nodes, initializers, inputs, outputs) {
@@ -522,11 +524,16 @@ async function generateQLinear() {
   console.log(`wrote ${layers.length} cases to ${file}`);
 }
 
-(async () => {
-  for (const opset of [13, 19, 21]) await generate(opset);
-  await generateParamShapes();
-  await generateQLinear();
-})().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+// gen_onnx_fp8.js builds its models with the same encoder.
+module.exports = { ort, T, int, str, msg, tensor, valueInfo, intAttr, node, model, hexfloat, floats, ints };
+
+if (require.main === module) {
+  (async () => {
+    for (const opset of [13, 19, 21]) await generate(opset);
+    await generateParamShapes();
+    await generateQLinear();
+  })().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

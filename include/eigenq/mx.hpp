@@ -1,0 +1,263 @@
+#pragma once
+/// \file
+/// Block-scaled formats: the OCP Microscaling (MX) formats and NVFP4 (at
+/// the end of this file), one loop for both.
+///
+/// The OCP Microscaling (MX) block formats, v1.0: blocks of `block_size`
+/// (32 in the specification) consecutive elements along an axis share one
+/// E8M0 scale X = 2^e, and each element holds V / X in an element format:
+///
+///     MXFP8  Float8E4M3FN (OCP E4M3) or Float8E5M2     emax_elem 8 / 15
+///     MXFP6  Float6E2M3 or Float6E3M2                   emax_elem 2 / 4
+///     MXFP4  Float4E2M1                                 emax_elem 2
+///     MXINT8 MxInt8: int8 times 2^-6                    emax_elem 0
+///
+/// Quantization is the specification's conversion (section 6.3):
+///
+///     shared_exp = floor(log2(max_i |V_i|)) - emax_elem, clamped to E8M0's [-127, 127]
+///     X          = 2^shared_exp
+///     P_i        = V_i / X in the element format, rounded to nearest even,
+///                  values beyond the largest normal clamped to it
+///
+/// emax_elem is the exponent of the element format's largest normal. The
+/// specification leaves two cases to the implementation; here they follow
+/// microsoft/microxcaling, the emulation library published with the MX
+/// formats (mx/mx_ops.py, _quantize_mx):
+/// - a block holding NaN or +-inf gets the NaN scale 0xFF (its elements
+///   are written 0 and read back as NaN whatever they hold);
+/// - an all-zero block takes the scale of a block whose maximum is
+///   float32's smallest normal 2^-126 (2^-127 once clamped, for every
+///   element format but MXINT8).
+/// MXINT8 elements are clamped to [-127, 127] (+-1.984375, the largest
+/// normal), symmetric as in microxcaling; -128 (-2.0) is read but never
+/// written. Two microxcaling choices are not followed, and would be named
+/// variants: its default element rounding ("nearest") rounds ties away from
+/// zero (its "even" mode is the rounding here), and it takes floor(log2) of
+/// the block maximum in float32, whose log2 can round up to the next
+/// integer just below a power of two (std::ilogb here is exact).
+///
+/// Dequantization: y = decode(P_i) * X. Elements are one per byte (FP6 and
+/// FP4 unpacked, MXINT8 as the int8's bits); the scales are laid out as the
+/// blocked parameters of params.hpp (the tensor's shape with the axis of
+/// length ceil(dims[axis] / block_size)). These loops run on the portable
+/// path; packed storage, the scale-rounding variants of other
+/// implementations and vectorized kernels are future work.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "minifloat.hpp"
+#include "minifloat_quantize.hpp"
+#include "params.hpp"
+#include "runs.hpp"
+#include "status.hpp"
+
+namespace eigenq {
+
+/// The MX specification's block size.
+constexpr std::int64_t kMxBlockSize = 32;
+
+/// MXINT8's element: an int8 k standing for k * 2^-6.
+struct MxInt8 {
+  static constexpr const char* kName = "mxint8";
+};
+
+template <class E>
+constexpr bool is_mx_element_v =
+    std::is_same_v<E, Float8E4M3FN> || std::is_same_v<E, Float8E5M2> || std::is_same_v<E, Float6E2M3> ||
+    std::is_same_v<E, Float6E3M2> || std::is_same_v<E, Float4E2M1> || std::is_same_v<E, MxInt8>;
+
+namespace detail {
+
+/// An MX element format: its emax_elem, and its conversions (to it: round
+/// to nearest even, saturating).
+template <class E>
+struct MxElement {
+  static constexpr int kMaxExponent = E::kFormat.max_exponent();
+  static std::uint8_t encode(float v) { return eigenq::minifloat_encode<E>(v, true); }
+  static float decode(std::uint8_t code) { return eigenq::minifloat_decode<E>(code); }
+  static Status check_codes(const std::uint8_t* q, std::int64_t n) {
+    return check_minifloat_codes<E>(q, n, "elements");
+  }
+};
+
+template <>
+struct MxElement<MxInt8> {
+  static constexpr int kMaxExponent = 0;  // the largest value 127 * 2^-6 = 1.984375
+  static std::uint8_t encode(float v) {
+    const float k = std::nearbyint(v * 64.0f);  // v * 2^6 is exact; NaN never reaches here
+    const float clamped = k < -127.0f ? -127.0f : k > 127.0f ? 127.0f : k;
+    return static_cast<std::uint8_t>(static_cast<std::int8_t>(clamped));
+  }
+  static float decode(std::uint8_t code) { return static_cast<float>(static_cast<std::int8_t>(code)) * 0x1p-6f; }
+  static Status check_codes(const std::uint8_t*, std::int64_t) { return Status::ok(); }
+};
+
+inline Status resolve_block_layout(const Shape& shape, int axis, std::int64_t block_size, ResolvedParams* r) {
+  return resolve_layout(blocked_layout(axis, block_size), shape, r);
+}
+
+/// The block-scaled quantization both MX and NVFP4 are: per block, the
+/// largest magnitude, its scale's code (`rule.code(amax)`) and value
+/// (`rule.value(code)`), then every element encode(x / value); a block
+/// whose scale is NaN gets elements 0.
+template <class Element, class Rule>
+void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const ResolvedParams& r,
+                           const Rule& rule) {
+  // The largest magnitude per block; a NaN stays (NaN > a is false).
+  std::vector<float> amax(r.count, 0.0f);
+  for_each_element(r, [&](std::size_t i, std::size_t k) {
+    const float a = std::fabs(x[i]);
+    if (std::isnan(a) || a > amax[k]) amax[k] = a;
+  });
+  std::vector<float> scale(r.count);
+  for (std::size_t k = 0; k < r.count; ++k) {
+    scales[k] = rule.code(amax[k]);
+    scale[k] = rule.value(scales[k]);
+  }
+  for_each_element(r, [&](std::size_t i, std::size_t k) {
+    elements[i] = std::isnan(scale[k]) ? std::uint8_t{0} : Element::encode(x[i] / scale[k]);
+  });
+}
+
+/// y = decode(element) * rule.value(scale code).
+template <class Element, class Rule>
+void block_scaled_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y,
+                             const ResolvedParams& r, const Rule& rule) {
+  for_each_element(r,
+                   [&](std::size_t i, std::size_t k) { y[i] = Element::decode(elements[i]) * rule.value(scales[k]); });
+}
+
+}  // namespace detail
+
+/// The E8M0 code of the shared scale of a block whose largest magnitude is
+/// `amax` (NaN when the block holds NaN or +-inf), for elements whose
+/// largest normal has exponent `max_exponent`: see the file comment.
+inline std::uint8_t mx_scale_code(float amax, int max_exponent) {
+  if (!std::isfinite(amax)) return E8M0::kNaN;
+  const float m = amax == 0.0f ? std::numeric_limits<float>::min() : amax;
+  return E8M0::from_exponent(std::ilogb(m) - max_exponent);  // ilogb: floor(log2), exact, subnormals too
+}
+
+namespace detail {
+
+/// 2^e: x / 2^e is exact unless far below the element's smallest subnormal.
+struct MxScaleRule {
+  int max_exponent;
+  std::uint8_t code(float amax) const { return mx_scale_code(amax, max_exponent); }
+  float value(std::uint8_t code) const { return E8M0::decode(code); }
+};
+
+}  // namespace detail
+
+/// Quantizes x into MX blocks of `block_size` along `axis`: `elements`
+/// (one per x) and `scales` (E8M0 codes, one per block). Writes nothing
+/// when the arguments are invalid.
+template <class E>
+Status mx_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const Shape& shape, int axis,
+                   std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
+  using Element = detail::MxElement<E>;
+  detail::block_scaled_quantize<Element>(x, elements, scales, r, detail::MxScaleRule{Element::kMaxExponent});
+  return Status::ok();
+}
+
+/// y = decode(element) * 2^(scale - 127) for MX blocks laid out as
+/// mx_quantize writes them. A byte that is no code of E is refused.
+template <class E>
+Status mx_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y, const Shape& shape, int axis,
+                     std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
+  using Element = detail::MxElement<E>;
+  EIGENQ_RETURN_IF_ERROR(Element::check_codes(elements, shape.size()));
+  detail::block_scaled_dequantize<Element>(elements, scales, y, r, detail::MxScaleRule{Element::kMaxExponent});
+  return Status::ok();
+}
+
+// ---------------------------------------------------------------------------
+// NVFP4: E2M1 elements, blocks of 16 with an E4M3 scale, and a per-tensor
+// float32 scale. The scale selection is torchao's (pytorch/ao,
+// torchao/prototype/mx_formats/nvfp4_tensor.py, _nvfp4_quantize and
+// per_tensor_amax_to_scale), all in float32:
+//
+//     per_tensor_scale = tensor amax / (448 * 6)            (or 1: single-level scaling)
+//     block scale s    = E4M3(clamp(amax / 6 / per_tensor_scale, 2^-6, 448))
+//     element          = E2M1(x / (per_tensor_scale * s)), clamped to +-6
+//     dequantize       = E2M1 value * (per_tensor_scale * s)
+//
+// 2^-6 is E4M3's smallest normal (torch.finfo(float8_e4m3fn).tiny), so an
+// all-zero block gets the scale 2^-6. A block holding NaN gets the NaN
+// scale 0x7F and elements 0 (torchao leaves them to its bit conversion);
+// one holding +-inf gets the scale 448 and its infinities +-6.
+
+/// NVFP4's block size.
+constexpr std::int64_t kNvfp4BlockSize = 16;
+
+/// torchao's per-tensor scale from the tensor's largest magnitude.
+inline float nvfp4_per_tensor_scale(float amax) { return amax / (448.0f * 6.0f); }
+
+namespace detail {
+
+struct Nvfp4ScaleRule {
+  float per_tensor_scale;
+  std::uint8_t code(float amax) const {
+    const float s = amax / 6.0f / per_tensor_scale;                         // two float32 divisions, as torchao
+    const float clamped = s < 0x1p-6f ? 0x1p-6f : s > 448.0f ? 448.0f : s;  // NaN stays NaN, as torch.clamp
+    return eigenq::minifloat_encode<Float8E4M3FN>(clamped);
+  }
+  float value(std::uint8_t code) const { return per_tensor_scale * eigenq::minifloat_decode<Float8E4M3FN>(code); }
+};
+
+inline Status check_nvfp4(float per_tensor_scale, const std::uint8_t* scales, std::size_t count) {
+  if (!(std::isfinite(per_tensor_scale) && per_tensor_scale > 0.0f))
+    return error(StatusCode::kInvalidScale, "per_tensor_scale = ", per_tensor_scale, " must be finite and > 0");
+  for (std::size_t k = 0; scales != nullptr && k < count; ++k)
+    if (scales[k] & 0x80)
+      return error(StatusCode::kInvalidScale, "scales[", k, "] = ", static_cast<int>(scales[k]),
+                   " has its sign bit set (NVFP4 block scales are unsigned E4M3)");
+  return Status::ok();
+}
+
+}  // namespace detail
+
+/// Quantizes x into NVFP4 blocks of `block_size` (16) along `axis`:
+/// `elements` (E2M1 codes, one per x, unpacked) and `scales` (E4M3 codes,
+/// one per block), with `per_tensor_scale` (nvfp4_per_tensor_scale(amax),
+/// or 1 for single-level scaling). Writes nothing when the arguments are
+/// invalid.
+inline Status nvfp4_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const Shape& shape, int axis,
+                             float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
+  EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, nullptr, 0));
+  detail::block_scaled_quantize<detail::MxElement<Float4E2M1>>(x, elements, scales, r,
+                                                               detail::Nvfp4ScaleRule{per_tensor_scale});
+  return Status::ok();
+}
+
+/// y = E2M1 value * (per_tensor_scale * E4M3 scale) for NVFP4 blocks laid
+/// out as nvfp4_quantize writes them.
+inline Status nvfp4_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y, const Shape& shape,
+                               int axis, float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
+  EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, scales, shape.size() > 0 ? r.count : 0));
+  EIGENQ_RETURN_IF_ERROR(detail::MxElement<Float4E2M1>::check_codes(elements, shape.size()));
+  detail::block_scaled_dequantize<detail::MxElement<Float4E2M1>>(elements, scales, y, r,
+                                                                 detail::Nvfp4ScaleRule{per_tensor_scale});
+  return Status::ok();
+}
+
+}  // namespace eigenq

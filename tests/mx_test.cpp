@@ -1,0 +1,340 @@
+// The MX block formats and NVFP4 (mx.hpp) against a reference written here from the
+// OCP Microscaling v1.0 specification's conversion (section 6.3), in double
+// precision: the shared exponent from floor(log2(max |V|)) and emax_elem
+// (quoted per format from the specification's tables), and each element the
+// nearest of the element format's values (the code table minifloat_test
+// checks), ties to the even code, clamped to the largest normal. Plus
+// worked examples computed by hand, and the refusals.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "eigenq/mx.hpp"
+
+namespace eigenq {
+namespace {
+
+// emax_elem from the specification's element tables.
+template <class E>
+int emax();
+template <>
+int emax<Float8E4M3FN>() {
+  return 8;
+}
+template <>
+int emax<Float8E5M2>() {
+  return 15;
+}
+template <>
+int emax<Float6E2M3>() {
+  return 2;
+}
+template <>
+int emax<Float6E3M2>() {
+  return 4;
+}
+template <>
+int emax<Float4E2M1>() {
+  return 2;
+}
+template <>
+int emax<MxInt8>() {
+  return 0;
+}
+
+struct Candidate {
+  double value;
+  int code;
+};
+
+// The element format's finite values and their codes.
+template <class E>
+std::vector<Candidate> candidates() {
+  std::vector<Candidate> out;
+  if constexpr (std::is_same_v<E, MxInt8>) {
+    for (int k = -127; k <= 127; ++k) out.push_back({k / 64.0, k & 0xFF});
+  } else {
+    for (int code = 0; code < (1 << E::kFormat.bits()); ++code) {
+      const float v = minifloat_decode<E>(static_cast<std::uint8_t>(code));
+      if (std::isfinite(v)) out.push_back({v, code});
+    }
+  }
+  return out;
+}
+
+// The value the specification's conversion gives element v (already V / X).
+template <class E>
+double reference_element(double v, const std::vector<Candidate>& values) {
+  double best = 0, max = 0;
+  int best_code = -1;
+  for (const Candidate& c : values) max = std::max(max, c.value);
+  if (v >= max) return max;  // clamped to the largest normal
+  if (v <= -max) return -max;
+  for (const Candidate& c : values) {
+    const double d = std::fabs(c.value - v), bd = std::fabs(best - v);
+    if (best_code < 0 || d < bd || (d == bd && c.value != best && c.code % 2 == 0)) {
+      best = c.value;
+      best_code = c.code;
+    }
+  }
+  return best;
+}
+
+struct Reference {
+  std::vector<std::uint8_t> scales;  // E8M0 codes
+  std::vector<double> y;             // the dequantized values
+};
+
+// x as a row-major [rows, cols] matrix with blocks along `axis`.
+template <class E>
+Reference reference(const std::vector<float>& x, std::int64_t rows, std::int64_t cols, int axis, std::int64_t block) {
+  const std::vector<Candidate> values = candidates<E>();
+  const std::int64_t along = axis == 1 ? cols : rows, across = axis == 1 ? rows : cols;
+  const std::int64_t nb = (along + block - 1) / block;
+  Reference ref;
+  ref.y.assign(x.size(), 0.0);
+  ref.scales.assign(static_cast<std::size_t>(across * nb), 0);
+  auto at = [&](std::int64_t line, std::int64_t j) {
+    return static_cast<std::size_t>(axis == 1 ? line * cols + j : j * cols + line);
+  };
+  auto scale_at = [&](std::int64_t line, std::int64_t b) {
+    return static_cast<std::size_t>(axis == 1 ? line * nb + b : b * cols + line);
+  };
+  for (std::int64_t line = 0; line < across; ++line) {
+    for (std::int64_t b = 0; b < nb; ++b) {
+      const std::int64_t first = b * block, last = std::min(along, first + block);
+      double amax = 0;
+      bool special = false;
+      for (std::int64_t j = first; j < last; ++j) {
+        const double v = x[at(line, j)];
+        if (!std::isfinite(v)) special = true;
+        amax = std::max(amax, std::fabs(v));
+      }
+      if (special) {
+        ref.scales[scale_at(line, b)] = 0xFF;
+        for (std::int64_t j = first; j < last; ++j) ref.y[at(line, j)] = NAN;
+        continue;
+      }
+      if (amax == 0) amax = std::ldexp(1.0, -126);
+      int e = static_cast<int>(std::floor(std::log2(amax))) - emax<E>();
+      e = std::max(-127, std::min(127, e));
+      ref.scales[scale_at(line, b)] = static_cast<std::uint8_t>(e + 127);
+      for (std::int64_t j = first; j < last; ++j) {
+        const double v = std::ldexp(static_cast<double>(x[at(line, j)]), -e);
+        ref.y[at(line, j)] = std::ldexp(reference_element<E>(v, values), e);
+      }
+    }
+  }
+  return ref;
+}
+
+// Values over the element format's range around a few magnitudes, with
+// ties after scaling, zeros, subnormals and specials in some blocks.
+std::vector<float> test_values(std::int64_t n, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> exponent(-20, 20), pick(0, 15);
+  std::vector<float> x(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const int kind = pick(rng);
+    if (kind == 0)
+      x[i] = std::ldexp(static_cast<float>(static_cast<int>(unit(rng) * 16)) + 0.5f, exponent(rng) / 4);  // ties
+    else if (kind == 1)
+      x[i] = 0.0f;
+    else
+      x[i] = std::ldexp(unit(rng), exponent(rng));
+  }
+  return x;
+}
+
+template <class E>
+void check_against_reference(std::vector<float> x, std::int64_t rows, std::int64_t cols, int axis, std::int64_t block,
+                             const std::string& what) {
+  const Shape shape = Shape::row_major({rows, cols});
+  const Reference ref = reference<E>(x, rows, cols, axis, block);
+  std::vector<std::uint8_t> elements(x.size()), scales(ref.scales.size());
+  ASSERT_TRUE(mx_quantize<E>(x.data(), elements.data(), scales.data(), shape, axis, block).is_ok());
+  EXPECT_EQ(scales, ref.scales) << what;
+  std::vector<float> y(x.size());
+  ASSERT_TRUE(mx_dequantize<E>(elements.data(), scales.data(), y.data(), shape, axis, block).is_ok());
+  int failures = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const bool ok = std::isnan(ref.y[i])
+                        ? std::isnan(y[i])
+                        : static_cast<double>(y[i]) == ref.y[i] &&
+                              (ref.y[i] != 0 || std::is_same_v<E, MxInt8> || std::signbit(y[i]) == std::signbit(x[i]));
+    if (!ok && ++failures <= 10)
+      ADD_FAILURE() << what << " element " << i << ": x = " << std::hexfloat << x[i] << " gives " << y[i]
+                    << ", reference " << ref.y[i];
+  }
+}
+
+template <class E>
+class MxTest : public ::testing::Test {};
+using Elements = ::testing::Types<Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1, MxInt8>;
+TYPED_TEST_SUITE(MxTest, Elements);
+
+TYPED_TEST(MxTest, MatchesTheSpecificationConversion) {
+  // Blocks along the contiguous axis, with a ragged last block.
+  check_against_reference<TypeParam>(test_values(3 * 100, 1), 3, 100, 1, 32, "[3, 100] axis 1");
+  // Blocks across rows (each step along the axis a whole row).
+  check_against_reference<TypeParam>(test_values(70 * 5, 2), 70, 5, 0, 32, "[70, 5] axis 0");
+  // Special blocks: all zero, NaN, +-inf, a float32-subnormal maximum, huge.
+  std::vector<float> x = test_values(8 * 32, 3);
+  for (int j = 0; j < 32; ++j) {
+    x[static_cast<std::size_t>(j)] = 0.0f;
+    x[static_cast<std::size_t>(32 * 4 + j)] = std::ldexp(static_cast<float>(j), -140);
+    x[static_cast<std::size_t>(32 * 5 + j)] = 3e38f * (j % 2 ? -1.0f : 1.0f) / static_cast<float>(j + 1);
+  }
+  x[32 + 7] = NAN;
+  x[64 + 31] = INFINITY;
+  x[96] = -INFINITY;
+  x[32 * 6 + 3] = std::numeric_limits<float>::max();
+  check_against_reference<TypeParam>(x, 8, 32, 1, 32, "special blocks");
+  // Other block sizes.
+  check_against_reference<TypeParam>(test_values(2 * 50, 4), 2, 50, 1, 16, "block 16");
+  check_against_reference<TypeParam>(test_values(4 * 9, 5), 4, 9, 1, 1, "block 1");
+}
+
+// Worked by hand from the specification's rule.
+TEST(Mx, WorkedExamples) {
+  // MXFP4: max |V| = 7, floor(log2 7) = 2 = emax_elem, so X = 1; 7 clamps
+  // to 6; 5 ties between 4 (code 6, even) and 6; 0.25 ties to 0; 0.75 to 1.
+  const float x[8] = {7, 5, -0.75f, 0.25f, 1.5f, -3, 0, -6};
+  std::uint8_t p[8], s = 0;
+  ASSERT_TRUE(mx_quantize<Float4E2M1>(x, p, &s, Shape::row_major({8}), 0).is_ok());
+  EXPECT_EQ(s, 127);
+  const std::uint8_t want[8] = {0x7, 0x6, 0xA, 0x0, 0x3, 0xD, 0x0, 0xF};
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(p[i], want[i]) << i;
+  // MXFP8 E4M3: max 1000, floor(log2 1000) = 9, X = 2^(9 - 8) = 2; 1000 / 2
+  // = 500 clamps to 448, read back as 896.
+  const float big[2] = {1000, 3};
+  std::uint8_t q[3];
+  ASSERT_TRUE(mx_quantize<Float8E4M3FN>(big, q, &s, Shape::row_major({2}), 0).is_ok());
+  EXPECT_EQ(s, 128);
+  float y[3];
+  ASSERT_TRUE(mx_dequantize<Float8E4M3FN>(q, &s, y, Shape::row_major({2}), 0).is_ok());
+  EXPECT_EQ(y[0], 896.0f);
+  EXPECT_EQ(y[1], 3.0f);
+  // MXINT8: max 1, X = 2^0; 0.5 is 32 / 64; -1.0 is -64; 1.99 clamps to 127.
+  const float ints[3] = {0.5f, -1.0f, 0.3f};
+  ASSERT_TRUE(mx_quantize<MxInt8>(ints, q, &s, Shape::row_major({3}), 0).is_ok());
+  EXPECT_EQ(s, 127);
+  EXPECT_EQ(q[0], 32);
+  EXPECT_EQ(static_cast<std::int8_t>(q[1]), -64);
+  // A NaN makes the block's scale NaN, and every element reads back NaN.
+  const float with_nan[3] = {1, NAN, 2};
+  ASSERT_TRUE(mx_quantize<Float8E5M2>(with_nan, q, &s, Shape::row_major({3}), 0).is_ok());
+  EXPECT_EQ(s, 0xFF);
+  ASSERT_TRUE(mx_dequantize<Float8E5M2>(q, &s, y, Shape::row_major({2}), 0).is_ok());
+  EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1]));
+}
+
+// NVFP4 against the same kind of reference: the scale rule (torchao's, in
+// float32 as it is written) with E4M3 and E2M1 rounding done by nearest
+// search in double.
+void check_nvfp4(const std::vector<float>& x, std::int64_t rows, std::int64_t cols, float per_tensor_scale,
+                 const std::string& what) {
+  const std::vector<Candidate> e4m3 = candidates<Float8E4M3FN>(), e2m1 = candidates<Float4E2M1>();
+  const std::int64_t nb = (cols + 15) / 16;
+  std::vector<std::uint8_t> elements(x.size()), scales(static_cast<std::size_t>(rows * nb));
+  const Shape shape = Shape::row_major({rows, cols});
+  ASSERT_TRUE(nvfp4_quantize(x.data(), elements.data(), scales.data(), shape, 1, per_tensor_scale).is_ok());
+  std::vector<float> y(x.size());
+  ASSERT_TRUE(nvfp4_dequantize(elements.data(), scales.data(), y.data(), shape, 1, per_tensor_scale).is_ok());
+  int failures = 0;
+  for (std::int64_t row = 0; row < rows; ++row) {
+    for (std::int64_t b = 0; b < nb; ++b) {
+      const std::int64_t first = b * 16, last = std::min(cols, first + 16);
+      float amax = 0;
+      for (std::int64_t j = first; j < last; ++j) {
+        const float a = std::fabs(x[static_cast<std::size_t>(row * cols + j)]);
+        amax = std::isnan(amax) || std::isnan(a) ? NAN : std::max(amax, a);
+      }
+      const std::size_t k = static_cast<std::size_t>(row * nb + b);
+      const float got_scale = minifloat_decode<Float8E4M3FN>(scales[k]);
+      if (std::isnan(amax)) {
+        EXPECT_TRUE(std::isnan(got_scale)) << what << " block " << k;
+        continue;
+      }
+      const float s = std::min(448.0f, std::max(0x1p-6f, amax / 6.0f / per_tensor_scale));
+      const float s8 = static_cast<float>(reference_element<Float8E4M3FN>(s, e4m3));
+      EXPECT_EQ(got_scale, s8) << what << " block " << k << ": amax " << amax;
+      const float total = per_tensor_scale * s8;
+      for (std::int64_t j = first; j < last; ++j) {
+        const std::size_t i = static_cast<std::size_t>(row * cols + j);
+        const float want = static_cast<float>(reference_element<Float4E2M1>(x[i] / total, e2m1)) * total;
+        if (!(y[i] == want && (want != 0 || std::signbit(y[i]) == std::signbit(x[i] / total))) && ++failures <= 10)
+          ADD_FAILURE() << what << " element " << i << ": x = " << std::hexfloat << x[i] << " gives " << y[i]
+                        << ", reference " << want;
+      }
+    }
+  }
+}
+
+TEST(Nvfp4, MatchesTheScaleRule) {
+  std::vector<float> x = test_values(6 * 50, 7);
+  for (int j = 0; j < 50; ++j) x[static_cast<std::size_t>(j)] = 0.0f;  // an all-zero row
+  x[60] = NAN;
+  x[120] = INFINITY;
+  float amax = 0;
+  for (float v : x)
+    if (std::isfinite(v)) amax = std::max(amax, std::fabs(v));
+  check_nvfp4(x, 6, 50, 1.0f, "single-level");
+  check_nvfp4(x, 6, 50, nvfp4_per_tensor_scale(amax), "two-level");
+  check_nvfp4(x, 6, 50, 0.37f, "per-tensor scale 0.37");
+}
+
+TEST(Nvfp4, WorkedExamples) {
+  // amax 6, single-level: s = 6 / 6 = 1 (E4M3 0x38); elements are x
+  // rounded on E2M1's grid: 5 ties to 4 (code 6), -0.75 to -1 (code 0xA).
+  float x[16] = {6, 5, -0.75f, 3, 0.1f};
+  std::uint8_t e[16], s = 0;
+  ASSERT_TRUE(nvfp4_quantize(x, e, &s, Shape::row_major({16}), 0).is_ok());
+  EXPECT_EQ(s, 0x38);
+  EXPECT_EQ(e[0], 0x7);
+  EXPECT_EQ(e[1], 0x6);
+  EXPECT_EQ(e[2], 0xA);
+  EXPECT_EQ(e[3], 0x5);
+  EXPECT_EQ(e[4], 0x0);
+  // An all-zero block takes E4M3's smallest normal, 2^-6 (0x08).
+  const float zeros[16] = {};
+  ASSERT_TRUE(nvfp4_quantize(zeros, e, &s, Shape::row_major({16}), 0).is_ok());
+  EXPECT_EQ(s, 0x08);
+  // The per-tensor scale of amax 2688 is 1.
+  EXPECT_EQ(nvfp4_per_tensor_scale(2688.0f), 1.0f);
+  // Refusals: a per-tensor scale of 0, a negative block scale.
+  Status st = nvfp4_quantize(x, e, &s, Shape::row_major({16}), 0, 0.0f);
+  EXPECT_NE(st.message().find("per_tensor_scale = 0 must be finite and > 0"), std::string::npos) << st.message();
+  const std::uint8_t negative = 0xB8;
+  float y[16];
+  st = nvfp4_dequantize(e, &negative, y, Shape::row_major({16}), 0);
+  EXPECT_NE(st.message().find("scales[0] = 184 has its sign bit set"), std::string::npos) << st.message();
+}
+
+TEST(Mx, Refusals) {
+  const float x[4] = {1, 2, 3, 4};
+  std::uint8_t p[4] = {0, 0, 0, 0}, s[2] = {0, 0};
+  const Shape shape = Shape::row_major({2, 2});
+  Status st = mx_quantize<Float4E2M1>(x, p, s, shape, 2);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidAxis);
+  st = mx_quantize<Float4E2M1>(x, p, s, shape, 1, 0);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidBlockSize);
+  st = mx_quantize<Float4E2M1>(x, p, nullptr, shape, 1);
+  EXPECT_NE(st.message().find("scales is a null pointer"), std::string::npos) << st.message();
+  const std::uint8_t codes[4] = {1, 2, 70, 3};
+  float y[4] = {0, 0, 0, 0};
+  st = mx_dequantize<Float6E2M3>(codes, s, y, shape, 1);
+  EXPECT_NE(st.message().find("elements[2] = 70 is not a float6e2m3 code (expected < 64)"), std::string::npos)
+      << st.message();
+  EXPECT_EQ(y[0], 0.0f) << "nothing written";
+}
+
+}  // namespace
+}  // namespace eigenq
