@@ -92,16 +92,77 @@ Result evaluate(const Tensor& t, const Scheme& s) {
 
 TEST(CompareFormats, TheTableHoldsEveryIntegerFormat) {
   const std::vector<std::string> names = {"int8", "uint8", "int4", "uint4", "int2"};
-  ASSERT_EQ(formats().size(), names.size());
+  ASSERT_GE(formats().size(), names.size());
   for (std::size_t i = 0; i < names.size(); ++i) {
     const Format& f = formats()[i];
     EXPECT_EQ(f.name, names[i]);
+    EXPECT_EQ(f.kind, Kind::kInteger) << f.name;
     EXPECT_EQ(f.range.qmax - f.range.qmin + 1, 1 << f.bits) << f.name;
     EXPECT_EQ(f.is_signed, f.range.qmin < 0) << f.name;
     EXPECT_EQ(f.block, 0) << f.name;  // any granularity
   }
   EXPECT_EQ(find_format("int2")->range.qmin, -2);
   EXPECT_EQ(find_format("fp8"), nullptr);
+}
+
+// The floating-point formats: FP8 at any granularity with a scale per group
+// from its largest magnitude (so the group's extreme value is exact), MX
+// and NVFP4 with their own block, scale format and bytes.
+TEST(CompareFormats, FloatingPointFormatsQuantizeThroughTheLibrary) {
+  std::vector<float> v(2 * 64);
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.37f * static_cast<float>(i)) * (1.0f + i / 64);
+  const Tensor t = make_tensor(v, Shape::row_major({2, 64}), 0);
+
+  const Scheme fp8 = scheme("e4m3", Granularity::kPerAxis, 0, Mode::kSym);
+  EXPECT_EQ(fp8.name(), "e4m3 per-channel sym f32");
+  std::vector<float> y;
+  Result r;
+  ASSERT_TRUE(evaluate_weight(t, fp8, nullptr, SpeedOptions{false}, one_thread(), &r, &y).is_ok());
+  EXPECT_EQ(r.params, 2);
+  EXPECT_EQ(r.data_bytes, 128.0);
+  EXPECT_EQ(r.metadata_bytes, 2 * 4.0);
+  // The row's largest magnitude is E4M3's 448 times the scale: exact up to
+  // the rounding of scale = absmax / 448 and of 448 * scale.
+  for (int row = 0; row < 2; ++row) {
+    std::size_t at = row * 64;
+    for (std::size_t i = row * 64; i < row * 64 + 64u; ++i)
+      if (std::fabs(v[i]) > std::fabs(v[at])) at = i;
+    EXPECT_NEAR(y[at], v[at], 2e-7 * std::fabs(v[at])) << "row " << row;
+  }
+  EXPECT_GT(r.sqnr_db, 25.0);  // 3 mantissa bits: about 30 dB on smooth data
+  EXPECT_LT(r.sqnr_db, 45.0);
+
+  struct Expect {
+    const char* format;
+    const char* name;
+    std::int64_t params;
+    double data, metadata;
+  };
+  for (const Expect& e :
+       {Expect{"mxfp8", "mxfp8 g32 sym e8m0", 4, 128, 4}, Expect{"mxfp4", "mxfp4 g32 sym e8m0", 4, 64, 4},
+        Expect{"mxfp6", "mxfp6 g32 sym e8m0", 4, 96, 4}, Expect{"mxint8", "mxint8 g32 sym e8m0", 4, 128, 4},
+        Expect{"nvfp4", "nvfp4 g16 sym e4m3", 8, 64, 8 + 4}}) {
+    const Format* f = find_format(e.format);
+    ASSERT_NE(f, nullptr) << e.format;
+    const Scheme s = scheme(e.format, Granularity::kBlocked, f->block, Mode::kSym);
+    EXPECT_EQ(s.name(), e.name);
+    ASSERT_TRUE(evaluate_weight(t, s, nullptr, SpeedOptions{false}, one_thread(), &r, &y).is_ok()) << e.format;
+    EXPECT_EQ(r.params, e.params) << e.format;
+    EXPECT_EQ(r.data_bytes, e.data) << e.format;
+    EXPECT_EQ(r.metadata_bytes, e.metadata) << e.format;
+    EXPECT_GT(r.sqnr_db, 10.0) << e.format;
+  }
+}
+
+// Through the command line: the floating-point formats are weights-only,
+// symmetric, and MX / NVFP4 take their own block whatever --schemes says.
+TEST(CompareCli, FloatingPointFormatsAreWeightSchemes) {
+  const CliRun r = run_cli({"--no-speed", "--quiet", "--formats", "e5m2,mxfp4,nvfp4", "--schemes", "per-tensor"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "e5m2    per-tensor  sym")) << r.out;
+  EXPECT_TRUE(contains(r.out, "mxfp4   g32")) << r.out;
+  EXPECT_TRUE(contains(r.out, "nvfp4   g16")) << r.out;
+  EXPECT_FALSE(contains(r.out, "Activations")) << r.out;
 }
 
 TEST(CompareFormats, DefaultMetadataPerScheme) {
@@ -719,7 +780,9 @@ TEST(CompareCli, WrongOptionValuesAreUsageErrors) {
     std::string message;
   };
   for (const Bad& b : std::vector<Bad>{
-           {{"--dtype", "int7"}, "--dtype: unknown dtype 'int7' (expected int8, uint8, int4, uint4, int2)"},
+           {{"--dtype", "int7"},
+            "--dtype: unknown dtype 'int7' (expected int8, uint8, int4, uint4, int2, e4m3, e5m2, mxfp8, mxfp6, "
+            "mxfp4, mxint8, nvfp4)"},
            {{"--formats", "fp8"}, "--formats: unknown format 'fp8'"},
            {{"--symmetry", "skew"}, "--symmetry: unknown value 'skew' (expected asym, sym, sym-narrow)"},
            {{"--schemes", "per-row"}, "unknown scheme 'per-row'"},

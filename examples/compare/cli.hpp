@@ -56,9 +56,16 @@ against the worst weight's SQNR, and the most sensitive weights.
                     (biases, norm scales) are skipped.
 
 options:
-  --formats LIST    element formats: int8,uint8,int4,uint4,int2 (default
-                    int8,int4,int2; --dtype is the same option). 4-bit
-                    elements are packed two per byte, int2 four per byte.
+  --formats LIST    element formats: int8,uint8,int4,uint4,int2, and the
+                    floating-point e4m3,e5m2 (FP8, a scale per group from
+                    its largest magnitude), mxfp8,mxfp6,mxfp4,mxint8 (OCP
+                    MX: blocks of 32, E8M0 scales), nvfp4 (blocks of 16,
+                    E4M3 scales and a float32 per tensor); default
+                    int8,int4,int2 (--dtype is the same option). 4-bit
+                    integers are packed two per byte, int2 four per byte;
+                    floating-point elements are counted at their bits.
+                    Floating-point formats are symmetric and weights only;
+                    MX and NVFP4 take their own block size.
   --schemes LIST    per-tensor,per-channel,g32,g64,g128,per-element (the
                     default; any gN, or blockN, is accepted). Activations
                     take the per-tensor and per-channel ones.
@@ -390,11 +397,16 @@ inline Status parse_args(const std::vector<std::string>& args, Options* opt) {
 inline std::vector<Scheme> schemes_of(const Options& opt, const std::vector<Mode>& modes, bool activations,
                                       std::size_t* narrow) {
   std::vector<Scheme> out;
-  for (const Format* f : opt.formats)
-    for (Mode mode : modes)
-      for (const auto& [granularity, block] : opt.granularities) {
+  for (const Format* f : opt.formats) {
+    if (activations && f->symmetric_only()) continue;  // activations: the integer formats
+    // Floating-point formats have one mode; block formats one granularity.
+    const std::vector<Mode> own_modes = f->symmetric_only() ? std::vector<Mode>{Mode::kSym} : modes;
+    const std::vector<std::pair<Granularity, std::int64_t>> own_granularities =
+        f->block ? std::vector<std::pair<Granularity, std::int64_t>>{{Granularity::kBlocked, f->block}}
+                 : opt.granularities;
+    for (Mode mode : own_modes)
+      for (const auto& [granularity, block] : own_granularities) {
         if (activations && granularity != Granularity::kPerTensor && granularity != Granularity::kPerAxis) continue;
-        if (f->block && (granularity != Granularity::kBlocked || block != f->block)) continue;
         for (ScaleFormat scale : opt.scales)
           for (int zero : opt.zero_bits) {
             Scheme s;
@@ -409,6 +421,7 @@ inline std::vector<Scheme> schemes_of(const Options& opt, const std::vector<Mode
             if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
           }
       }
+  }
   return out;
 }
 

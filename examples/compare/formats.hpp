@@ -10,8 +10,12 @@
 //
 // An element format is one entry of `formats()`: its name, bits, levels,
 // the block and scale format it fixes (if any), and its quantize function.
-// The floating-point formats (FP8 E4M3 / E5M2, MXFP8, MXFP6, MXFP4, MXINT8,
-// NVFP4) are entries of the same table once the library quantizes them.
+// The floating-point formats are entries of the same table: FP8 E4M3 / E5M2
+// (ONNX's float8e4m3fn / float8e5m2, a float32 scale per group chosen from
+// its largest magnitude), and the block formats MXFP8, MXFP6, MXFP4, MXINT8
+// (OCP MX: blocks of 32, an E8M0 scale from the block's max) and NVFP4
+// (blocks of 16, an E4M3 scale and a float32 per tensor), whose quantize
+// chooses its own block scales (eigenq/mx.hpp).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -20,6 +24,8 @@
 #include <vector>
 
 #include "eigenq/groupwise.hpp"
+#include "eigenq/minifloat_quantize.hpp"
+#include "eigenq/mx.hpp"
 #include "eigenq/packed.hpp"
 #include "eigenq/parallel.hpp"
 #include "eigenq/qparams.hpp"
@@ -31,7 +37,7 @@ namespace eigenq::compare {
 // ---------------------------------------------------------------------------
 // Metadata formats
 
-enum class ScaleFormat { kAuto, kFloat32, kFloat16, kBFloat16, kE8M0 };
+enum class ScaleFormat { kAuto, kFloat32, kFloat16, kBFloat16, kE8M0, kE4M3 };
 
 inline const char* scale_format_name(ScaleFormat f) {
   switch (f) {
@@ -43,6 +49,8 @@ inline const char* scale_format_name(ScaleFormat f) {
       return "bf16";
     case ScaleFormat::kE8M0:
       return "e8m0";
+    case ScaleFormat::kE4M3:
+      return "e4m3";
     case ScaleFormat::kAuto:
       break;
   }
@@ -50,7 +58,9 @@ inline const char* scale_format_name(ScaleFormat f) {
 }
 
 inline int scale_format_bits(ScaleFormat f) {
-  return f == ScaleFormat::kE8M0 ? 8 : f == ScaleFormat::kFloat16 || f == ScaleFormat::kBFloat16 ? 16 : 32;
+  return f == ScaleFormat::kE8M0 || f == ScaleFormat::kE4M3          ? 8
+         : f == ScaleFormat::kFloat16 || f == ScaleFormat::kBFloat16 ? 16
+                                                                     : 32;
 }
 
 /// x rounded to bfloat16 (the top half of a float32), to nearest, ties to
@@ -97,6 +107,7 @@ inline Status store_scale(float s, ScaleFormat f, std::size_t k, float* out) {
       v = std::max(round_up_to_power_of_two(s), 0x1p-127f);
       largest = "2^127";
       break;
+    case ScaleFormat::kE4M3:  // NVFP4's block scales: only its own quantize chooses them
     case ScaleFormat::kFloat32:
     case ScaleFormat::kAuto:
       break;
@@ -149,16 +160,28 @@ using ParamsFn = Status (*)(const MinMax& ranges, const ParamLayout& layout, Ran
 using ApplyFn = Status (*)(const float* x, const Shape& shape, const QParams& params, float* y,
                            const SpeedOptions& speed, ThreadPoolExecutor& pool, Timing* timing);
 
+/// How a format's levels relate to its scale.
+enum class Kind {
+  kInteger,      ///< affine or symmetric integer levels (qparams.hpp)
+  kFloat,        ///< floating-point elements, symmetric, a scale per group (FP8)
+  kBlockScaled,  ///< floating-point elements whose quantize chooses each block's scale (MX, NVFP4)
+};
+
 struct Format {
   const char* name;
-  int bits;  ///< stored bits per element
-  Range range;
+  int bits;     ///< stored bits per element
+  Range range;  ///< integer formats: the levels; floating-point ones: +-the largest magnitude
   bool is_signed;
   std::int64_t block;  ///< a block size the format fixes (MX: 32, NVFP4: 16); 0: any granularity
   ScaleFormat scale;   ///< a scale format it fixes (MX: E8M0); kAuto: the scheme's choice
   ParamsFn params;
   ApplyFn apply;
   const char* storage;  ///< how the elements are stored, for the outputs
+  Kind kind = Kind::kInteger;
+  double tensor_bytes = 0.0;  ///< metadata per tensor beside the groups' (NVFP4: its float32 scale)
+
+  /// Floating-point formats are symmetric: no zero point, one mode.
+  bool symmetric_only() const { return kind != Kind::kInteger; }
 };
 
 namespace detail {
@@ -195,12 +218,118 @@ Status apply(const float* x, const Shape& shape, const QParams& params, float* y
   return Status::ok();
 }
 
+/// Scales of a floating-point format F: each group's largest magnitude
+/// maps to F's largest finite value (a dead group gets scale 1); zero
+/// points 0.
+template <class F>
+Status minifloat_params(const MinMax& ranges, const ParamLayout& layout, Range range, Symmetry, QParams* out) {
+  const float largest = minifloat_decode<F>(static_cast<std::uint8_t>(F::kFormat.max_magnitude()));
+  QParams p;
+  p.granularity = layout.granularity;
+  p.axis = layout.axis;
+  p.block_size = layout.block_size;
+  p.range = range;
+  for (std::size_t k = 0; k < ranges.min.size(); ++k) {
+    const float absmax = std::max(-ranges.min[k], ranges.max[k]);
+    const float s = absmax / largest;
+    if (!std::isfinite(s))
+      return eigenq::detail::error(StatusCode::kInvalidScale, "parameter ", k, ": range [", ranges.min[k], ", ",
+                                   ranges.max[k], "] has no finite ", F::kFormat.name, " scale");
+    p.scale.push_back(s > 0.0f ? s : 1.0f);
+    p.zero_point.push_back(0);
+  }
+  *out = std::move(p);
+  return Status::ok();
+}
+
+/// Block-scaled formats choose their scales as they quantize: the
+/// parameters only carry the layout (one placeholder per block).
+inline Status block_scaled_params(const MinMax& ranges, const ParamLayout& layout, Range range, Symmetry,
+                                  QParams* out) {
+  QParams p;
+  p.granularity = layout.granularity;
+  p.axis = layout.axis;
+  p.block_size = layout.block_size;
+  p.range = range;
+  p.scale.assign(ranges.min.size(), 1.0f);
+  p.zero_point.assign(ranges.min.size(), 0);
+  *out = std::move(p);
+  return Status::ok();
+}
+
+/// Times quantize and dequantize calls (each already run once, returning
+/// ok) when `speed` asks for it.
+template <class Quantize, class Dequantize>
+void time_calls(const SpeedOptions& speed, std::int64_t n, Timing* timing, Quantize&& quantize,
+                Dequantize&& dequantize) {
+  if (!speed.enabled || n == 0) return;
+  timing->quantize_seconds = seconds_per_call(speed, [&] { (void)quantize(); });
+  timing->dequantize_seconds = seconds_per_call(speed, [&] { (void)dequantize(); });
+}
+
+/// FP8 through quantize_minifloat / dequantize_minifloat (the portable
+/// path: eigenq has no SIMD FP8 kernels yet, so their speed is that of a
+/// scalar loop).
+template <class F>
+Status apply_minifloat(const float* x, const Shape& shape, const QParams& params, float* y, const SpeedOptions& speed,
+                       ThreadPoolExecutor&, Timing* timing) {
+  const MinifloatParamsView p{ParamLayout(params.granularity, params.axis, params.block_size), params.scale.data(),
+                              params.scale.size()};
+  const std::int64_t n = shape.size();
+  std::vector<std::uint8_t> q(static_cast<std::size_t>(n));
+  EIGENQ_RETURN_IF_ERROR(quantize_minifloat<F>(x, q.data(), shape, p));
+  EIGENQ_RETURN_IF_ERROR(dequantize_minifloat<F>(q.data(), y, shape, p));
+  time_calls(
+      speed, n, timing, [&] { return quantize_minifloat<F>(x, q.data(), shape, p); },
+      [&] { return dequantize_minifloat<F>(q.data(), y, shape, p); });
+  return Status::ok();
+}
+
+/// MX element type E (mx.hpp) in blocks along the parameters' axis; NVFP4
+/// when E is void (its per-tensor scale from the tensor's largest
+/// magnitude, torchao's rule). Elements one per byte, counted at their bits.
+template <class E>
+Status apply_block_scaled(const float* x, const Shape& shape, const QParams& params, float* y,
+                          const SpeedOptions& speed, ThreadPoolExecutor&, Timing* timing) {
+  const std::int64_t n = shape.size();
+  std::vector<std::uint8_t> elements(static_cast<std::size_t>(n)), scales(params.scale.size());
+  if constexpr (std::is_void_v<E>) {
+    float amax = 0.0f;
+    for (std::int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
+    const float tensor_scale = amax > 0.0f ? nvfp4_per_tensor_scale(amax) : 1.0f;
+    auto quantize = [&] {
+      return nvfp4_quantize(x, elements.data(), scales.data(), shape, params.axis, tensor_scale, params.block_size);
+    };
+    auto dequantize = [&] {
+      return nvfp4_dequantize(elements.data(), scales.data(), y, shape, params.axis, tensor_scale, params.block_size);
+    };
+    EIGENQ_RETURN_IF_ERROR(quantize());
+    EIGENQ_RETURN_IF_ERROR(dequantize());
+    time_calls(speed, n, timing, quantize, dequantize);
+  } else {
+    auto quantize = [&] {
+      return mx_quantize<E>(x, elements.data(), scales.data(), shape, params.axis, params.block_size);
+    };
+    auto dequantize = [&] {
+      return mx_dequantize<E>(elements.data(), scales.data(), y, shape, params.axis, params.block_size);
+    };
+    EIGENQ_RETURN_IF_ERROR(quantize());
+    EIGENQ_RETURN_IF_ERROR(dequantize());
+    time_calls(speed, n, timing, quantize, dequantize);
+  }
+  return Status::ok();
+}
+
 }  // namespace detail
 
 /// Every element format, in the order tables list them.
 inline const std::vector<Format>& formats() {
   using detail::affine_params;
   using detail::apply;
+  using detail::apply_block_scaled;
+  using detail::apply_minifloat;
+  using detail::block_scaled_params;
+  using detail::minifloat_params;
   static const std::vector<Format> table = {
       {"int8", 8, Range::full<std::int8_t>(), true, 0, ScaleFormat::kAuto, &affine_params<std::int8_t>,
        &apply<std::int8_t>, "one per byte"},
@@ -212,6 +341,77 @@ inline const std::vector<Format>& formats() {
        "two per byte (eigenq/packed.hpp)"},
       {"int2", 2, Int2::range(), true, 0, ScaleFormat::kAuto, &affine_params<std::int8_t>, &apply<Int2>,
        "four per byte (eigenq/packed.hpp)"},
+      {"e4m3",
+       8,
+       {-448, 448},
+       true,
+       0,
+       ScaleFormat::kAuto,
+       &minifloat_params<Float8E4M3FN>,
+       &apply_minifloat<Float8E4M3FN>,
+       "float8e4m3fn, one per byte (eigenq/minifloat_quantize.hpp)",
+       Kind::kFloat},
+      {"e5m2",
+       8,
+       {-57344, 57344},
+       true,
+       0,
+       ScaleFormat::kAuto,
+       &minifloat_params<Float8E5M2>,
+       &apply_minifloat<Float8E5M2>,
+       "float8e5m2, one per byte (eigenq/minifloat_quantize.hpp)",
+       Kind::kFloat},
+      {"mxfp8",
+       8,
+       {-448, 448},
+       true,
+       kMxBlockSize,
+       ScaleFormat::kE8M0,
+       &block_scaled_params,
+       &apply_block_scaled<Float8E4M3FN>,
+       "OCP MXFP8 (E4M3), one per byte (eigenq/mx.hpp)",
+       Kind::kBlockScaled},
+      {"mxfp6",
+       6,
+       {-7, 7},
+       true,
+       kMxBlockSize,
+       ScaleFormat::kE8M0,
+       &block_scaled_params,
+       &apply_block_scaled<Float6E2M3>,
+       "OCP MXFP6 (E2M3), counted at 6 bits (eigenq/mx.hpp)",
+       Kind::kBlockScaled},
+      {"mxfp4",
+       4,
+       {-6, 6},
+       true,
+       kMxBlockSize,
+       ScaleFormat::kE8M0,
+       &block_scaled_params,
+       &apply_block_scaled<Float4E2M1>,
+       "OCP MXFP4 (E2M1), counted at 4 bits (eigenq/mx.hpp)",
+       Kind::kBlockScaled},
+      {"mxint8",
+       8,
+       {-127, 127},
+       true,
+       kMxBlockSize,
+       ScaleFormat::kE8M0,
+       &block_scaled_params,
+       &apply_block_scaled<MxInt8>,
+       "OCP MXINT8, one per byte (eigenq/mx.hpp)",
+       Kind::kBlockScaled},
+      {"nvfp4",
+       4,
+       {-6, 6},
+       true,
+       kNvfp4BlockSize,
+       ScaleFormat::kE4M3,
+       &block_scaled_params,
+       &apply_block_scaled<void>,
+       "NVFP4 (E2M1, E4M3 block scales), counted at 4 bits (eigenq/mx.hpp)",
+       Kind::kBlockScaled,
+       4.0},
   };
   return table;
 }
@@ -271,7 +471,7 @@ struct Scheme {
   /// Bytes of `params` scales and zero points as stored: whole scales,
   /// packed zero points.
   double metadata_bytes(std::int64_t params) const {
-    return packed_bytes(params, scale_format_bits(scale)) + packed_bytes(params, zero_bits);
+    return packed_bytes(params, scale_format_bits(scale)) + packed_bytes(params, zero_bits) + format->tensor_bytes;
   }
   /// ceil(n * bits / 8) without overflow: n = 8a + r takes a * bits + ceil(r * bits / 8) bytes.
   static double packed_bytes(std::int64_t n, int bits) {
@@ -326,7 +526,8 @@ inline ParamLayout layout_of(const Scheme& s, int channel_axis, int block_axis) 
 inline Status stored_params(const Scheme& s, const MinMax& ranges, const ParamLayout& layout, QParams* out) {
   QParams p;
   EIGENQ_RETURN_IF_ERROR(s.format->params(ranges, layout, s.range(), s.symmetry(), &p));
-  EIGENQ_RETURN_IF_ERROR(store_metadata(ranges, s.scale, s.symmetry(), &p));
+  if (s.format->kind != Kind::kBlockScaled)  // those choose (and store) their scales as they quantize
+    EIGENQ_RETURN_IF_ERROR(store_metadata(ranges, s.scale, s.symmetry(), &p));
   *out = std::move(p);
   return Status::ok();
 }
