@@ -141,6 +141,7 @@ EIGENQ_ALWAYS_INLINE F zero() { return _mm512_setzero_ps(); }
 EIGENQ_ALWAYS_INLINE F add(F a, F b) { return _mm512_add_ps(a, b); }
 EIGENQ_ALWAYS_INLINE F mul(F a, F b) { return _mm512_mul_ps(a, b); }
 EIGENQ_ALWAYS_INLINE F div(F a, F b) { return _mm512_div_ps(a, b); }
+EIGENQ_ALWAYS_INLINE F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
 EIGENQ_ALWAYS_INLINE F clamp(F v, F lo, F hi) { return _mm512_min_ps(_mm512_max_ps(v, lo), hi); }
 
 EIGENQ_ALWAYS_INLINE F opaque(F v) {
@@ -197,6 +198,7 @@ EIGENQ_ALWAYS_INLINE I truncate(D v) {
 }
 EIGENQ_ALWAYS_INLINE D add(D a, D b) { return {_mm512_add_pd(a.lo, b.lo), _mm512_add_pd(a.hi, b.hi)}; }
 EIGENQ_ALWAYS_INLINE D sub(D a, D b) { return {_mm512_sub_pd(a.lo, b.lo), _mm512_sub_pd(a.hi, b.hi)}; }
+EIGENQ_ALWAYS_INLINE D mul(D a, D b) { return {_mm512_mul_pd(a.lo, b.lo), _mm512_mul_pd(a.hi, b.hi)}; }
 EIGENQ_ALWAYS_INLINE D clamp(D v, D lo, D hi) {
   return {_mm512_min_pd(_mm512_max_pd(v.lo, lo.lo), hi.lo), _mm512_min_pd(_mm512_max_pd(v.hi, lo.hi), hi.hi)};
 }
@@ -315,6 +317,9 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
+#include "generic/float_zp_runs.inl"  // after tensors.inl and runs.inl
+#include "generic/float_zp_tensors.inl"
+
 }  // namespace avx512
 }  // namespace detail
 }  // namespace eigenq
@@ -323,7 +328,7 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx512> : detail::avx512::TensorOps, detail::avx512::LsqOps {};
+struct Kernels<Path::kAvx512> : detail::avx512::TensorOps, detail::avx512::LsqOps, detail::avx512::FloatZpOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX512
