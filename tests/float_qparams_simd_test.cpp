@@ -7,8 +7,9 @@
 // tail length is met; buffers misaligned by 0..3 elements with guards after
 // each output. Inputs are drawn (fixed seeds) from ties of x * inv + zp and
 // their neighbours, values that wrap through int64 -> int32 (2^31 .. 2^63),
-// NaN, infinities, denormals and ordinary values; scales from 0 (quantize
-// and dequantize), denormal, tiny, huge and ordinary; zero points non-integer,
+// NaN, infinities, denormals and ordinary values (cases of in-range values
+// only, and cases with a share of the others); scales from 0 (quantize and
+// dequantize), denormal, tiny, huge and ordinary; zero points non-integer,
 // zero and large. The paths that ran are printed.
 #include <gtest/gtest.h>
 
@@ -164,32 +165,44 @@ Params draw_params(std::mt19937& rng, std::size_t count, Range range, bool allow
   return p;
 }
 
-// An input for an element with parameters (s, zp): a tie of x * inv + zp
-// (or its neighbour), a value that wraps through int64, a special.
-float draw_input(std::mt19937& rng, float s, float zp) {
+// An input for an element with parameters (s, zp): with probability
+// wild / 100 a special or a value beyond the int32 range (wrapping through
+// int64, or on the edge of the vector paths' int32 test), else a tie of
+// x * inv + zp (or its neighbour) or an ordinary value. Sweeps vary `wild`
+// so that whole vectors lie in the int32 range, or some lanes do not.
+float draw_input(std::mt19937& rng, float s, float zp, unsigned wild) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  const float specials[] = {nan,      -nan,    kInf,     -kInf,          0.0f,    -0.0f,    1e-45f,
-                            -1e-45f,  1e-39f,  3.4e38f,  -3.4e38f,       0x1p31f, -0x1p31f, 0x1p32f,
-                            -0x1p32f, 0x1p63f, -0x1p63f, 0x1.fffffep62f, 4.5e9f,  -4.5e9f,  1e19f};
+  const float specials[] = {nan,      -nan,    kInf,     -kInf,    0.0f,           -0.0f,          1e-45f,
+                            -1e-45f,  1e-39f,  3.4e38f,  -3.4e38f, 0x1p31f,        -0x1p31f,       0x1p32f,
+                            -0x1p32f, 0x1p63f, -0x1p63f, 4.5e9f,   0x1.fffffep62f, 0x1.fffffep30f, -0x1.000002p31f};
   const float inv = float_zp::inverse_scale(s);
-  switch (rng() % 10) {
-    case 0:
-      return specials[rng() % 21];
-    case 1:  // scaled into the wrapping band 2^31 .. 2^63
-      return std::ldexp(std::uniform_real_distribution<float>(0.5f, 1.0f)(rng), 32 + static_cast<int>(rng() % 32)) *
-             (rng() % 2 ? 1.0f : -1.0f) / inv;
-    case 2:
-    case 3:
-    case 4: {  // x * inv + zp near k + 0.5, and one or two ulps either side
-      const float k = static_cast<float>(static_cast<int>(rng() % 600) - 300) + 0.5f;
-      float x = (k - zp) / inv;
-      for (int step = static_cast<int>(rng() % 5) - 2; step != 0; step += step > 0 ? -1 : 1)
-        x = std::nextafter(x, step > 0 ? kInf : -kInf);
-      return x;
+  auto nudged = [&](float x) {  // up to two ulps either way
+    for (int step = static_cast<int>(rng() % 5) - 2; step != 0; step += step > 0 ? -1 : 1)
+      x = std::nextafter(x, step > 0 ? kInf : -kInf);
+    return x;
+  };
+  if (rng() % 100 < wild) {
+    switch (rng() % 3) {
+      case 0:
+        return specials[rng() % 21];
+      case 1:  // x * inv + zp in the wrapping band 2^31 .. 2^64
+        return std::ldexp(std::uniform_real_distribution<float>(0.5f, 1.0f)(rng), 32 + static_cast<int>(rng() % 33)) *
+               (rng() % 2 ? 1.0f : -1.0f) / inv;
+      default:  // x * inv + zp near +-2^31
+        return nudged(((rng() % 2 ? 0x1p31f : -0x1p31f) - zp) / inv);
     }
-    default:
-      return std::uniform_real_distribution<float>(-400.0f, 400.0f)(rng) / inv;
   }
+  if (rng() % 2) {  // x * inv + zp near k + 0.5
+    const float k = static_cast<float>(static_cast<int>(rng() % 600) - 300) + 0.5f;
+    return nudged((k - zp) / inv);
+  }
+  return std::uniform_real_distribution<float>(-400.0f, 400.0f)(rng) / inv;
+}
+
+/// The share of wild inputs (draw_input) of one sweep case.
+unsigned draw_wildness(std::mt19937& rng) {
+  const unsigned wild[] = {0, 1, 5, 30};
+  return wild[rng() % 4];
 }
 
 // The ranges to draw from for a storage type Q.
@@ -214,7 +227,7 @@ void sweep(unsigned seed, std::vector<Range> ranges, bool allow_zero_scale, Chec
   std::mt19937 rng(seed);
   std::size_t at = 0;
   for (const Scheme& s : all_schemes()) {
-    for (int draw = 0; draw < 2; ++draw, ++at) {
+    for (int draw = 0; draw < 4; ++draw, ++at) {
       const Range range = ranges[at % ranges.size()];
       const Params p = draw_params(rng, s.count, range, allow_zero_scale);
       const std::int64_t size = s.shape.size();
@@ -245,7 +258,8 @@ void test_quantize(unsigned seed) {
         [](const Scheme& s, const Params& p, std::size_t n, std::mt19937& rng, std::size_t off) {
           const std::vector<std::size_t> k = parameter_index(s);
           Buffer<float> x(n, off);
-          for (std::size_t i = 0; i < n; ++i) x[i] = draw_input(rng, p.scale[k[i]], p.zero_point[k[i]]);
+          const unsigned wild = draw_wildness(rng);
+          for (std::size_t i = 0; i < n; ++i) x[i] = draw_input(rng, p.scale[k[i]], p.zero_point[k[i]], wild);
           Buffer<Q> expected(n, 0);
           EXPECT_TRUE(
               (quantize_float_qparams<Q, Path::kScalar>(x.data(), expected.data(), s.shape, p.view(s.layout))).is_ok());
@@ -316,7 +330,8 @@ void test_fake_quantize(unsigned seed, ZeroPointPrecision precision) {
   sweep(seed, ranges, false, [&](const Scheme& s, const Params& p, std::size_t n, std::mt19937& rng, std::size_t off) {
     const std::vector<std::size_t> k = parameter_index(s);
     Buffer<float> x(n, off);
-    for (std::size_t i = 0; i < n; ++i) x[i] = draw_input(rng, p.scale[k[i]], p.zero_point[k[i]]);
+    const unsigned wild = draw_wildness(rng);
+    for (std::size_t i = 0; i < n; ++i) x[i] = draw_input(rng, p.scale[k[i]], p.zero_point[k[i]], wild);
     Buffer<float> expected(n, 0);
     EXPECT_TRUE(
         fake_quantize_float_qparams<Path::kScalar>(x.data(), expected.data(), s.shape, p.view(s.layout), precision)
@@ -361,7 +376,8 @@ void test_packed(unsigned seed) {
   sweep(seed, ranges, true, [](const Scheme& s, const Params& p, std::size_t n, std::mt19937& rng, std::size_t) {
     const std::vector<std::size_t> k = parameter_index(s);
     std::vector<float> x(n);
-    for (std::size_t i = 0; i < n; ++i) x[i] = draw_input(rng, p.scale[k[i]], p.zero_point[k[i]]);
+    const unsigned wild = draw_wildness(rng);
+    for (std::size_t i = 0; i < n; ++i) x[i] = draw_input(rng, p.scale[k[i]], p.zero_point[k[i]], wild);
     const std::size_t bytes = static_cast<std::size_t>(packed_bytes<T>(static_cast<std::int64_t>(n)));
     Buffer<std::uint8_t> expected(bytes, 0);
     Buffer<float> expected_y(n, 0);

@@ -180,6 +180,7 @@ EIGENQ_ALWAYS_INLINE F to_float(I v) { return vcvtq_f32_s32(v); }
 EIGENQ_ALWAYS_INLINE M ge(F a, F b) { return vcgeq_f32(a, b); }
 EIGENQ_ALWAYS_INLINE M le(F a, F b) { return vcleq_f32(a, b); }
 EIGENQ_ALWAYS_INLINE M both(M a, M b) { return vandq_u32(a, b); }
+EIGENQ_ALWAYS_INLINE bool all(M m) { return vminvq_u32(m) != 0; }
 EIGENQ_ALWAYS_INLINE F one_where(M m) {
   return vreinterpretq_f32_u32(vandq_u32(m, vreinterpretq_u32_f32(splat(1.0f))));
 }

@@ -26,6 +26,7 @@
 ///                     and zero points z of a byte type, 4 * kLanes (or n)
 ///                     of them: in saturating 16-bit steps
 ///   ge, le, both      ordered comparisons (false for NaN) and their AND
+///   all(m)            whether m holds in every lane
 ///   one_where         1.0f (or 1) where the condition holds, else +0.0f (0)
 ///   widen, narrow, truncate
 ///                     float or int32 lanes to D exactly; D to float
@@ -242,6 +243,7 @@ EIGENQ_ALWAYS_INLINE F to_float(I v) { return _mm256_cvtepi32_ps(v); }
 EIGENQ_ALWAYS_INLINE M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
 EIGENQ_ALWAYS_INLINE M le(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
 EIGENQ_ALWAYS_INLINE M both(M a, M b) { return _mm256_and_ps(a, b); }
+EIGENQ_ALWAYS_INLINE bool all(M m) { return _mm256_movemask_ps(m) == 0xFF; }
 EIGENQ_ALWAYS_INLINE F one_where(M m) { return _mm256_and_ps(m, splat(1.0f)); }
 EIGENQ_ALWAYS_INLINE I one_where_int(M m) { return _mm256_srli_epi32(_mm256_castps_si256(m), 31); }
 

@@ -166,6 +166,7 @@ EIGENQ_ALWAYS_INLINE F to_float(I v) { return _mm512_cvtepi32_ps(v); }
 EIGENQ_ALWAYS_INLINE M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
 EIGENQ_ALWAYS_INLINE M le(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
 EIGENQ_ALWAYS_INLINE M both(M a, M b) { return static_cast<M>(a & b); }
+EIGENQ_ALWAYS_INLINE bool all(M m) { return m == 0xFFFF; }
 // Hazard: the masked move is a select to the compiler, and clang folds
 // mul(x, select(m, 1, 0)) into select(m, x, x * 0), dropping the multiply
 // that quiets a signalling NaN in x (the scalar reference multiplies).

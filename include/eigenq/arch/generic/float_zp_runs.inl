@@ -62,9 +62,13 @@ EIGENQ_ALWAYS_INLINE I low_int32_bits(F r) {
 }
 
 /// float_zp::quantize: x * inv + zp unfused, rounded, wrapped, clamped.
+/// When every lane lies in [-2^31, 2^31 - 128] (the float below 2^31), so
+/// does its rounding, and one conversion rounds and converts; a vector
+/// with any other lane (or NaN) takes the wrapping path.
 EIGENQ_ALWAYS_INLINE I quantize_float_zp_lanes(F x, const FloatZpLanes& l, I qmin, I qmax) {
   const F v = add(opaque(mul(x, l.inv)), l.zero_point);
-  return min(max(low_int32_bits(round_half_even(v)), qmin), qmax);
+  const bool in_int32 = all(both(ge(v, splat(-0x1p31f)), le(v, splat(0x1.fffffep30f))));
+  return min(max(in_int32 ? convert_nearest(v) : low_int32_bits(round_half_even(v)), qmin), qmax);
 }
 
 EIGENQ_ALWAYS_INLINE F dequantize_float_zp_lanes(I q, const FloatZpLanes& l) {
