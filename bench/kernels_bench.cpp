@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "eigenq/float_qparams.hpp"
 #include "eigenq/qat.hpp"
 #include "eigenq/scheme.hpp"
 #include "same_bytes.hpp"
@@ -40,7 +41,7 @@ constexpr std::int32_t kZeroPoint = 3;
 // Buffers shared by every benchmark (allocated and touched once): inputs,
 // outputs and element-wise parameters for the largest size.
 struct Pool {
-  std::vector<float> x, dy, y, scale;
+  std::vector<float> x, dy, y, scale, float_zero_point;
   std::vector<std::int32_t> zero_point;
   std::vector<std::int8_t> q, q_out;
   std::vector<std::uint8_t> mask;
@@ -50,6 +51,7 @@ struct Pool {
         dy(kMaxSize),
         y(kMaxSize),
         scale(kMaxSize),
+        float_zero_point(kMaxSize),
         zero_point(kMaxSize),
         q(kMaxSize),
         q_out(kMaxSize),
@@ -62,6 +64,7 @@ struct Pool {
       dy[i] = grad(rng);
       scale[i] = s(rng);
       zero_point[i] = zp(rng);
+      float_zero_point[i] = static_cast<float>(zero_point[i]) + 0.25f;
       q[i] = static_cast<std::int8_t>(rng());
       mask[i] = static_cast<std::uint8_t>(rng() & 1);
     }
@@ -201,6 +204,27 @@ void bm_kernel(benchmark::State& state, Op op, Scheme scheme) {
   set_counters(state, n, data_bytes(op) + (scheme == Scheme::kPerElement ? 8 : 0));
 }
 
+// Float zero points (float_qparams.hpp), per axis: quantize and dequantize
+// with int8 storage, beside the integer-zero-point kernels above. Validation
+// is part of each call here (the entry points take raw parameters).
+template <Path P>
+void bm_float_zero_point(benchmark::State& state, Op op, Scheme scheme) {
+  const std::int64_t n = state.range(0);
+  const Shape shape = shape_of(n);
+  const QParamsView v = params_of(scheme, shape);
+  Pool& p = pool();
+  const FloatQParamsView params{ParamLayout(v.granularity, v.axis, v.block_size), p.scale.data(),
+                                p.float_zero_point.data(), v.count, v.range};
+  for (auto _ : state) {
+    if (op == Op::kQuantize)
+      benchmark::DoNotOptimize(quantize_float_qparams<std::int8_t, P>(p.x.data(), p.q_out.data(), shape, params));
+    else
+      benchmark::DoNotOptimize(dequantize_float_qparams<std::int8_t, P>(p.q.data(), p.y.data(), shape, params));
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, n, data_bytes(op));
+}
+
 template <Path P>
 void bm_ste_backward_masked(benchmark::State& state) {
   const std::int64_t n = state.range(0);
@@ -316,6 +340,10 @@ void register_path() {
           [op, scheme](benchmark::State& s) { bm_kernel<P>(s, op, scheme); });
     }
   add(std::string("ste_backward_masked/any/") + path_name(P), bm_ste_backward_masked<P>);
+  for (Op op : {Op::kQuantize, Op::kDequantize})
+    for (Scheme scheme : {Scheme::kPerAxisFirst, Scheme::kPerAxisLast})
+      add(std::string(op_name(op)) + "_float_zp/" + scheme_name(scheme) + "/" + path_name(P),
+          [op, scheme](benchmark::State& s) { bm_float_zero_point<P>(s, op, scheme); });
   if constexpr (P != Path::kAuto) register_baselines<P>();
 }
 

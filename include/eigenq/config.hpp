@@ -34,7 +34,7 @@
 #define EIGENQ_HAVE_AVX2 1
 #define EIGENQ_HAVE_AVX512 1
 #else
-#if defined(__AVX2__) && defined(__F16C__)
+#if defined(__AVX2__) && defined(__F16C__) && defined(__FMA__)
 #define EIGENQ_HAVE_AVX2 1
 #else
 #define EIGENQ_HAVE_AVX2 0
@@ -125,7 +125,7 @@
 #endif
 // clang-format on
 /// What each x86 path is compiled for (and needs from the CPU, cpu.hpp).
-#define EIGENQ_AVX2_TARGET "avx2,f16c"
+#define EIGENQ_AVX2_TARGET "avx2,f16c,fma"
 #define EIGENQ_AVX512_TARGET "avx2,f16c,avx512f,avx512bw,avx512vl,avx512dq"
 
 namespace eigenq {

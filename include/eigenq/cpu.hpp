@@ -15,7 +15,8 @@
 ///
 /// x86: a path needs its instructions (cpuid) and the operating system's
 /// support for saving its registers (XCR0 via xgetbv): AVX2 needs AVX2, F16C
-/// and the YMM state; AVX-512 needs F, BW, VL and DQ and the ZMM state.
+/// and FMA (float-zero-point fake quantization fuses; x86-64-v3 has all
+/// three) and the YMM state; AVX-512 needs F, BW, VL and DQ and the ZMM state.
 
 #include <atomic>
 #include <cstdint>
@@ -37,7 +38,7 @@ namespace eigenq {
 
 /// What the CPU and operating system support, as far as eigenq cares.
 struct CpuFeatures {
-  bool avx2 = false;         ///< AVX2 + F16C, YMM state enabled
+  bool avx2 = false;         ///< AVX2 + F16C + FMA, YMM state enabled
   bool avx512 = false;       ///< AVX-512 F/BW/VL/DQ, ZMM state enabled
   bool avx512_bf16 = false;  ///< AVX512_BF16 (with avx512)
   bool neon = false;         ///< AArch64 Advanced SIMD
@@ -58,7 +59,7 @@ inline CpuFeatures probe_cpu() {
 #if EIGENQ_HAVE_CPUID
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
-  const bool osxsave = (c >> 27) & 1, f16c = (c >> 29) & 1;
+  const bool fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, f16c = (c >> 29) & 1;
   if (!osxsave) return f;
   const std::uint64_t xcr0 = xgetbv0();
   const bool ymm = (xcr0 & 0x6) == 0x6;           // SSE and AVX state
@@ -67,7 +68,7 @@ inline CpuFeatures probe_cpu() {
   if (!__get_cpuid_count(7, 0, &a7, &b7, &c7, &d7)) return f;
   const bool avx2 = (b7 >> 5) & 1;
   const bool avx512 = ((b7 >> 16) & 1) && ((b7 >> 17) & 1) && ((b7 >> 30) & 1) && ((b7 >> 31) & 1);  // F DQ BW VL
-  f.avx2 = ymm && avx2 && f16c;
+  f.avx2 = ymm && avx2 && f16c && fma;
   f.avx512 = f.avx2 && zmm && avx512;
   unsigned a71 = 0, b71 = 0, c71 = 0, d71 = 0;
   if (f.avx512 && a7 >= 1 && __get_cpuid_count(7, 1, &a71, &b71, &c71, &d71)) f.avx512_bf16 = (a71 >> 5) & 1;

@@ -16,19 +16,18 @@
 /// is assigned to an int32 in PyTorch: a value beyond int64 (NaN, +-inf,
 /// 1e30) becomes INT64_MIN, whose low 32 bits are 0, and one between the
 /// int32 and int64 ranges wraps modulo 2^32; then the clamp. This header
-/// reproduces that, as the definition of these operations.
-///
-/// These run on the portable path (one loop per run of the scheme); the
-/// integer-zero-point kernels (scheme.hpp) are the vectorized ones.
+/// reproduces that, as the definition of these operations: one element
+/// each in numerics.hpp's `float_zp`, which every kernel path (kernels.hpp,
+/// `quantize_float_zp` and its kin) reproduces bit for bit. A rounded -0.0
+/// is the integer 0, so fake quantization with a zero zero point gives +0.0.
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <limits>
 #include <utility>
 #include <vector>
 
+#include "kernels.hpp"
 #include "numerics.hpp"
 #include "packing.hpp"
 #include "params.hpp"
@@ -57,43 +56,6 @@ struct FloatQParams {
 };
 
 namespace float_zp {
-
-/// 1 / scale, or 1 when scale == 0 (PyTorch's quantize_val_float_qparams).
-inline float inverse_scale(float scale) { return scale == 0.0f ? 1.0f : 1.0f / scale; }
-
-/// The int32 PyTorch keeps of lrintf(v): v rounded half to even, as a
-/// 64-bit long (INT64_MIN when NaN or beyond), its low 32 bits.
-inline std::int32_t lrintf_as_int32(float v) {
-  const float r = std::nearbyint(v);
-  const std::int64_t l =
-      (r >= -0x1p63f && r < 0x1p63f) ? static_cast<std::int64_t>(r) : std::numeric_limits<std::int64_t>::min();
-  return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(l)));
-}
-
-inline std::int32_t quantize(float x, float scale, float zero_point, Range range) {
-  const float v = detail::opaque(x * inverse_scale(scale)) + zero_point;  // PyTorch: not fused
-  const std::int32_t q = lrintf_as_int32(v);
-  return q < range.qmin ? range.qmin : q > range.qmax ? range.qmax : q;
-}
-
-inline float dequantize(std::int32_t q, float scale, float zero_point) {
-  return (static_cast<float>(q) - zero_point) * scale;
-}
-
-/// `half_zero_point`: PyTorch's kernel for a half zero point multiplies and
-/// adds separately; the float one fuses them. The rounded value goes
-/// through int64 (NaN and overflows: INT64_MIN, so to qmin, as PyTorch's
-/// integer-zero-point fake quantization does), and the clamp and the
-/// dequantization run in double (std::fmin / fmax of an int64), rounded to
-/// float once.
-inline float fake_quantize(float x, float scale, float zero_point, Range range, bool half_zero_point = false) {
-  const float inv = 1.0f / scale;
-  const float v = half_zero_point ? detail::opaque(x * inv) + zero_point : std::fma(x, inv, zero_point);
-  const float r = std::nearbyint(v);
-  const double q = (r >= -0x1p63f && r < 0x1p63f) ? static_cast<double>(r) : -0x1p63;
-  const double clamped = std::fmin(std::fmax(q, range.qmin), range.qmax);
-  return static_cast<float>((clamped - static_cast<double>(zero_point)) * static_cast<double>(scale));
-}
 
 /// One element's (scale, zero point) check: finite, scale >= 0 (quantize
 /// and dequantize take PyTorch's scale 0), or > 0 for fake quantization.
@@ -127,33 +89,33 @@ Status resolve_float_qparams(const FloatQParamsView& p, const Shape& shape, bool
 }  // namespace detail
 
 /// q = quantize(x) with float zero points (torch.quantize_per_channel with
-/// float qparams). Writes nothing when the parameters are invalid.
-template <class Q>
+/// float qparams). Writes nothing when the parameters are invalid. P picks
+/// the kernel path, as everywhere (kernels.hpp).
+template <class Q, Path P = kBestPath>
 Status quantize_float_qparams(const float* x, Q* q, const Shape& shape, const FloatQParamsView& p) {
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(detail::resolve_float_qparams<Q>(p, shape, false, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"q", q}}));
-  detail::for_each_element(r, [&](std::size_t i, std::size_t k) {
-    q[i] = static_cast<Q>(float_zp::quantize(x[i], p.scale[k], p.zero_point[k], p.range));
+  with_kernels<P>([&](auto k) {
+    decltype(k)::template quantize_float_zp<Q>(r, {p.scale, p.zero_point}, p.range, x, q);
   });
   return Status::ok();
 }
 
 /// y = (q - zero_point) * scale with float zero points.
-template <class Q>
+template <class Q, Path P = kBestPath>
 Status dequantize_float_qparams(const Q* q, float* y, const Shape& shape, const FloatQParamsView& p) {
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(detail::resolve_float_qparams<Q>(p, shape, false, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"q", q}, {"y", y}}));
-  detail::for_each_element(
-      r, [&](std::size_t i, std::size_t k) { y[i] = float_zp::dequantize(q[i], p.scale[k], p.zero_point[k]); });
+  with_kernels<P>([&](auto k) { decltype(k)::template dequantize_float_zp<Q>(r, {p.scale, p.zero_point}, q, y); });
   return Status::ok();
 }
 
 /// packed = pack(quantize(x)) with float zero points into 4-bit or 2-bit
 /// storage (torch.quantize_per_channel to quint4x2 / quint2x4 with float
 /// qparams: embedding-bag weights); the range must lie inside T's.
-template <class T>
+template <class T, Path P = kBestPath>
 Status quantize_float_qparams_packed(const float* x, std::uint8_t* packed, const Shape& shape,
                                      const FloatQParamsView& p) {
   static_assert(is_packed_v<T>, "T must be Int4, UInt4, Int2 or UInt2");
@@ -161,16 +123,14 @@ Status quantize_float_qparams_packed(const float* x, std::uint8_t* packed, const
   EIGENQ_RETURN_IF_ERROR(detail::resolve_float_qparams<typename T::Unpacked>(p, shape, false, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_packed_range<T>(p.range));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"packed", packed}}));
-  std::memset(packed, 0, packed_bytes<T>(shape.size()));
-  detail::for_each_element(r, [&](std::size_t i, std::size_t k) {
-    const std::int32_t q = float_zp::quantize(x[i], p.scale[k], p.zero_point[k], p.range);
-    pack_at<T>(packed, static_cast<std::int64_t>(i), static_cast<typename T::Unpacked>(q));
+  with_kernels<P>([&](auto k) {
+    decltype(k)::template quantize_float_zp_packed<T>(r, {p.scale, p.zero_point}, p.range, x, packed);
   });
   return Status::ok();
 }
 
 /// y = dequantize(unpack(packed)) with float zero points.
-template <class T>
+template <class T, Path P = kBestPath>
 Status dequantize_float_qparams_packed(const std::uint8_t* packed, float* y, const Shape& shape,
                                        const FloatQParamsView& p) {
   static_assert(is_packed_v<T>, "T must be Int4, UInt4, Int2 or UInt2");
@@ -178,8 +138,8 @@ Status dequantize_float_qparams_packed(const std::uint8_t* packed, float* y, con
   EIGENQ_RETURN_IF_ERROR(detail::resolve_float_qparams<typename T::Unpacked>(p, shape, false, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_packed_range<T>(p.range));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"packed", packed}, {"y", y}}));
-  detail::for_each_element(r, [&](std::size_t i, std::size_t k) {
-    y[i] = float_zp::dequantize(unpack_at<T>(packed, static_cast<std::int64_t>(i)), p.scale[k], p.zero_point[k]);
+  with_kernels<P>([&](auto k) {
+    decltype(k)::template dequantize_float_zp_packed<T>(r, {p.scale, p.zero_point}, packed, y);
   });
   return Status::ok();
 }
@@ -191,14 +151,18 @@ enum class ZeroPointPrecision { kFloat, kHalf };
 /// y = fake_quantize(x) with float zero points
 /// (torch.fake_quantize_per_channel_affine with a float or half zero
 /// point); y may alias x. A half zero point must hold a half value.
-inline Status fake_quantize_float_qparams(const float* x, float* y, const Shape& shape, const FloatQParamsView& p,
-                                          ZeroPointPrecision precision = ZeroPointPrecision::kFloat) {
+template <Path P = kBestPath>
+Status fake_quantize_float_qparams(const float* x, float* y, const Shape& shape, const FloatQParamsView& p,
+                                   ZeroPointPrecision precision = ZeroPointPrecision::kFloat) {
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(detail::resolve_float_qparams<std::int32_t>(p, shape, true, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"y", y}}));
-  const bool half = precision == ZeroPointPrecision::kHalf;
-  detail::for_each_element(r, [&](std::size_t i, std::size_t k) {
-    y[i] = float_zp::fake_quantize(x[i], p.scale[k], p.zero_point[k], p.range, half);
+  const FloatAligned params{p.scale, p.zero_point};
+  with_kernels<P>([&](auto k) {
+    if (precision == ZeroPointPrecision::kHalf)
+      decltype(k)::template fake_quantize_float_zp<true>(r, params, p.range, x, y);
+    else
+      decltype(k)::template fake_quantize_float_zp<false>(r, params, p.range, x, y);
   });
   return Status::ok();
 }

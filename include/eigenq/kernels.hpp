@@ -14,7 +14,11 @@
 ///   storage and bit-packed masks. This is what `Quantizer`,
 ///   `PackedQuantizer`, `Requantizer` and the QAT layers call; and LSQ's
 ///   backward pass with its per-parameter sums (`lsq_backward`, whose
-///   reference and summation order are in arch/lsq_scalar.hpp).
+///   reference and summation order are in arch/lsq_scalar.hpp);
+/// - **float zero points** (float_qparams.hpp): `quantize_float_zp`,
+///   `dequantize_float_zp`, `fake_quantize_float_zp` on a run
+///   (`FloatBroadcast` / `FloatAligned`) or a whole scheme, and the packed
+///   forms; the reference is numerics.hpp's `float_zp`.
 ///
 /// The portable path (arch/scalar.hpp) applies the reference numerics
 /// (numerics.hpp, requantize_rules.hpp, packing.hpp) element by element. The

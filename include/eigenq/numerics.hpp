@@ -280,4 +280,48 @@ inline bool ste_mask(float x, float scale, std::int32_t zero_point, Range range)
   return in_range(N::rounded(x, scale), zero_point, range);
 }
 
+/// Float zero points (float_qparams.hpp, whose file comment gives the
+/// formulas and PyTorch's reasons): one element, the reference every path
+/// reproduces.
+namespace float_zp {
+
+/// 1 / scale, or 1 when scale == 0 (PyTorch's quantize_val_float_qparams).
+inline float inverse_scale(float scale) { return scale == 0.0f ? 1.0f : 1.0f / scale; }
+
+/// The int32 PyTorch keeps of lrintf(v): v rounded half to even, as a
+/// 64-bit long (INT64_MIN when NaN or beyond), its low 32 bits.
+inline std::int32_t lrintf_as_int32(float v) {
+  const float r = std::nearbyint(v);
+  const std::int64_t l =
+      (r >= -0x1p63f && r < 0x1p63f) ? static_cast<std::int64_t>(r) : std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(static_cast<std::uint64_t>(l)));
+}
+
+inline std::int32_t quantize(float x, float scale, float zero_point, Range range) {
+  const float v = detail::opaque(x * inverse_scale(scale)) + zero_point;  // PyTorch: not fused
+  const std::int32_t q = lrintf_as_int32(v);
+  return q < range.qmin ? range.qmin : q > range.qmax ? range.qmax : q;
+}
+
+inline float dequantize(std::int32_t q, float scale, float zero_point) {
+  return (static_cast<float>(q) - zero_point) * scale;
+}
+
+/// `half_zero_point`: PyTorch's kernel for a half zero point multiplies and
+/// adds separately; the float one fuses them. The rounded value goes
+/// through int64 (NaN and overflows: INT64_MIN, so to qmin, as PyTorch's
+/// integer-zero-point fake quantization does; a rounded -0.0 becomes 0, so
+/// a zero zero point gives +0.0), and the clamp and the dequantization run
+/// in double (std::fmin / fmax of an int64), rounded to float once.
+inline float fake_quantize(float x, float scale, float zero_point, Range range, bool half_zero_point = false) {
+  const float inv = 1.0f / scale;
+  const float v = half_zero_point ? detail::opaque(x * inv) + zero_point : std::fma(x, inv, zero_point);
+  const float r = std::nearbyint(v);
+  const double q = (r >= -0x1p63f && r < 0x1p63f) ? static_cast<double>(static_cast<std::int64_t>(r)) : -0x1p63;
+  const double clamped = std::fmin(std::fmax(q, range.qmin), range.qmax);
+  return static_cast<float>((clamped - static_cast<double>(zero_point)) * static_cast<double>(scale));
+}
+
+}  // namespace float_zp
+
 }  // namespace eigenq

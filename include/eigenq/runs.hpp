@@ -67,6 +67,27 @@ struct Blocked {
   }
 };
 
+/// Float zero points (float_qparams.hpp): one scale and zero point for a
+/// whole run.
+struct FloatBroadcast {
+  float scale, zero_point;
+
+  float scale_at(std::size_t) const { return scale; }
+  float zero_point_at(std::size_t) const { return zero_point; }
+  FloatBroadcast advanced(std::size_t) const { return *this; }
+};
+
+/// Float zero points aligned with the run: element i uses scale[i],
+/// zero_point[i].
+struct FloatAligned {
+  const float* scale;
+  const float* zero_point;
+
+  float scale_at(std::size_t i) const { return scale[i]; }
+  float zero_point_at(std::size_t i) const { return zero_point[i]; }
+  FloatAligned advanced(std::size_t n) const { return {scale + n, zero_point + n}; }
+};
+
 template <class Src>
 constexpr bool is_param_source_v =
     std::is_same_v<Src, Broadcast> || std::is_same_v<Src, Aligned> || std::is_same_v<Src, Blocked>;

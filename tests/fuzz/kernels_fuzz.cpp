@@ -350,6 +350,92 @@ void fuzz_nibbles(Bytes& in) {
   });
 }
 
+// Float zero points (float_qparams.hpp's kernels, numerics.hpp's float_zp):
+// quantize to Q, dequantize from Q, fake-quantize with a float or half zero
+// point. Scales any finite value >= 0 (> 0 to fake-quantize), zero points
+// any finite float, per run or per element; inputs raw bits or near ties.
+template <class Q>
+void fuzz_float_zero_point(Bytes& in, std::uint8_t op) {
+  const Range range = to_range<Q>(in);
+  const std::uint8_t layout = in.take<std::uint8_t>();
+  const bool aligned = layout & 1;
+  const std::uint8_t mode = layout >> 1;
+  const std::size_t in_offset = (layout >> 2) % 4, out_offset = (layout >> 4) % 4;
+  const bool fake = op % 4 >= 2;
+  auto param = [&](float* scale, float* zero_point) {
+    float s, z;
+    const std::uint32_t sb = in.take<std::uint32_t>(), zb = in.take<std::uint32_t>();
+    std::memcpy(&s, &sb, sizeof s);
+    std::memcpy(&z, &zb, sizeof z);
+    s = std::fabs(s);
+    *scale = std::isfinite(s) && (s > 0.0f || !fake) ? s : to_scale(sb);
+    *zero_point = std::isfinite(z) ? z : static_cast<float>(static_cast<std::int16_t>(zb));
+  };
+  float scale = 0.0f, zero_point = 0.0f;
+  param(&scale, &zero_point);
+  const std::size_t per_element = 4 + (aligned ? 8 : 0);
+  const std::size_t n = in.left() / per_element < kMaxElements ? in.left() / per_element : kMaxElements;
+  auto scales = buffer<float>(aligned ? n : 0), zero_points = buffer<float>(aligned ? n : 0);
+  for (std::size_t i = 0; aligned && i < n; ++i) param(&scales[i], &zero_points[i]);
+  auto with_source = [&](auto&& fn) {
+    if (aligned)
+      fn(FloatAligned{scales.get(), zero_points.get()});
+    else
+      fn(FloatBroadcast{scale, zero_point});
+  };
+  auto x_buf = buffer<float>(n + in_offset);
+  auto q_buf = buffer<Q>(n + in_offset);
+  float* x = x_buf.get() + in_offset;
+  Q* q = q_buf.get() + in_offset;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float s = aligned ? scales[i] : scale;
+    x[i] = to_input(in, mode, s > 0.0f ? s : 1.0f);
+    std::uint32_t bits;
+    std::memcpy(&bits, &x[i], sizeof bits);
+    q[i] = static_cast<Q>(bits);
+  }
+  using Scalar = Kernels<Path::kScalar>;
+  const char* label = "float zero point";
+  switch (op % 4) {
+    case 0: {
+      auto expected = buffer<Q>(n), got_buf = buffer<Q>(n + out_offset);
+      with_source([&](auto src) { Scalar::quantize_float_zp<Q>(x, expected.get(), n, src, range); });
+      return for_each_simd_path([&](auto k, Path path) {
+        with_source([&](auto src) {
+          decltype(k)::template quantize_float_zp<Q>(x, got_buf.get() + out_offset, n, src, range);
+        });
+        compare("quantize_float_zp", label, path, expected.get(), got_buf.get() + out_offset, n);
+      });
+    }
+    case 1: {
+      auto expected = buffer<float>(n), got_buf = buffer<float>(n + out_offset);
+      with_source([&](auto src) { Scalar::dequantize_float_zp<Q>(q, expected.get(), n, src); });
+      return for_each_simd_path([&](auto k, Path path) {
+        with_source(
+            [&](auto src) { decltype(k)::template dequantize_float_zp<Q>(q, got_buf.get() + out_offset, n, src); });
+        compare("dequantize_float_zp", label, path, expected.get(), got_buf.get() + out_offset, n);
+      });
+    }
+    default: {
+      auto expected = buffer<float>(n), got_buf = buffer<float>(n + out_offset);
+      auto run = [&](auto half) {
+        with_source([&](auto src) { Scalar::fake_quantize_float_zp<half.value>(x, expected.get(), n, src, range); });
+        for_each_simd_path([&](auto k, Path path) {
+          with_source([&](auto src) {
+            decltype(k)::template fake_quantize_float_zp<half.value>(x, got_buf.get() + out_offset, n, src, range);
+          });
+          compare(half.value ? "fake_quantize_float_zp (half)" : "fake_quantize_float_zp", label, path, expected.get(),
+                  got_buf.get() + out_offset, n);
+        });
+      };
+      if (op % 4 == 3)
+        run(std::true_type{});
+      else
+        run(std::false_type{});
+    }
+  }
+}
+
 template <class N>
 void fuzz_storage(Bytes& in, std::uint8_t op, std::uint8_t storage) {
   switch (storage % 5) {
@@ -375,6 +461,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t op = in.take<std::uint8_t>(), choice = in.take<std::uint8_t>();
   if (op % 8 == 6) {
     fuzz_requantize_rule(in, choice);
+    return 0;
+  }
+  if (op % 16 == 15) {  // float zero points
+    switch (choice % 4) {
+      case 0:
+        fuzz_float_zero_point<std::int8_t>(in, choice / 4);
+        break;
+      case 1:
+        fuzz_float_zero_point<std::uint8_t>(in, choice / 4);
+        break;
+      case 2:
+        fuzz_float_zero_point<std::int16_t>(in, choice / 4);
+        break;
+      default:
+        fuzz_float_zero_point<std::int32_t>(in, choice / 4);
+        break;
+    }
     return 0;
   }
   if (op % 8 == 7) {

@@ -69,27 +69,44 @@ EIGENQ_INSTANTIATE_MX(MxInt8)
 // Every SIMD path compiled into this build, by name (kAuto above reaches
 // them too, through the run-time switch): the per-ISA primitives
 // (arch/x86_avx2.hpp, arch/x86_avx512.hpp on x86-64, whatever the -m
-// flags; arch/neon.hpp on AArch64) and the generic operations and LSQ
-// backward compiled over them (arch/generic/*.inl).
-#define EIGENQ_INSTANTIATE_PATH(P)                                            \
-  template class Quantizer<std::int8_t, presets::pytorch, P>;                 \
-  template class Quantizer<std::uint8_t, presets::onnx, P>;                   \
-  template class Quantizer<std::int16_t, presets::tflite, P>;                 \
-  template class Quantizer<std::int32_t, presets::tensorflow, P>;             \
-  template class Quantizer<std::uint16_t, presets::onnx, P>;                  \
-  template class PackedQuantizer<Int4, presets::pytorch, P>;                  \
-  template class PackedQuantizer<UInt2, presets::pytorch, P>;                 \
-  template class PackedQuantizer<UInt4, presets::onnx, P>;                    \
-  template class Requantizer<std::int8_t, GemmlowpRounding, std::int32_t, P>; \
-  template class Requantizer<std::uint8_t, SingleRounding, std::int16_t, P>;  \
-  template class Requantizer<std::int16_t, TvmUpward, std::int8_t, P>;        \
-  template class Requantizer<std::int8_t, TvmToNearest, std::uint8_t, P>;     \
-  template class Requantizer<std::int8_t, Fp32Rounding, std::int32_t, P>;     \
-  template class OutputStage<std::int8_t, SingleRounding, P>;                 \
-  template class OutputStage<std::uint8_t, Fp32Rounding, P>;                  \
-  template class FakeQuantSTE<presets::pytorch, P>;                           \
-  template class LearnableFakeQuant<presets::pytorch, P>;                     \
-  template class LearnableFakeQuant<presets::tensorflow_vars, P>;
+// flags; arch/neon.hpp on AArch64) and the generic operations, LSQ
+// backward and float-zero-point kernels compiled over them
+// (arch/generic/*.inl).
+#define EIGENQ_INSTANTIATE_PATH(P)                                                                            \
+  template class Quantizer<std::int8_t, presets::pytorch, P>;                                                 \
+  template class Quantizer<std::uint8_t, presets::onnx, P>;                                                   \
+  template class Quantizer<std::int16_t, presets::tflite, P>;                                                 \
+  template class Quantizer<std::int32_t, presets::tensorflow, P>;                                             \
+  template class Quantizer<std::uint16_t, presets::onnx, P>;                                                  \
+  template class PackedQuantizer<Int4, presets::pytorch, P>;                                                  \
+  template class PackedQuantizer<UInt2, presets::pytorch, P>;                                                 \
+  template class PackedQuantizer<UInt4, presets::onnx, P>;                                                    \
+  template class Requantizer<std::int8_t, GemmlowpRounding, std::int32_t, P>;                                 \
+  template class Requantizer<std::uint8_t, SingleRounding, std::int16_t, P>;                                  \
+  template class Requantizer<std::int16_t, TvmUpward, std::int8_t, P>;                                        \
+  template class Requantizer<std::int8_t, TvmToNearest, std::uint8_t, P>;                                     \
+  template class Requantizer<std::int8_t, Fp32Rounding, std::int32_t, P>;                                     \
+  template class OutputStage<std::int8_t, SingleRounding, P>;                                                 \
+  template class OutputStage<std::uint8_t, Fp32Rounding, P>;                                                  \
+  template class FakeQuantSTE<presets::pytorch, P>;                                                           \
+  template class LearnableFakeQuant<presets::pytorch, P>;                                                     \
+  template class LearnableFakeQuant<presets::tensorflow_vars, P>;                                             \
+  template Status quantize_float_qparams<std::int8_t, P>(const float*, std::int8_t*, const Shape&,            \
+                                                         const FloatQParamsView&);                            \
+  template Status quantize_float_qparams<std::uint16_t, P>(const float*, std::uint16_t*, const Shape&,        \
+                                                           const FloatQParamsView&);                          \
+  template Status quantize_float_qparams<std::int32_t, P>(const float*, std::int32_t*, const Shape&,          \
+                                                          const FloatQParamsView&);                           \
+  template Status dequantize_float_qparams<std::uint8_t, P>(const std::uint8_t*, float*, const Shape&,        \
+                                                            const FloatQParamsView&);                         \
+  template Status dequantize_float_qparams<std::int32_t, P>(const std::int32_t*, float*, const Shape&,        \
+                                                            const FloatQParamsView&);                         \
+  template Status quantize_float_qparams_packed<UInt4, P>(const float*, std::uint8_t*, const Shape&,          \
+                                                          const FloatQParamsView&);                           \
+  template Status dequantize_float_qparams_packed<Int2, P>(const std::uint8_t*, float*, const Shape&,         \
+                                                           const FloatQParamsView&);                          \
+  template Status fake_quantize_float_qparams<P>(const float*, float*, const Shape&, const FloatQParamsView&, \
+                                                 ZeroPointPrecision);
 #if EIGENQ_HAVE_AVX2
 EIGENQ_INSTANTIATE_PATH(Path::kAvx2)
 #endif

@@ -153,6 +153,7 @@ EIGENQ_ALWAYS_INLINE F zero() { return vdupq_n_f32(0.0f); }
 EIGENQ_ALWAYS_INLINE F add(F a, F b) { return vaddq_f32(a, b); }
 EIGENQ_ALWAYS_INLINE F mul(F a, F b) { return vmulq_f32(a, b); }
 EIGENQ_ALWAYS_INLINE F div(F a, F b) { return vdivq_f32(a, b); }
+EIGENQ_ALWAYS_INLINE F fma(F a, F b, F c) { return vfmaq_f32(c, a, b); }
 // maxnm returns the number when the other operand is a quiet NaN, and v is
 // always quiet here (it comes out of arithmetic): NaN goes to lo.
 EIGENQ_ALWAYS_INLINE F clamp(F v, F lo, F hi) { return vminq_f32(vmaxnmq_f32(v, lo), hi); }
@@ -179,6 +180,7 @@ EIGENQ_ALWAYS_INLINE F to_float(I v) { return vcvtq_f32_s32(v); }
 EIGENQ_ALWAYS_INLINE M ge(F a, F b) { return vcgeq_f32(a, b); }
 EIGENQ_ALWAYS_INLINE M le(F a, F b) { return vcleq_f32(a, b); }
 EIGENQ_ALWAYS_INLINE M both(M a, M b) { return vandq_u32(a, b); }
+EIGENQ_ALWAYS_INLINE bool all(M m) { return vminvq_u32(m) != 0; }
 EIGENQ_ALWAYS_INLINE F one_where(M m) {
   return vreinterpretq_f32_u32(vandq_u32(m, vreinterpretq_u32_f32(splat(1.0f))));
 }
@@ -206,6 +208,7 @@ EIGENQ_ALWAYS_INLINE I truncate(D v) {
 }
 EIGENQ_ALWAYS_INLINE D add(D a, D b) { return {vaddq_f64(a.lo, b.lo), vaddq_f64(a.hi, b.hi)}; }
 EIGENQ_ALWAYS_INLINE D sub(D a, D b) { return {vsubq_f64(a.lo, b.lo), vsubq_f64(a.hi, b.hi)}; }
+EIGENQ_ALWAYS_INLINE D mul(D a, D b) { return {vmulq_f64(a.lo, b.lo), vmulq_f64(a.hi, b.hi)}; }
 EIGENQ_ALWAYS_INLINE D clamp(D v, D lo, D hi) {
   return {vminq_f64(vmaxnmq_f64(v.lo, lo.lo), hi.lo), vminq_f64(vmaxnmq_f64(v.hi, lo.hi), hi.hi)};
 }
@@ -297,11 +300,14 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) { return vaddvq_f64(vaddq_f64(v.lo,
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
+#include "generic/float_zp_runs.inl"  // after tensors.inl and runs.inl
+#include "generic/float_zp_tensors.inl"
+
 }  // namespace neon
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kNeon> : detail::neon::TensorOps, detail::neon::LsqOps {};
+struct Kernels<Path::kNeon> : detail::neon::TensorOps, detail::neon::LsqOps, detail::neon::FloatZpOps {};
 
 }  // namespace eigenq
 

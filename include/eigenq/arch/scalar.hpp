@@ -128,12 +128,34 @@ struct RunOps {
   }
 };
 
+/// Float zero points (float_qparams.hpp): numerics.hpp's float_zp, element
+/// by element.
+struct FloatZpRunOps {
+  template <class Q, class Src>
+  static void quantize_float_zp(const float* x, Q* q, std::size_t n, Src p, Range range) {
+    for (std::size_t i = 0; i < n; ++i)
+      q[i] = static_cast<Q>(float_zp::quantize(x[i], p.scale_at(i), p.zero_point_at(i), range));
+  }
+  template <class Q, class Src>
+  static void dequantize_float_zp(const Q* q, float* y, std::size_t n, Src p) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = float_zp::dequantize(q[i], p.scale_at(i), p.zero_point_at(i));
+  }
+  /// y may alias x.
+  template <bool kHalf, class Src>
+  static void fake_quantize_float_zp(const float* x, float* y, std::size_t n, Src p, Range range) {
+    for (std::size_t i = 0; i < n; ++i)
+      y[i] = float_zp::fake_quantize(x[i], p.scale_at(i), p.zero_point_at(i), range, kHalf);
+  }
+};
+
 #include "generic/tensors.inl"
+
+#include "generic/float_zp_tensors.inl"  // after tensors.inl, whose packing it uses
 
 }  // namespace scalar
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kScalar> : detail::scalar::TensorOps, detail::scalar::LsqOps {};
+struct Kernels<Path::kScalar> : detail::scalar::TensorOps, detail::scalar::LsqOps, detail::scalar::FloatZpOps {};
 
 }  // namespace eigenq

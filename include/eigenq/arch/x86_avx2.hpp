@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// AVX2 primitives: eight float lanes. The operations are arch/generic/,
-/// compiled here for AVX2 (and F16C) under a target region, so any x86-64
+/// compiled here for AVX2 (and F16C, FMA) under a target region, so any x86-64
 /// program contains them and runs them where the CPU can (cpu.hpp).
 ///
 /// This file also states, once, what every primitive of every path
@@ -26,11 +26,14 @@
 ///                     and zero points z of a byte type, 4 * kLanes (or n)
 ///                     of them: in saturating 16-bit steps
 ///   ge, le, both      ordered comparisons (false for NaN) and their AND
+///   all(m)            whether m holds in every lane
 ///   one_where         1.0f (or 1) where the condition holds, else +0.0f (0)
 ///   widen, narrow, truncate
 ///                     float or int32 lanes to D exactly; D to float
 ///                     rounding to nearest; D to int32 truncating (in range)
 ///   opaque            the value unchanged, hidden from FMA contraction
+///   fma(a, b, c)      a * b + c rounded once
+///   mul of D          the product of double lanes
 /// Requantization (gemmlowp's fixed-point primitives, lane by lane as
 /// requantize_rules.hpp defines them on one int32):
 ///   saturating_sub, saturating_left_shift, rounding_doubling_high_mul
@@ -207,6 +210,7 @@ EIGENQ_ALWAYS_INLINE F zero() { return _mm256_setzero_ps(); }
 EIGENQ_ALWAYS_INLINE F add(F a, F b) { return _mm256_add_ps(a, b); }
 EIGENQ_ALWAYS_INLINE F mul(F a, F b) { return _mm256_mul_ps(a, b); }
 EIGENQ_ALWAYS_INLINE F div(F a, F b) { return _mm256_div_ps(a, b); }
+EIGENQ_ALWAYS_INLINE F fma(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
 // max_ps returns its second operand when either is NaN.
 EIGENQ_ALWAYS_INLINE F clamp(F v, F lo, F hi) { return _mm256_min_ps(_mm256_max_ps(v, lo), hi); }
 
@@ -239,6 +243,7 @@ EIGENQ_ALWAYS_INLINE F to_float(I v) { return _mm256_cvtepi32_ps(v); }
 EIGENQ_ALWAYS_INLINE M ge(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_GE_OQ); }
 EIGENQ_ALWAYS_INLINE M le(F a, F b) { return _mm256_cmp_ps(a, b, _CMP_LE_OQ); }
 EIGENQ_ALWAYS_INLINE M both(M a, M b) { return _mm256_and_ps(a, b); }
+EIGENQ_ALWAYS_INLINE bool all(M m) { return _mm256_movemask_ps(m) == 0xFF; }
 EIGENQ_ALWAYS_INLINE F one_where(M m) { return _mm256_and_ps(m, splat(1.0f)); }
 EIGENQ_ALWAYS_INLINE I one_where_int(M m) { return _mm256_srli_epi32(_mm256_castps_si256(m), 31); }
 
@@ -264,6 +269,7 @@ EIGENQ_ALWAYS_INLINE F narrow(D v) { return _mm256_set_m128(_mm256_cvtpd_ps(v.hi
 EIGENQ_ALWAYS_INLINE I truncate(D v) { return _mm256_set_m128i(_mm256_cvttpd_epi32(v.hi), _mm256_cvttpd_epi32(v.lo)); }
 EIGENQ_ALWAYS_INLINE D add(D a, D b) { return {_mm256_add_pd(a.lo, b.lo), _mm256_add_pd(a.hi, b.hi)}; }
 EIGENQ_ALWAYS_INLINE D sub(D a, D b) { return {_mm256_sub_pd(a.lo, b.lo), _mm256_sub_pd(a.hi, b.hi)}; }
+EIGENQ_ALWAYS_INLINE D mul(D a, D b) { return {_mm256_mul_pd(a.lo, b.lo), _mm256_mul_pd(a.hi, b.hi)}; }
 EIGENQ_ALWAYS_INLINE D clamp(D v, D lo, D hi) {
   return {_mm256_min_pd(_mm256_max_pd(v.lo, lo.lo), hi.lo), _mm256_min_pd(_mm256_max_pd(v.hi, lo.hi), hi.hi)};
 }
@@ -415,6 +421,9 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
+#include "generic/float_zp_runs.inl"  // after tensors.inl and runs.inl
+#include "generic/float_zp_tensors.inl"
+
 }  // namespace avx2
 }  // namespace detail
 }  // namespace eigenq
@@ -423,7 +432,7 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx2> : detail::avx2::TensorOps, detail::avx2::LsqOps {};
+struct Kernels<Path::kAvx2> : detail::avx2::TensorOps, detail::avx2::LsqOps, detail::avx2::FloatZpOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX2

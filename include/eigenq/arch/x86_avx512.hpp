@@ -141,6 +141,7 @@ EIGENQ_ALWAYS_INLINE F zero() { return _mm512_setzero_ps(); }
 EIGENQ_ALWAYS_INLINE F add(F a, F b) { return _mm512_add_ps(a, b); }
 EIGENQ_ALWAYS_INLINE F mul(F a, F b) { return _mm512_mul_ps(a, b); }
 EIGENQ_ALWAYS_INLINE F div(F a, F b) { return _mm512_div_ps(a, b); }
+EIGENQ_ALWAYS_INLINE F fma(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
 EIGENQ_ALWAYS_INLINE F clamp(F v, F lo, F hi) { return _mm512_min_ps(_mm512_max_ps(v, lo), hi); }
 
 EIGENQ_ALWAYS_INLINE F opaque(F v) {
@@ -165,6 +166,7 @@ EIGENQ_ALWAYS_INLINE F to_float(I v) { return _mm512_cvtepi32_ps(v); }
 EIGENQ_ALWAYS_INLINE M ge(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
 EIGENQ_ALWAYS_INLINE M le(F a, F b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
 EIGENQ_ALWAYS_INLINE M both(M a, M b) { return static_cast<M>(a & b); }
+EIGENQ_ALWAYS_INLINE bool all(M m) { return m == 0xFFFF; }
 // Hazard: the masked move is a select to the compiler, and clang folds
 // mul(x, select(m, 1, 0)) into select(m, x, x * 0), dropping the multiply
 // that quiets a signalling NaN in x (the scalar reference multiplies).
@@ -197,6 +199,7 @@ EIGENQ_ALWAYS_INLINE I truncate(D v) {
 }
 EIGENQ_ALWAYS_INLINE D add(D a, D b) { return {_mm512_add_pd(a.lo, b.lo), _mm512_add_pd(a.hi, b.hi)}; }
 EIGENQ_ALWAYS_INLINE D sub(D a, D b) { return {_mm512_sub_pd(a.lo, b.lo), _mm512_sub_pd(a.hi, b.hi)}; }
+EIGENQ_ALWAYS_INLINE D mul(D a, D b) { return {_mm512_mul_pd(a.lo, b.lo), _mm512_mul_pd(a.hi, b.hi)}; }
 EIGENQ_ALWAYS_INLINE D clamp(D v, D lo, D hi) {
   return {_mm512_min_pd(_mm512_max_pd(v.lo, lo.lo), hi.lo), _mm512_min_pd(_mm512_max_pd(v.hi, lo.hi), hi.hi)};
 }
@@ -315,6 +318,9 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
+#include "generic/float_zp_runs.inl"  // after tensors.inl and runs.inl
+#include "generic/float_zp_tensors.inl"
+
 }  // namespace avx512
 }  // namespace detail
 }  // namespace eigenq
@@ -323,7 +329,7 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx512> : detail::avx512::TensorOps, detail::avx512::LsqOps {};
+struct Kernels<Path::kAvx512> : detail::avx512::TensorOps, detail::avx512::LsqOps, detail::avx512::FloatZpOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX512
