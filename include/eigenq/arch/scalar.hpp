@@ -16,6 +16,7 @@
 #include "../requantize_rules.hpp"
 #include "../runs.hpp"
 #include "lsq_scalar.hpp"
+#include "minifloat_scalar.hpp"
 
 namespace eigenq {
 
@@ -128,12 +129,13 @@ struct RunOps {
   }
 };
 
+#include "generic/minifloat_tensors.inl"
 #include "generic/tensors.inl"
 
 }  // namespace scalar
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kScalar> : detail::scalar::TensorOps, detail::scalar::LsqOps {};
+struct Kernels<Path::kScalar> : detail::scalar::TensorOps, detail::scalar::LsqOps, detail::scalar::MinifloatOps {};
 
 }  // namespace eigenq
