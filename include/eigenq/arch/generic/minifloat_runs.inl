@@ -8,8 +8,8 @@
 
 /// minifloat_encode() of kLanes lanes. Codes of one sign are ordered like
 /// the magnitudes they stand for, so the code's magnitude is computed as if
-/// the format had no specials and the overflow and NaN codes are then
-/// selected by comparing it.
+/// the format had no specials, then capped at the overflow code; NaN is
+/// selected apart.
 template <class Fmt, bool kSaturate>
 EIGENQ_ALWAYS_INLINE I minifloat_encode_lanes(F v) {
   constexpr MinifloatFormat f = Fmt::kFormat;
@@ -19,8 +19,8 @@ EIGENQ_ALWAYS_INLINE I minifloat_encode_lanes(F v) {
   const I a = bit_and(b, splat(std::int32_t{0x7fffffff}));
   // Normal range: rebiased, the 23 - kM dropped bits rounded to nearest even
   // (adding half - 1, plus the kept bit's parity), the carry running into
-  // the exponent. Beyond the range this overshoots the largest code, which
-  // the comparison below catches.
+  // the exponent. Beyond the range (inf included) this overshoots the
+  // largest code, which the minimum below catches.
   const I t = sub(a, splat(std::int32_t{(127 - f.bias) << 23}));
   const I normal = shift_right<23 - kM>(
       add(t, add(splat(std::int32_t{(1 << (22 - kM)) - 1}), bit_and(shift_right<23 - kM>(t), splat(1)))));
@@ -32,16 +32,17 @@ EIGENQ_ALWAYS_INLINE I minifloat_encode_lanes(F v) {
   const I small = sub(bits(add(from_bits(a), from_bits(splat(kMagic)))), splat(kMagic));
   const I magnitude = select(gt(splat(std::int32_t{(f.min_exponent() + 127) << 23}), a), small, normal);
 
-  constexpr std::uint32_t kOverflow = kSaturate || f.specials == MinifloatSpecials::kFinite ? f.max_magnitude()
-                                      : f.specials == MinifloatSpecials::kIeee              ? f.max_magnitude() + 1
-                                      : f.specials == MinifloatSpecials::kFiniteNaN         ? f.all_ones()
-                                                                                            : f.sign_bit();
+  // Past the largest finite code the overflow code is the largest one when
+  // saturating (and in the finite formats), else the next code up: inf
+  // (E5M2), the NaN S.1111.111 (E4M3FN), or 0x80 (fnuz, whose NaN is
+  // unsigned: the sign added below leaves it). Either way a minimum.
+  constexpr std::uint32_t kOverflow =
+      kSaturate || f.specials == MinifloatSpecials::kFinite ? f.max_magnitude() : f.max_magnitude() + 1;
   constexpr std::uint32_t kNaN = f.specials == MinifloatSpecials::kFnuz     ? f.sign_bit()
                                  : f.specials == MinifloatSpecials::kFinite ? 0
                                                                             : f.all_ones();
   const M nan = gt(a, splat(kInf));
-  I code = select(gt(magnitude, splat(static_cast<std::int32_t>(f.max_magnitude()))),
-                  splat(static_cast<std::int32_t>(kOverflow)), magnitude);
+  I code = min(magnitude, splat(static_cast<std::int32_t>(kOverflow)));
   code = select(nan, splat(static_cast<std::int32_t>(kNaN)), code);
   // The sign, where the code has one: fnuz has no -0 (its NaN and overflow
   // codes already hold the sign bit), and the finite formats' NaN code 0 is
