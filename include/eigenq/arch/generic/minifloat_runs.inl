@@ -20,10 +20,11 @@ EIGENQ_ALWAYS_INLINE I minifloat_encode_lanes(F v) {
   // Normal range: rebiased, the 23 - kM dropped bits rounded to nearest even
   // (adding half - 1, plus the kept bit's parity), the carry running into
   // the exponent. Beyond the range (inf included) this overshoots the
-  // largest code, which the minimum below catches.
-  const I t = sub(a, splat(std::int32_t{(127 - f.bias) << 23}));
-  const I normal = shift_right<23 - kM>(
-      add(t, add(splat(std::int32_t{(1 << (22 - kM)) - 1}), bit_and(shift_right<23 - kM>(t), splat(1)))));
+  // largest code, which the minimum below catches. Rebiasing changes no bit
+  // below the exponent, so the parity is read from a, and the rebias and
+  // the half - 1 are one constant.
+  constexpr std::int32_t kRebiasHalf = (1 << (22 - kM)) - 1 - ((127 - f.bias) << 23);
+  const I normal = shift_right<23 - kM>(add(add(a, splat(kRebiasHalf)), bit_and(shift_right<23 - kM>(a), splat(1))));
   // Below the normal range: |v| + 2^(min_exponent - kM + 23) lies in a
   // binade whose ulp is the format's smallest subnormal, so the float
   // addition rounds |v| to a multiple of it (to nearest even), and the
@@ -53,14 +54,15 @@ EIGENQ_ALWAYS_INLINE I minifloat_encode_lanes(F v) {
   return bit_or(code, sign);
 }
 
-/// minifloat_decode() of kLanes lanes of codes (bits above the format's
-/// width ignored): normal codes by rebiasing the bits, subnormal ones as
+/// minifloat_decode() of kLanes codes, bytes held as int32 lanes (bits above
+/// the format's width ignored): normal codes by rebiasing the bits, subnormal ones as
 /// mantissa * smallest subnormal (exact, as the reference computes them).
 template <class Fmt>
 EIGENQ_ALWAYS_INLINE F minifloat_decode_lanes(I q) {
   constexpr MinifloatFormat f = Fmt::kFormat;
   constexpr int kM = f.mantissa_bits;
-  const I c = bit_and(q, splat(static_cast<std::int32_t>(f.sign_bit() | f.all_ones())));
+  I c = q;  // a byte: nothing above an 8-bit format's width
+  if constexpr (f.bits() < 8) c = bit_and(q, splat(static_cast<std::int32_t>(f.sign_bit() | f.all_ones())));
   const I magnitude = bit_and(c, splat(static_cast<std::int32_t>(f.all_ones())));
   const F normal = from_bits(add(shift_left<23 - kM>(magnitude), splat(std::int32_t{(127 - f.bias) << 23})));
   const F quantum = from_bits(splat(std::int32_t{(f.min_exponent() - kM + 127) << 23}));
