@@ -2,9 +2,11 @@
 // enclosing namespace: float32 -> code and back for every format whose codes
 // fit a byte, on the bits of float32 lanes held as int32, and the run
 // kernels of minifloat_quantize.hpp. Each gives the bits of the portable
-// path (arch/minifloat_scalar.hpp) for every input; no lane depends on the
-// floating-point environment beyond round-to-nearest (float32 subnormals
-// are never produced or consumed by the arithmetic here).
+// path (arch/minifloat_scalar.hpp) for every input. Beyond the division and
+// the product by the scale, which the portable path computes alike, no
+// intermediate is a float32 subnormal, and a subnormal input only meets an
+// addition that gives code 0 either way: flushing modes (FTZ / DAZ) change
+// nothing the portable path would not see. Rounding is to nearest.
 
 /// minifloat_encode() of kLanes lanes. Codes of one sign are ordered like
 /// the magnitudes they stand for, so the code's magnitude is computed as if
@@ -55,8 +57,9 @@ EIGENQ_ALWAYS_INLINE I minifloat_encode_lanes(F v) {
 }
 
 /// minifloat_decode() of kLanes codes, bytes held as int32 lanes (bits above
-/// the format's width ignored): normal codes by rebiasing the bits, subnormal ones as
-/// mantissa * smallest subnormal (exact, as the reference computes them).
+/// the format's width ignored): normal codes by rebiasing the bits,
+/// subnormal ones as mantissa * smallest subnormal (exact, as the reference
+/// computes them).
 template <class Fmt>
 EIGENQ_ALWAYS_INLINE F minifloat_decode_lanes(I q) {
   constexpr MinifloatFormat f = Fmt::kFormat;
