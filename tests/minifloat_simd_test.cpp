@@ -10,7 +10,9 @@
 //   smallest subnormal to past the overflow threshold every float32 whose
 //   top 12 mantissa bits are arbitrary (every 7th on AArch64) and low 11
 //   bits adversarial (0, 1, half, all ones, random): where every rounding
-//   decision is. EIGENQ_EXHAUSTIVE=1 runs every float32 pattern instead.
+//   decision is. EIGENQ_EXHAUSTIVE=1 runs every float32 pattern instead:
+//   some 16 minutes per path in Release on a shared 2-core machine (the
+//   portable reference dominates); filter one path with --gtest_filter.
 // - Decoding: every byte with several scales.
 // - Runs of every length 0..4 vectors (and longer), misaligned by 0..3
 //   elements, broadcast and aligned scales, guards after every output.
