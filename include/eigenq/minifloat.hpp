@@ -106,21 +106,21 @@ struct Float4E2M1 {
 };
 
 template <class F>
-constexpr bool is_minifloat_v = false;
+inline constexpr bool is_minifloat_v = false;
 template <>
-constexpr bool is_minifloat_v<Float8E4M3FN> = true;
+inline constexpr bool is_minifloat_v<Float8E4M3FN> = true;
 template <>
-constexpr bool is_minifloat_v<Float8E4M3FNUZ> = true;
+inline constexpr bool is_minifloat_v<Float8E4M3FNUZ> = true;
 template <>
-constexpr bool is_minifloat_v<Float8E5M2> = true;
+inline constexpr bool is_minifloat_v<Float8E5M2> = true;
 template <>
-constexpr bool is_minifloat_v<Float8E5M2FNUZ> = true;
+inline constexpr bool is_minifloat_v<Float8E5M2FNUZ> = true;
 template <>
-constexpr bool is_minifloat_v<Float6E2M3> = true;
+inline constexpr bool is_minifloat_v<Float6E2M3> = true;
 template <>
-constexpr bool is_minifloat_v<Float6E3M2> = true;
+inline constexpr bool is_minifloat_v<Float6E3M2> = true;
 template <>
-constexpr bool is_minifloat_v<Float4E2M1> = true;
+inline constexpr bool is_minifloat_v<Float4E2M1> = true;
 
 namespace detail {
 

@@ -14,15 +14,16 @@
 /// `saturate` is ONNX's attribute of that name (default on): overflow and
 /// +-inf go to +-max, else to the format's infinity or NaN.
 ///
-/// Codes are one per byte (FP6 and FP4 unpacked). These loops run on the
-/// portable path (one loop per run of the scheme); vectorized kernels are
-/// future work.
+/// Codes are one per byte (FP6 and FP4 unpacked). The loops run on the
+/// kernel path P (kernels.hpp; `Path::kAuto`, the default, is the best the
+/// CPU has), every path giving the portable path's bits.
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "kernels.hpp"
 #include "minifloat.hpp"
 #include "params.hpp"
 #include "runs.hpp"
@@ -82,28 +83,32 @@ Status check_minifloat_codes(const std::uint8_t* q, std::int64_t n, const char* 
 
 /// q = encode<F>(x / scale, saturate) on every scheme. Writes nothing when
 /// the parameters are invalid.
-template <class F>
+template <class F, Path P = Path::kAuto>
 Status quantize_minifloat(const float* x, std::uint8_t* q, const Shape& shape, const MinifloatParamsView& p,
                           bool saturate = true) {
   static_assert(is_minifloat_v<F>, "F must be a minifloat format (Float8E4M3FN, ..., Float4E2M1)");
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(detail::resolve_minifloat_params(p, shape, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"q", q}}));
-  detail::for_each_element(
-      r, [&](std::size_t i, std::size_t k) { q[i] = minifloat_encode<F>(x[i] / p.scale[k], saturate); });
+  with_kernels<P>([&](auto kernels) {
+    if (saturate)
+      kernels.template quantize_minifloat<F, true>(r, p.scale, x, q);
+    else
+      kernels.template quantize_minifloat<F, false>(r, p.scale, x, q);
+  });
   return Status::ok();
 }
 
 /// y = decode<F>(q) * scale on every scheme. A code wider than F's (a
 /// float4e2m1 byte above 15) is refused, naming it; nothing is written then.
-template <class F>
+template <class F, Path P = Path::kAuto>
 Status dequantize_minifloat(const std::uint8_t* q, float* y, const Shape& shape, const MinifloatParamsView& p) {
   static_assert(is_minifloat_v<F>, "F must be a minifloat format (Float8E4M3FN, ..., Float4E2M1)");
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(detail::resolve_minifloat_params(p, shape, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"q", q}, {"y", y}}));
   EIGENQ_RETURN_IF_ERROR(detail::check_minifloat_codes<F>(q, shape.size(), "q"));
-  detail::for_each_element(r, [&](std::size_t i, std::size_t k) { y[i] = minifloat_decode<F>(q[i]) * p.scale[k]; });
+  with_kernels<P>([&](auto kernels) { kernels.template dequantize_minifloat<F>(r, p.scale, q, y); });
   return Status::ok();
 }
 

@@ -39,10 +39,13 @@
 /// Dequantization: y = decode(P_i) * X. Elements are one per byte (FP6 and
 /// FP4 unpacked, MXINT8 as the int8's bits); the scales are laid out as the
 /// blocked parameters of params.hpp (the tensor's shape with the axis of
-/// length ceil(dims[axis] / block_size)). These loops run on the portable
-/// path; packed storage, the scale-rounding variants of other
-/// implementations and vectorized kernels are future work.
+/// length ceil(dims[axis] / block_size)). The minifloat elements are
+/// encoded and decoded by the kernels of minifloat_quantize.hpp on the best
+/// path (Path::kAuto, every path the same bits); the block maxima, the
+/// scales and MXINT8 run on the portable path. Packed storage and the
+/// scale-rounding variants of other implementations are future work.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +53,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels.hpp"
 #include "minifloat.hpp"
 #include "minifloat_quantize.hpp"
 #include "params.hpp"
@@ -77,6 +81,7 @@ namespace detail {
 /// to nearest even, saturating).
 template <class E>
 struct MxElement {
+  using Format = E;  ///< a minifloat: its runs go through the kernels (kernels.hpp)
   static constexpr int kMaxExponent = E::kFormat.max_exponent();
   static std::uint8_t encode(float v) { return eigenq::minifloat_encode<E>(v, true); }
   static float decode(std::uint8_t code) { return eigenq::minifloat_decode<E>(code); }
@@ -87,6 +92,7 @@ struct MxElement {
 
 template <>
 struct MxElement<MxInt8> {
+  using Format = void;                    ///< not a minifloat: encoded element by element
   static constexpr int kMaxExponent = 0;  // the largest value 127 * 2^-6 = 1.984375
   static std::uint8_t encode(float v) {
     const float k = std::nearbyint(v * 64.0f);  // v * 2^6 is exact; NaN never reaches here
@@ -119,17 +125,41 @@ void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t*
     scales[k] = rule.code(amax[k]);
     scale[k] = rule.value(scales[k]);
   }
-  for_each_element(r, [&](std::size_t i, std::size_t k) {
-    elements[i] = std::isnan(scale[k]) ? std::uint8_t{0} : Element::encode(x[i] / scale[k]);
-  });
+  using Format = typename Element::Format;
+  if constexpr (std::is_void_v<Format>) {
+    for_each_element(r, [&](std::size_t i, std::size_t k) {
+      elements[i] = std::isnan(scale[k]) ? std::uint8_t{0} : Element::encode(x[i] / scale[k]);
+    });
+  } else {
+    // The kernels' encode(x / scale, saturating) on every block, then the
+    // elements of NaN-scaled blocks cleared.
+    with_kernels<Path::kAuto>(
+        [&](auto kernels) { kernels.template quantize_minifloat<Format, true>(r, scale.data(), x, elements); });
+    if (std::any_of(scale.begin(), scale.end(), [](float s) { return std::isnan(s); }))
+      for_each_element(r, [&](std::size_t i, std::size_t k) {
+        if (std::isnan(scale[k])) elements[i] = 0;
+      });
+  }
 }
 
-/// y = decode(element) * rule.value(scale code).
+/// y = decode(element) * rule.value(scale code). A block whose scale is
+/// NaN gives the scale's NaN itself: a product of two NaNs (a NaN element
+/// code) carries either one's sign, as the compiler orders the operands.
 template <class Element, class Rule>
 void block_scaled_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y,
                              const ResolvedParams& r, const Rule& rule) {
-  for_each_element(r,
-                   [&](std::size_t i, std::size_t k) { y[i] = Element::decode(elements[i]) * rule.value(scales[k]); });
+  std::vector<float> scale(r.count);
+  for (std::size_t k = 0; k < r.count; ++k) scale[k] = rule.value(scales[k]);
+  using Format = typename Element::Format;
+  if constexpr (std::is_void_v<Format>)
+    for_each_element(r, [&](std::size_t i, std::size_t k) { y[i] = Element::decode(elements[i]) * scale[k]; });
+  else
+    with_kernels<Path::kAuto>(
+        [&](auto kernels) { kernels.template dequantize_minifloat<Format>(r, scale.data(), elements, y); });
+  if (std::any_of(scale.begin(), scale.end(), [](float s) { return std::isnan(s); }))
+    for_each_element(r, [&](std::size_t i, std::size_t k) {
+      if (std::isnan(scale[k])) y[i] = scale[k];
+    });
 }
 
 }  // namespace detail

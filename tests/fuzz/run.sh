@@ -4,7 +4,7 @@
 # mismatch or broken .npy invariant exits non-zero and leaves the reproducer in
 # the build directory (replay it with: <build>/tests/fuzz/<target> <crash-file>).
 # Targets: every tests/fuzz/*_fuzz.cpp (kernels_fuzz: SIMD against scalar;
-# npy_fuzz: the .npy parser). A target NAME_fuzz is seeded from tests/data/NAME
+# minifloat_fuzz: the same for the minifloat runs; npy_fuzz: the .npy parser). A target NAME_fuzz is seeded from tests/data/NAME
 # and uses the dictionary tests/fuzz/NAME_fuzz.dict when they exist.
 #
 # usage: tests/fuzz/run.sh [BUILD_DIR]       (default: <repo>/build/fuzz)

@@ -293,6 +293,25 @@ EIGENQ_ALWAYS_INLINE void store(double* p, D v, std::size_t n) {
 }
 EIGENQ_ALWAYS_INLINE double halving_sum(D v) { return vaddvq_f64(vaddq_f64(v.lo, v.hi)); }
 
+// ---------------------------------------------------------------------------
+// Minifloat codes (arch/generic/minifloat_runs.inl): float bits as int32 lanes
+
+EIGENQ_ALWAYS_INLINE I bits(F v) { return vreinterpretq_s32_f32(v); }
+EIGENQ_ALWAYS_INLINE F from_bits(I v) { return vreinterpretq_f32_s32(v); }
+EIGENQ_ALWAYS_INLINE I bit_and(I a, I b) { return vandq_s32(a, b); }
+EIGENQ_ALWAYS_INLINE I bit_or(I a, I b) { return vorrq_s32(a, b); }
+template <int kCount>
+EIGENQ_ALWAYS_INLINE I shift_left(I v) {
+  return vshlq_n_s32(v, kCount);
+}
+template <int kCount>
+EIGENQ_ALWAYS_INLINE I shift_right(I v) {  // logical
+  return vreinterpretq_s32_u32(vshrq_n_u32(vreinterpretq_u32_s32(v), kCount));
+}
+EIGENQ_ALWAYS_INLINE M gt(I a, I b) { return vcgtq_s32(a, b); }
+EIGENQ_ALWAYS_INLINE M eq(I a, I b) { return vceqq_s32(a, b); }
+EIGENQ_ALWAYS_INLINE I select(M m, I a, I b) { return vbslq_s32(m, a, b); }
+
 #include "generic/runs.inl"
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
@@ -302,12 +321,15 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) { return vaddvq_f64(vaddq_f64(v.lo,
 
 #include "generic/float_zp_runs.inl"  // after tensors.inl and runs.inl
 #include "generic/float_zp_tensors.inl"
+#include "generic/minifloat_runs.inl"
+#include "generic/minifloat_tensors.inl"
 
 }  // namespace neon
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kNeon> : detail::neon::TensorOps, detail::neon::LsqOps, detail::neon::FloatZpOps {};
+struct Kernels<Path::kNeon>
+    : detail::neon::TensorOps, detail::neon::LsqOps, detail::neon::FloatZpOps, detail::neon::MinifloatOps {};
 
 }  // namespace eigenq
 

@@ -16,6 +16,7 @@
 #include "../requantize_rules.hpp"
 #include "../runs.hpp"
 #include "lsq_scalar.hpp"
+#include "minifloat_scalar.hpp"
 
 namespace eigenq {
 
@@ -148,6 +149,7 @@ struct FloatZpRunOps {
   }
 };
 
+#include "generic/minifloat_tensors.inl"
 #include "generic/tensors.inl"
 
 #include "generic/float_zp_tensors.inl"  // after tensors.inl, whose packing it uses
@@ -156,6 +158,7 @@ struct FloatZpRunOps {
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kScalar> : detail::scalar::TensorOps, detail::scalar::LsqOps, detail::scalar::FloatZpOps {};
+struct Kernels<Path::kScalar>
+    : detail::scalar::TensorOps, detail::scalar::LsqOps, detail::scalar::FloatZpOps, detail::scalar::MinifloatOps {};
 
 }  // namespace eigenq

@@ -414,6 +414,27 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
   return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
 
+// ---------------------------------------------------------------------------
+// Minifloat codes (arch/generic/minifloat_runs.inl): float bits as int32 lanes
+
+EIGENQ_ALWAYS_INLINE I bits(F v) { return _mm256_castps_si256(v); }
+EIGENQ_ALWAYS_INLINE F from_bits(I v) { return _mm256_castsi256_ps(v); }
+EIGENQ_ALWAYS_INLINE I bit_and(I a, I b) { return _mm256_and_si256(a, b); }
+EIGENQ_ALWAYS_INLINE I bit_or(I a, I b) { return _mm256_or_si256(a, b); }
+template <int kCount>
+EIGENQ_ALWAYS_INLINE I shift_left(I v) {
+  return _mm256_slli_epi32(v, kCount);
+}
+template <int kCount>
+EIGENQ_ALWAYS_INLINE I shift_right(I v) {  // logical
+  return _mm256_srli_epi32(v, kCount);
+}
+EIGENQ_ALWAYS_INLINE M gt(I a, I b) { return _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, b)); }
+EIGENQ_ALWAYS_INLINE M eq(I a, I b) { return _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, b)); }
+EIGENQ_ALWAYS_INLINE I select(M m, I a, I b) {
+  return _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(b), _mm256_castsi256_ps(a), m));
+}
+
 #include "generic/runs.inl"
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
@@ -423,6 +444,8 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
 
 #include "generic/float_zp_runs.inl"  // after tensors.inl and runs.inl
 #include "generic/float_zp_tensors.inl"
+#include "generic/minifloat_runs.inl"
+#include "generic/minifloat_tensors.inl"
 
 }  // namespace avx2
 }  // namespace detail
@@ -432,7 +455,8 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx2> : detail::avx2::TensorOps, detail::avx2::LsqOps, detail::avx2::FloatZpOps {};
+struct Kernels<Path::kAvx2>
+    : detail::avx2::TensorOps, detail::avx2::LsqOps, detail::avx2::FloatZpOps, detail::avx2::MinifloatOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX2

@@ -311,6 +311,25 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
   return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
 
+// ---------------------------------------------------------------------------
+// Minifloat codes (arch/generic/minifloat_runs.inl): float bits as int32 lanes
+
+EIGENQ_ALWAYS_INLINE I bits(F v) { return _mm512_castps_si512(v); }
+EIGENQ_ALWAYS_INLINE F from_bits(I v) { return _mm512_castsi512_ps(v); }
+EIGENQ_ALWAYS_INLINE I bit_and(I a, I b) { return _mm512_and_si512(a, b); }
+EIGENQ_ALWAYS_INLINE I bit_or(I a, I b) { return _mm512_or_si512(a, b); }
+template <int kCount>
+EIGENQ_ALWAYS_INLINE I shift_left(I v) {
+  return _mm512_slli_epi32(v, kCount);
+}
+template <int kCount>
+EIGENQ_ALWAYS_INLINE I shift_right(I v) {  // logical
+  return _mm512_srli_epi32(v, kCount);
+}
+EIGENQ_ALWAYS_INLINE M gt(I a, I b) { return _mm512_cmpgt_epi32_mask(a, b); }
+EIGENQ_ALWAYS_INLINE M eq(I a, I b) { return _mm512_cmpeq_epi32_mask(a, b); }
+EIGENQ_ALWAYS_INLINE I select(M m, I a, I b) { return _mm512_mask_blend_epi32(m, b, a); }
+
 #include "generic/runs.inl"
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
@@ -320,6 +339,8 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
 
 #include "generic/float_zp_runs.inl"  // after tensors.inl and runs.inl
 #include "generic/float_zp_tensors.inl"
+#include "generic/minifloat_runs.inl"
+#include "generic/minifloat_tensors.inl"
 
 }  // namespace avx512
 }  // namespace detail
@@ -329,7 +350,8 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx512> : detail::avx512::TensorOps, detail::avx512::LsqOps, detail::avx512::FloatZpOps {};
+struct Kernels<Path::kAvx512>
+    : detail::avx512::TensorOps, detail::avx512::LsqOps, detail::avx512::FloatZpOps, detail::avx512::MinifloatOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX512
