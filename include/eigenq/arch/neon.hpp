@@ -290,10 +290,30 @@ EIGENQ_ALWAYS_INLINE void store(double* p, D v, std::size_t n) {
 }
 EIGENQ_ALWAYS_INLINE double halving_sum(D v) { return vaddvq_f64(vaddq_f64(v.lo, v.hi)); }
 
+// ---------------------------------------------------------------------------
+// Halves and bits
+
+EIGENQ_ALWAYS_INLINE F load_half(const std::uint16_t* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+// FPCR's rounding: nearest even unless a program changed it.
+EIGENQ_ALWAYS_INLINE void store_half(std::uint16_t* p, F v) { vst1_u16(p, vreinterpret_u16_f16(vcvt_f16_f32(v))); }
+EIGENQ_ALWAYS_INLINE I bits(F v) { return vreinterpretq_s32_f32(v); }
+EIGENQ_ALWAYS_INLINE F from_bits(I v) { return vreinterpretq_f32_s32(v); }
+template <int k>
+EIGENQ_ALWAYS_INLINE I shift_left(I v) {
+  return vreinterpretq_s32_u32(vshlq_n_u32(vreinterpretq_u32_s32(v), k));
+}
+template <int k>
+EIGENQ_ALWAYS_INLINE I shift_right(I v) {
+  return vreinterpretq_s32_u32(vshrq_n_u32(vreinterpretq_u32_s32(v), k));
+}
+EIGENQ_ALWAYS_INLINE I bit_and(I a, I b) { return vandq_s32(a, b); }
+EIGENQ_ALWAYS_INLINE I bit_or(I a, I b) { return vorrq_s32(a, b); }
+
 #include "generic/runs.inl"
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
 
+#include "generic/halves.inl"
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
@@ -301,7 +321,7 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) { return vaddvq_f64(vaddq_f64(v.lo,
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kNeon> : detail::neon::TensorOps, detail::neon::LsqOps {};
+struct Kernels<Path::kNeon> : detail::neon::TensorOps, detail::neon::LsqOps, detail::neon::HalfOps {};
 
 }  // namespace eigenq
 

@@ -46,6 +46,12 @@
 ///   load/store of D   kLanes doubles, whole or the first n (as for floats)
 ///   halving_sum       the sum of D's lanes in a fixed order: lane j plus
 ///                     lane j + h for h = kLanes / 2, ..., 1, then lane 0
+/// Halves and bits (arch/generic/halves.inl):
+///   load_half/store_half  kLanes float16 to or from float lanes, exactly and
+///                     rounding to nearest even as float_to_half (stored.hpp)
+///   bits, from_bits   float lanes as their int32 bits and back
+///   shift_left<k>, shift_right<k>, bit_and, bit_or
+///                     logical shifts and bitwise operations on int32 lanes
 
 #include "../kernels.hpp"
 #include "scalar.hpp"
@@ -408,10 +414,34 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
   return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
 
+// ---------------------------------------------------------------------------
+// Halves (F16C) and bits
+
+EIGENQ_ALWAYS_INLINE F load_half(const std::uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+// The immediate's rounding (nearest even), not MXCSR's.
+EIGENQ_ALWAYS_INLINE void store_half(std::uint16_t* p, F v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+EIGENQ_ALWAYS_INLINE I bits(F v) { return _mm256_castps_si256(v); }
+EIGENQ_ALWAYS_INLINE F from_bits(I v) { return _mm256_castsi256_ps(v); }
+template <int k>
+EIGENQ_ALWAYS_INLINE I shift_left(I v) {
+  return _mm256_slli_epi32(v, k);
+}
+template <int k>
+EIGENQ_ALWAYS_INLINE I shift_right(I v) {
+  return _mm256_srli_epi32(v, k);
+}
+EIGENQ_ALWAYS_INLINE I bit_and(I a, I b) { return _mm256_and_si256(a, b); }
+EIGENQ_ALWAYS_INLINE I bit_or(I a, I b) { return _mm256_or_si256(a, b); }
+
 #include "generic/runs.inl"
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
 
+#include "generic/halves.inl"
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
@@ -423,7 +453,7 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx2> : detail::avx2::TensorOps, detail::avx2::LsqOps {};
+struct Kernels<Path::kAvx2> : detail::avx2::TensorOps, detail::avx2::LsqOps, detail::avx2::HalfOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX2

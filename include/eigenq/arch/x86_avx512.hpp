@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 EIGENQ_TARGET_BEGIN(EIGENQ_AVX512_TARGET)
@@ -308,10 +309,34 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
   return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
 }
 
+// ---------------------------------------------------------------------------
+// Halves and bits
+
+EIGENQ_ALWAYS_INLINE F load_half(const std::uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+// The immediate's rounding (nearest even), not MXCSR's.
+EIGENQ_ALWAYS_INLINE void store_half(std::uint16_t* p, F v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+EIGENQ_ALWAYS_INLINE I bits(F v) { return _mm512_castps_si512(v); }
+EIGENQ_ALWAYS_INLINE F from_bits(I v) { return _mm512_castsi512_ps(v); }
+template <int k>
+EIGENQ_ALWAYS_INLINE I shift_left(I v) {
+  return _mm512_slli_epi32(v, k);
+}
+template <int k>
+EIGENQ_ALWAYS_INLINE I shift_right(I v) {
+  return _mm512_srli_epi32(v, k);
+}
+EIGENQ_ALWAYS_INLINE I bit_and(I a, I b) { return _mm512_and_si512(a, b); }
+EIGENQ_ALWAYS_INLINE I bit_or(I a, I b) { return _mm512_or_si512(a, b); }
+
 #include "generic/runs.inl"
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
 
+#include "generic/halves.inl"
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
@@ -323,7 +348,7 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx512> : detail::avx512::TensorOps, detail::avx512::LsqOps {};
+struct Kernels<Path::kAvx512> : detail::avx512::TensorOps, detail::avx512::LsqOps, detail::avx512::HalfOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX512
