@@ -21,6 +21,8 @@
 
 #include "eigenq/eigen.hpp"
 #include "eigenq/half.hpp"
+#include "eigenq/observers.hpp"
+#include "eigenq/qparams.hpp"
 #include "eigenq/scheme.hpp"
 #include "paths.hpp"
 
@@ -354,6 +356,22 @@ void check_quantizer(const Case& c, std::uint32_t seed) {
   qz.template fake_quantize_mask<Format>(h.data(), got_h.data(), got_mask.data());
   ASSERT_EQ(got_h, want_h) << "fake_quantize_mask";
   ASSERT_EQ(got_mask, want_mask) << "fake_quantize_mask's mask";
+  // Observers over the same elements (before fake_quantize overwrites h).
+  ParamLayout layout = per_tensor_layout();
+  if (c.granularity == Granularity::kPerAxis) layout = per_axis_layout(c.axis);
+  if (c.granularity == Granularity::kBlocked) layout = blocked_layout(c.axis, c.block);
+  if (c.granularity == Granularity::kPerElement) layout = per_element_layout();
+  MinMax want_mm, got_mm;
+  ASSERT_TRUE(compute_min_max(x.data(), shape, layout, &want_mm).is_ok());
+  ASSERT_TRUE(compute_min_max<Format>(h.data(), shape, layout, &got_mm).is_ok());
+  ASSERT_EQ(got_mm.min, want_mm.min);
+  ASSERT_EQ(got_mm.max, want_mm.max);
+  MinMaxObserver<Q> want_obs(layout), got_obs(layout);
+  ASSERT_TRUE(want_obs.observe(x.data(), shape).is_ok());
+  ASSERT_TRUE(got_obs.template observe<Format>(h.data(), shape).is_ok());
+  ASSERT_EQ(got_obs.min(), want_obs.min());
+  ASSERT_EQ(got_obs.max(), want_obs.max());
+
   qz.template fake_quantize<Format>(h.data(), h.data());  // in place
   ASSERT_EQ(h, want_h) << "fake_quantize";
 }
@@ -417,6 +435,13 @@ TEST(HalfQuantizer, EigenHalfTypes) {
   qz.dequantize(q1.data(), f.data());
   for (std::size_t i = 0; i < 40; ++i) EXPECT_EQ(static_cast<float>(y[i]), BFloat16::widen(BFloat16::narrow(f[i])));
   qz.fake_quantize(h.data(), h.data());
+  MinMax mm;
+  ASSERT_TRUE(compute_min_max(b.data(), shape, per_axis_layout(0), &mm).is_ok());
+  MinMaxObserver<std::int8_t> obs;
+  ASSERT_TRUE(obs.observe(h.data(), shape).is_ok());
+  const Status null = compute_min_max(static_cast<const Eigen::bfloat16*>(nullptr), shape, per_tensor_layout(), &mm);
+  EXPECT_FALSE(null.is_ok());
+  EXPECT_NE(null.message().find("x"), std::string::npos) << null.message();
 }
 
 }  // namespace
