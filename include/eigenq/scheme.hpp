@@ -153,8 +153,10 @@ class Quantizer {
   /// Eigen::half / Eigen::bfloat16 pointers, `qz.dequantize(q, halves)`.
   /// Input is widened exactly, so the result is the float32 operation's on
   /// the widened values; float output is narrowed once, to nearest even.
-  /// The tensor goes through a float buffer on the stack a few thousand
-  /// elements at a time (see detail::through_floats).
+  /// The tensor goes through a float buffer on the stack 4Ki elements at a
+  /// time; hazard: a blocked scheme one of whose blocks spans more than that
+  /// (block_size x inner elements) allocates a buffer per call instead
+  /// (detail::through_floats).
   template <class Format>
   void quantize(const std::uint16_t* x, Q* q) const {
     detail::through_floats<Format, P>(resolved_, x, nullptr,
