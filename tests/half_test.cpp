@@ -135,7 +135,7 @@ std::vector<float> hostile_floats(std::size_t n, std::uint32_t seed) {
     std::uint32_t r = static_cast<std::uint32_t>(rng());
     switch (rng() % 4) {
       case 0:
-        r &= 0xFFFF8000u | 0x8000u;  // a bfloat16 tie or exact value
+        r &= 0xFFFF8000u;  // a bfloat16 value, or a tie between two
         break;
       case 1:
         r = (r & 0x80001FFFu) | ((100 + rng() % 60) << 23);  // near float16's range, ties in the low bits
