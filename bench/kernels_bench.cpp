@@ -45,6 +45,7 @@ struct Pool {
   std::vector<std::int32_t> zero_point;
   std::vector<std::int8_t> q, q_out;
   std::vector<std::uint8_t> mask;
+  std::vector<std::uint16_t> bf16, bf16_out;  // x narrowed to bfloat16; dequantize's bfloat16 output
 
   Pool()
       : x(kMaxSize),
@@ -55,7 +56,9 @@ struct Pool {
         zero_point(kMaxSize),
         q(kMaxSize),
         q_out(kMaxSize),
-        mask(kMaxSize) {
+        mask(kMaxSize),
+        bf16(kMaxSize),
+        bf16_out(kMaxSize) {
     std::mt19937 rng(42);
     std::uniform_real_distribution<float> value(-7.0f, 7.0f), grad(-1.0f, 1.0f), s(0.02f, 0.08f);
     std::uniform_int_distribution<int> zp(-10, 10);
@@ -67,6 +70,7 @@ struct Pool {
       float_zero_point[i] = static_cast<float>(zero_point[i]) + 0.25f;
       q[i] = static_cast<std::int8_t>(rng());
       mask[i] = static_cast<std::uint8_t>(rng() & 1);
+      bf16[i] = float_to_bfloat16(x[i]);
     }
   }
 };
@@ -225,6 +229,25 @@ void bm_float_zero_point(benchmark::State& state, Op op, Scheme scheme) {
   set_counters(state, n, data_bytes(op));
 }
 
+// int8 per-tensor from bfloat16 input, and to bfloat16 output: against
+// quantize/per-tensor and dequantize/per-tensor on float32, the cost of the
+// conversion through the stack buffer (half.hpp).
+template <Path P>
+void bm_bf16(benchmark::State& state, Op op) {
+  const std::int64_t n = state.range(0);
+  const Shape shape = shape_of(n);
+  const Quantizer<std::int8_t, DefaultNumerics, P> qz(shape, params_of(Scheme::kPerTensor, shape));
+  Pool& p = pool();
+  for (auto _ : state) {
+    if (op == Op::kQuantize)
+      qz.template quantize<BFloat16>(p.bf16.data(), p.q_out.data());
+    else
+      qz.template dequantize<BFloat16>(p.q.data(), p.bf16_out.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, n, 3);
+}
+
 template <Path P>
 void bm_ste_backward_masked(benchmark::State& state) {
   const std::int64_t n = state.range(0);
@@ -340,10 +363,13 @@ void register_path() {
           [op, scheme](benchmark::State& s) { bm_kernel<P>(s, op, scheme); });
     }
   add(std::string("ste_backward_masked/any/") + path_name(P), bm_ste_backward_masked<P>);
-  for (Op op : {Op::kQuantize, Op::kDequantize})
+  for (Op op : {Op::kQuantize, Op::kDequantize}) {
     for (Scheme scheme : {Scheme::kPerAxisFirst, Scheme::kPerAxisLast})
       add(std::string(op_name(op)) + "_float_zp/" + scheme_name(scheme) + "/" + path_name(P),
           [op, scheme](benchmark::State& s) { bm_float_zero_point<P>(s, op, scheme); });
+    add(std::string(op_name(op)) + "_bf16/per-tensor/" + path_name(P),
+        [op](benchmark::State& s) { bm_bf16<P>(s, op); });
+  }
   if constexpr (P != Path::kAuto) register_baselines<P>();
 }
 

@@ -34,6 +34,16 @@
 #include "status.hpp"
 
 namespace eigenq {
+
+template <>
+struct HalfFormatOf<Eigen::half> {
+  using type = Float16;
+};
+template <>
+struct HalfFormatOf<Eigen::bfloat16> {
+  using type = BFloat16;
+};
+
 namespace detail {
 
 /// What the front end knows about an Eigen type T. The primary template

@@ -8,6 +8,7 @@
 #include "eigen.hpp"               // IWYU pragma: export
 #include "float_qparams.hpp"       // IWYU pragma: export
 #include "groupwise.hpp"           // IWYU pragma: export
+#include "half.hpp"                // IWYU pragma: export
 #include "kernels.hpp"             // IWYU pragma: export
 #include "minifloat.hpp"           // IWYU pragma: export
 #include "minifloat_quantize.hpp"  // IWYU pragma: export

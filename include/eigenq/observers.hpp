@@ -101,10 +101,33 @@ class MinMaxObserver {
   /// same bits at every thread count.
   template <class Exec>
   Status observe(const float* x, const Shape& shape, Exec&& exec) {
-    EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
-    EIGENQ_RETURN_IF_ERROR(check_eps(eps_));
+    EIGENQ_RETURN_IF_ERROR(check());
     MinMax batch;
     EIGENQ_RETURN_IF_ERROR(compute_min_max(x, shape, layout_, &batch, exec));
+    return add(std::move(batch), shape);
+  }
+  /// float16 / bfloat16 batches (half.hpp): the batch of their widened
+  /// values, as raw bits (`observe<BFloat16>(bits, shape)`) or
+  /// Eigen::half / Eigen::bfloat16.
+  template <class Format>
+  Status observe(const std::uint16_t* x, const Shape& shape) {
+    EIGENQ_RETURN_IF_ERROR(check());
+    MinMax batch;
+    EIGENQ_RETURN_IF_ERROR(compute_min_max<Format>(x, shape, layout_, &batch));
+    return add(std::move(batch), shape);
+  }
+  template <class H, class Format = half_format_t<H>>
+  Status observe(const H* x, const Shape& shape) {
+    return observe<Format>(detail::half_bits(x), shape);
+  }
+
+ private:
+  Status check() const {
+    EIGENQ_RETURN_IF_ERROR(check_observer_range<Q>(range_, "observer"));
+    return check_eps(eps_);
+  }
+  // Widens the running range with a batch's.
+  Status add(MinMax batch, const Shape& shape) {
     if (shape.size() == 0) return Status::ok();
     if (!initialized_) {
       mm_ = std::move(batch);
@@ -120,6 +143,8 @@ class MinMaxObserver {
     }
     return Status::ok();
   }
+
+ public:
   /// Eigen objects and expressions: throws `eigenq::Error`; with
   /// `std::nothrow`, returns the Status instead.
   template <class In>

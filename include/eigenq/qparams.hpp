@@ -133,6 +133,12 @@ inline void min_max_runs(const ResolvedParams& r, const float* x, float* mn, flo
   });
 }
 
+/// Empty and all-NaN groups (min > max after the runs) give [0, 0].
+inline void zero_empty_groups(MinMax* out) {
+  for (std::size_t k = 0; k < out->min.size(); ++k)
+    if (out->min[k] > out->max[k]) out->min[k] = out->max[k] = 0.0f;
+}
+
 }  // namespace detail
 
 /// compute_min_max on an executor (parallel.hpp), the same bits as serially
@@ -186,13 +192,36 @@ Status compute_min_max(const float* x, const Shape& shape, const ParamLayout& la
       detail::min_max_runs(s.r, x + s.at, mn + s.param, mx + s.param);
     });
   }
-  for (std::size_t k = 0; k < out->min.size(); ++k)
-    if (out->min[k] > out->max[k]) out->min[k] = out->max[k] = 0.0f;  // empty or all-NaN group
+  detail::zero_empty_groups(out);
   return Status::ok();
 }
 
 inline Status compute_min_max(const float* x, const Shape& shape, const ParamLayout& layout, MinMax* out) {
   return compute_min_max(x, shape, layout, out, SerialExecutor{});
+}
+
+/// compute_min_max of float16 / bfloat16 elements (half.hpp): the float32
+/// result on their widened values, serially, a chunk at a time through a
+/// buffer on the stack (Quantizer's half entry points).
+template <class Format, Path P = kBestPath>
+Status compute_min_max(const std::uint16_t* x, const Shape& shape, const ParamLayout& layout, MinMax* out) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
+  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}}));
+  out->min.assign(r.count, std::numeric_limits<float>::infinity());
+  out->max.assign(r.count, -std::numeric_limits<float>::infinity());
+  float* mn = out->min.data();
+  float* mx = out->max.data();
+  detail::through_floats<Format, P>(r, x, nullptr, [&](const detail::Slice& s, float* f) {
+    detail::min_max_runs(s.r, f, mn + s.param, mx + s.param);
+  });
+  detail::zero_empty_groups(out);
+  return Status::ok();
+}
+/// Eigen::half / Eigen::bfloat16 elements.
+template <class H, class Format = half_format_t<H>>
+Status compute_min_max(const H* x, const Shape& shape, const ParamLayout& layout, MinMax* out) {
+  return compute_min_max<Format>(detail::half_bits(x), shape, layout, out);
 }
 
 namespace detail {

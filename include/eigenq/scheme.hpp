@@ -10,12 +10,61 @@
 #include <utility>
 #include <vector>
 
+#include "half.hpp"
 #include "kernels.hpp"
 #include "params.hpp"
 #include "slices.hpp"
 #include "stored.hpp"
 
 namespace eigenq {
+namespace detail {
+
+/// Elements the half-precision entry points convert at a time, through a
+/// buffer of floats on the stack (16 KiB).
+constexpr std::int64_t kHalfChunk = std::int64_t{1} << 12;
+
+/// For each slice of r of about kHalfChunk elements: widens its elements of
+/// `in` (unless null) into a float buffer, calls fn(slice, buffer), then
+/// narrows the buffer into its elements of `out` (unless null). Only a
+/// blocked scheme one of whose blocks spans more than a chunk
+/// (block_size x inner elements) has larger slices; they go through a heap
+/// buffer, the one allocation.
+template <class Format, Path P, class Fn>
+void through_floats(const ResolvedParams& r, const std::uint16_t* in, std::uint16_t* out, Fn&& fn) {
+  const SlicePlan plan = plan_slices(r, 1, 1, kHalfChunk);
+  float chunk[kHalfChunk];
+  std::vector<float> large;
+  for (std::int64_t i = 0; i < plan.count; ++i) {
+    const Slice s = slice_at(r, plan, i);
+    const std::size_t n = static_cast<std::size_t>(s.r.size());
+    float* buffer = chunk;
+    if (n > static_cast<std::size_t>(kHalfChunk)) {
+      large.resize(n);
+      buffer = large.data();
+    }
+    if (in != nullptr)
+      with_kernels<P>([&](auto k) { decltype(k)::template widen_halves<Format>(in + s.at, buffer, n); });
+    fn(s, buffer);
+    if (out != nullptr)
+      with_kernels<P>([&](auto k) { decltype(k)::template narrow_halves<Format>(buffer, out + s.at, n); });
+  }
+}
+
+/// The bits of Eigen::half / Eigen::bfloat16 elements (a 16-bit struct
+/// holding them).
+template <class H>
+const std::uint16_t* half_bits(const H* p) {
+  static_assert(sizeof(H) == sizeof(std::uint16_t), "a half-precision element holds 16 bits");
+  return reinterpret_cast<const std::uint16_t*>(p);
+}
+template <class H>
+std::uint16_t* half_bits(H* p) {
+  static_assert(sizeof(H) == sizeof(std::uint16_t), "a half-precision element holds 16 bits");
+  return reinterpret_cast<std::uint16_t*>(p);
+}
+
+}  // namespace detail
+
 /// A parameter set validated against a shape: apply it to any number of
 /// tensors of that shape. Applying never checks, allocates or throws.
 ///
@@ -98,6 +147,53 @@ class Quantizer {
   }
   /// dx = dy where x quantizes inside the range, 0 elsewhere (times dy).
   void ste_backward(const float* x, const float* dy, float* dx) const { ste_backward_slice(resolved_, x, dy, dx); }
+
+  /// The same operations on float16 / bfloat16 elements (half.hpp): raw
+  /// bits with their format named, `qz.quantize<BFloat16>(bits, q)`, or
+  /// Eigen::half / Eigen::bfloat16 pointers, `qz.dequantize(q, halves)`.
+  /// Input is widened exactly, so the result is the float32 operation's on
+  /// the widened values; float output is narrowed once, to nearest even.
+  /// The tensor goes through a float buffer on the stack 4Ki elements at a
+  /// time; hazard: a blocked scheme one of whose blocks spans more than that
+  /// (block_size x inner elements) allocates a buffer per call instead
+  /// (detail::through_floats).
+  template <class Format>
+  void quantize(const std::uint16_t* x, Q* q) const {
+    detail::through_floats<Format, P>(resolved_, x, nullptr,
+                                      [&](const detail::Slice& s, float* f) { quantize_slice(s.r, f, q + s.at); });
+  }
+  template <class Format>
+  void dequantize(const Q* q, std::uint16_t* y) const {
+    detail::through_floats<Format, P>(resolved_, nullptr, y,
+                                      [&](const detail::Slice& s, float* f) { dequantize_slice(s.r, q + s.at, f); });
+  }
+  /// y may alias x.
+  template <class Format>
+  void fake_quantize(const std::uint16_t* x, std::uint16_t* y) const {
+    detail::through_floats<Format, P>(resolved_, x, y,
+                                      [&](const detail::Slice& s, float* f) { fake_quantize_slice(s.r, f, f); });
+  }
+  template <class Format>
+  void fake_quantize_mask(const std::uint16_t* x, std::uint16_t* y, std::uint8_t* mask) const {
+    detail::through_floats<Format, P>(
+        resolved_, x, y, [&](const detail::Slice& s, float* f) { fake_quantize_mask_slice(s.r, f, f, mask + s.at); });
+  }
+  template <class H, class Format = half_format_t<H>>
+  void quantize(const H* x, Q* q) const {
+    quantize<Format>(detail::half_bits(x), q);
+  }
+  template <class H, class Format = half_format_t<H>>
+  void dequantize(const Q* q, H* y) const {
+    dequantize<Format>(q, detail::half_bits(y));
+  }
+  template <class H, class Format = half_format_t<H>>
+  void fake_quantize(const H* x, H* y) const {
+    fake_quantize<Format>(detail::half_bits(x), detail::half_bits(y));
+  }
+  template <class H, class Format = half_format_t<H>>
+  void fake_quantize_mask(const H* x, H* y, std::uint8_t* mask) const {
+    fake_quantize_mask<Format>(detail::half_bits(x), detail::half_bits(y), mask);
+  }
 
   /// The same operations on an executor (slices.hpp, parallel.hpp): the
   /// tensor is cut into slices of about 64Ki elements on cache-line

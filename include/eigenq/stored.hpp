@@ -3,7 +3,8 @@
 /// Parameters as checkpoints store them: float16 / bfloat16 scales, int8 or
 /// packed 4-bit zero points, or none (symmetric), read by Quantizer and
 /// PackedQuantizer directly (`StoredParamsView`, widened once and exactly
-/// when they meet a shape), and the float16 conversions.
+/// when they meet a shape), and the float16 / bfloat16 conversions: the
+/// reference every path's bulk conversions (half.hpp) match bit for bit.
 ///
 ///     // A symmetric int4 g128 weight: float16 scales, no zero points.
 ///     eigenq::StoredParamsView stored{eigenq::blocked_layout(1, 128), eigenq::ScaleFormat::kFloat16,
@@ -54,13 +55,14 @@ inline std::uint16_t float_to_half(float x) {
   return static_cast<std::uint16_t>(sign | half);
 }
 
-/// The float value of binary16 bits (exact: every half is a float).
+/// The float value of binary16 bits: exact (every half is a float), but
+/// that a signaling NaN becomes quiet.
 inline float half_to_float(std::uint16_t h) {
   const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
   const std::uint32_t exponent = (h >> 10) & 0x1Fu, mantissa = h & 0x3FFu;
   std::uint32_t f;
-  if (exponent == 0x1F) {
-    f = sign | 0x7F800000u | (mantissa << 13);
+  if (exponent == 0x1F) {  // inf, or NaN made quiet with its payload (as F16C's vcvtph2ps and ARM's fcvt do)
+    f = sign | 0x7F800000u | (mantissa << 13) | (mantissa != 0 ? 0x400000u : 0u);
   } else if (exponent != 0) {
     f = sign | ((exponent + 112) << 23) | (mantissa << 13);
   } else {  // zero or subnormal: mantissa * 2^-24, exact in float
@@ -91,6 +93,25 @@ inline float bfloat16_to_float(std::uint16_t b) {
   float out;
   std::memcpy(&out, &f, sizeof out);
   return out;
+}
+
+/// The bfloat16 bits of x (its top 16 bits), rounded to nearest, ties to
+/// even: adding 0x7FFF plus the lowest kept bit carries into the kept bits
+/// exactly when the dropped half is above the tie or at it with an odd
+/// kept part; a carry into the exponent is correct, up to infinity. NaN
+/// keeps its sign and top payload bits and is made quiet (never rounded,
+/// which could carry it into infinity). float32 subnormals round like any
+/// value, to bfloat16 subnormals or zero: AVX512_BF16's vcvtneps2bf16
+/// instead flushes them to signed zero, whatever MXCSR says, so the SIMD
+/// paths do not use it (the 16,711,678 subnormals whose rounding is not
+/// zero are the only inputs on which the two differ; tests/half_test.cpp).
+/// PyTorch's c10::BFloat16 and Eigen::bfloat16 round subnormals the same
+/// way, and return a canonical 0x7FC0 for every NaN.
+inline std::uint16_t float_to_bfloat16(float x) {
+  std::uint32_t f;
+  std::memcpy(&f, &x, sizeof f);
+  if ((f & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<std::uint16_t>((f >> 16) | 0x40u);
+  return static_cast<std::uint16_t>((f + 0x7FFFu + ((f >> 16) & 1u)) >> 16);
 }
 
 // ---------------------------------------------------------------------------

@@ -38,6 +38,21 @@ template class FakeQuantOp<presets::tflite>;
 template class FakeQuantAxisOp<presets::tensorflow_vars>;
 template class SteOp<presets::onnx>;
 
+// The float16 / bfloat16 entry points (every compiled path's conversions).
+#define EIGENQ_INSTANTIATE_HALF(F, H)                                                                                \
+  template void Quantizer<std::int8_t, presets::pytorch>::quantize<F>(const std::uint16_t*, std::int8_t*) const;     \
+  template void Quantizer<std::uint8_t, presets::onnx>::dequantize<F>(const std::uint8_t*, std::uint16_t*) const;    \
+  template void Quantizer<std::int32_t, presets::tensorflow>::fake_quantize<F>(const std::uint16_t*, std::uint16_t*) \
+      const;                                                                                                         \
+  template void Quantizer<std::int8_t, presets::tensorflow_vars, Path::kScalar>::fake_quantize_mask<F>(              \
+      const std::uint16_t*, std::uint16_t*, std::uint8_t*) const;                                                    \
+  template void Quantizer<std::int8_t, presets::pytorch>::quantize<H, F>(const H*, std::int8_t*) const;              \
+  template Status compute_min_max<F>(const std::uint16_t*, const Shape&, const ParamLayout&, MinMax*);               \
+  template Status MinMaxObserver<std::int16_t>::observe<F>(const std::uint16_t*, const Shape&);
+EIGENQ_INSTANTIATE_HALF(Float16, Eigen::half)
+EIGENQ_INSTANTIATE_HALF(BFloat16, Eigen::bfloat16)
+#undef EIGENQ_INSTANTIATE_HALF
+
 // The minifloat element codec and its schemes, for every format.
 #define EIGENQ_INSTANTIATE_MINIFLOAT(F)                                                                               \
   template std::uint8_t minifloat_encode<F>(float, bool);                                                             \

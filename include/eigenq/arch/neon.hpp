@@ -294,6 +294,11 @@ EIGENQ_ALWAYS_INLINE void store(double* p, D v, std::size_t n) {
 EIGENQ_ALWAYS_INLINE double halving_sum(D v) { return vaddvq_f64(vaddq_f64(v.lo, v.hi)); }
 
 // ---------------------------------------------------------------------------
+// Halves
+
+EIGENQ_ALWAYS_INLINE F load_half(const std::uint16_t* p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+// FPCR's rounding: nearest even unless a program changed it.
+EIGENQ_ALWAYS_INLINE void store_half(std::uint16_t* p, F v) { vst1_u16(p, vreinterpret_u16_f16(vcvt_f16_f32(v))); }
 // Minifloat codes (arch/generic/minifloat_runs.inl): float bits as int32 lanes
 
 EIGENQ_ALWAYS_INLINE I bits(F v) { return vreinterpretq_s32_f32(v); }
@@ -316,6 +321,7 @@ EIGENQ_ALWAYS_INLINE I select(M m, I a, I b) { return vbslq_s32(m, a, b); }
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
 
+#include "generic/halves.inl"
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
@@ -328,8 +334,11 @@ EIGENQ_ALWAYS_INLINE I select(M m, I a, I b) { return vbslq_s32(m, a, b); }
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kNeon>
-    : detail::neon::TensorOps, detail::neon::LsqOps, detail::neon::FloatZpOps, detail::neon::MinifloatOps {};
+struct Kernels<Path::kNeon> : detail::neon::TensorOps,
+                              detail::neon::LsqOps,
+                              detail::neon::FloatZpOps,
+                              detail::neon::MinifloatOps,
+                              detail::neon::HalfOps {};
 
 }  // namespace eigenq
 

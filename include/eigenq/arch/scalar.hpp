@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "../config.hpp"
+#include "../half.hpp"
 #include "../numerics.hpp"
 #include "../packing.hpp"
 #include "../params.hpp"
@@ -153,12 +154,27 @@ struct FloatZpRunOps {
 #include "generic/tensors.inl"
 
 #include "generic/float_zp_tensors.inl"  // after tensors.inl, whose packing it uses
+struct HalfOps {
+  /// y[i] = Format::widen(h[i]).
+  template <class Format>
+  static void widen_halves(const std::uint16_t* h, float* y, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) y[i] = Format::widen(h[i]);
+  }
+  /// h[i] = Format::narrow(x[i]).
+  template <class Format>
+  static void narrow_halves(const float* x, std::uint16_t* h, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) h[i] = Format::narrow(x[i]);
+  }
+};
 
 }  // namespace scalar
 }  // namespace detail
 
 template <>
-struct Kernels<Path::kScalar>
-    : detail::scalar::TensorOps, detail::scalar::LsqOps, detail::scalar::FloatZpOps, detail::scalar::MinifloatOps {};
+struct Kernels<Path::kScalar> : detail::scalar::TensorOps,
+                                detail::scalar::LsqOps,
+                                detail::scalar::FloatZpOps,
+                                detail::scalar::MinifloatOps,
+                                detail::scalar::HalfOps {};
 
 }  // namespace eigenq

@@ -49,6 +49,12 @@
 ///   load/store of D   kLanes doubles, whole or the first n (as for floats)
 ///   halving_sum       the sum of D's lanes in a fixed order: lane j plus
 ///                     lane j + h for h = kLanes / 2, ..., 1, then lane 0
+/// Halves and bits (arch/generic/halves.inl):
+///   load_half/store_half  kLanes float16 to or from float lanes, exactly and
+///                     rounding to nearest even as float_to_half (stored.hpp)
+///   bits, from_bits   float lanes as their int32 bits and back
+///   shift_left<k>, shift_right<k>, bit_and, bit_or
+///                     logical shifts and bitwise operations on int32 lanes
 
 #include "../kernels.hpp"
 #include "scalar.hpp"
@@ -415,6 +421,15 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
 }
 
 // ---------------------------------------------------------------------------
+// Halves (F16C)
+
+EIGENQ_ALWAYS_INLINE F load_half(const std::uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+// The immediate's rounding (nearest even), not MXCSR's.
+EIGENQ_ALWAYS_INLINE void store_half(std::uint16_t* p, F v) {
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
 // Minifloat codes (arch/generic/minifloat_runs.inl): float bits as int32 lanes
 
 EIGENQ_ALWAYS_INLINE I bits(F v) { return _mm256_castps_si256(v); }
@@ -439,6 +454,7 @@ EIGENQ_ALWAYS_INLINE I select(M m, I a, I b) {
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
 
+#include "generic/halves.inl"
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
@@ -455,8 +471,11 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx2>
-    : detail::avx2::TensorOps, detail::avx2::LsqOps, detail::avx2::FloatZpOps, detail::avx2::MinifloatOps {};
+struct Kernels<Path::kAvx2> : detail::avx2::TensorOps,
+                              detail::avx2::LsqOps,
+                              detail::avx2::FloatZpOps,
+                              detail::avx2::MinifloatOps,
+                              detail::avx2::HalfOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX2

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 EIGENQ_TARGET_BEGIN(EIGENQ_AVX512_TARGET)
@@ -312,6 +313,15 @@ EIGENQ_ALWAYS_INLINE double halving_sum(D v) {
 }
 
 // ---------------------------------------------------------------------------
+// Halves
+
+EIGENQ_ALWAYS_INLINE F load_half(const std::uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+// The immediate's rounding (nearest even), not MXCSR's.
+EIGENQ_ALWAYS_INLINE void store_half(std::uint16_t* p, F v) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
 // Minifloat codes (arch/generic/minifloat_runs.inl): float bits as int32 lanes
 
 EIGENQ_ALWAYS_INLINE I bits(F v) { return _mm512_castps_si512(v); }
@@ -334,6 +344,7 @@ EIGENQ_ALWAYS_INLINE I select(M m, I a, I b) { return _mm512_mask_blend_epi32(m,
 #include "generic/schemes.inl"
 #include "generic/tensors.inl"
 
+#include "generic/halves.inl"
 #include "generic/lsq_runs.inl"  // after runs.inl, whose lanes it uses
 #include "generic/lsq_tensors.inl"
 
@@ -350,8 +361,11 @@ EIGENQ_TARGET_END
 
 namespace eigenq {
 template <>
-struct Kernels<Path::kAvx512>
-    : detail::avx512::TensorOps, detail::avx512::LsqOps, detail::avx512::FloatZpOps, detail::avx512::MinifloatOps {};
+struct Kernels<Path::kAvx512> : detail::avx512::TensorOps,
+                                detail::avx512::LsqOps,
+                                detail::avx512::FloatZpOps,
+                                detail::avx512::MinifloatOps,
+                                detail::avx512::HalfOps {};
 }  // namespace eigenq
 
 #endif  // EIGENQ_HAVE_AVX512
