@@ -34,9 +34,14 @@
 
 #include "eigenq/kernels.hpp"
 #include "eigenq/minifloat_quantize.hpp"
+#include "path_report.hpp"
+#include "paths.hpp"
 
 namespace eigenq {
 namespace {
+
+// Which paths ran and which were skipped, printed when the binary ends.
+testing_paths::PathReport& report = testing_paths::path_report("minifloat_simd_test");
 
 std::uint32_t bits_of(float v) {
   std::uint32_t b;
@@ -48,42 +53,6 @@ float float_of(std::uint32_t b) {
   std::memcpy(&v, &b, sizeof v);
   return v;
 }
-
-template <class Fn>
-void for_path(Path path, Fn&& fn) {
-  switch (path) {
-    case Path::kScalar:
-      return fn(Kernels<Path::kScalar>{});
-    case Path::kAvx2:
-      return fn(Kernels<Path::kAvx2>{});
-    case Path::kAvx512:
-      return fn(Kernels<Path::kAvx512>{});
-    case Path::kNeon:
-    case Path::kAuto:
-      return fn(Kernels<Path::kNeon>{});
-  }
-}
-
-std::set<std::string>& ran() {
-  static std::set<std::string> s;
-  return s;
-}
-std::set<std::string>& skipped() {
-  static std::set<std::string> s;
-  return s;
-}
-class PathReport : public ::testing::Environment {
- public:
-  void TearDown() override {
-    auto join = [](const std::set<std::string>& s) {
-      std::string out;
-      for (const std::string& p : s) out += " " + p;
-      return out.empty() ? std::string(" none") : out;
-    };
-    std::printf("minifloat_simd_test: paths run:%s; skipped:%s\n", join(ran()).c_str(), join(skipped()).c_str());
-  }
-};
-const auto* const report = ::testing::AddGlobalTestEnvironment(new PathReport);
 
 bool exhaustive() {
   const char* e = std::getenv("EIGENQ_EXHAUSTIVE");
@@ -127,15 +96,7 @@ void expect_same_codes(const std::vector<float>& x, std::vector<std::uint8_t>& g
 
 class MinifloatSimdTest : public ::testing::TestWithParam<Path> {
  protected:
-  void SetUp() override {
-    if (!path_supported(GetParam())) {
-      skipped().insert(path_name(GetParam()));
-      GTEST_SKIP() << path_name(GetParam())
-                   << (path_compiled(GetParam()) ? " is not supported by this CPU"
-                                                 : " is not compiled into this binary");
-    }
-    ran().insert(path_name(GetParam()));
-  }
+  void SetUp() override { report.enter(GetParam()); }
 };
 
 TEST_P(MinifloatSimdTest, EncodeStridedAndExhaustive) {
@@ -147,7 +108,7 @@ TEST_P(MinifloatSimdTest, EncodeStridedAndExhaustive) {
   const std::uint64_t stride = exhaustive() ? 1 : 4099;
 #endif
   const auto start = std::chrono::steady_clock::now();
-  for_path(GetParam(), [&](auto kernels) {
+  testing_paths::for_path(GetParam(), [&](auto kernels) {
     using K = decltype(kernels);
     for_each_format([&](auto format) {
       using Fmt = decltype(format);
@@ -177,7 +138,7 @@ TEST_P(MinifloatSimdTest, EncodeRoundingBoundaries) {
   constexpr std::uint32_t kTopStep = 1;
 #endif
   std::mt19937 rng(15);
-  for_path(GetParam(), [&](auto kernels) {
+  testing_paths::for_path(GetParam(), [&](auto kernels) {
     using K = decltype(kernels);
     for_each_format([&](auto format) {
       using Fmt = decltype(format);
@@ -200,7 +161,7 @@ TEST_P(MinifloatSimdTest, EncodeRoundingBoundaries) {
 }
 
 TEST_P(MinifloatSimdTest, DecodeEveryByte) {
-  for_path(GetParam(), [&](auto kernels) {
+  testing_paths::for_path(GetParam(), [&](auto kernels) {
     using K = decltype(kernels);
     for_each_format([&](auto format) {
       using Fmt = decltype(format);
@@ -255,7 +216,7 @@ TEST_P(MinifloatSimdTest, RunsLengthsOffsetsGuards) {
   std::mt19937 rng(1515);
   constexpr std::uint8_t kGuard = 0xA5;
   const float kGuardFloat = -12345.0f;
-  for_path(GetParam(), [&](auto kernels) {
+  testing_paths::for_path(GetParam(), [&](auto kernels) {
     using K = decltype(kernels);
     auto check = [&](auto format, auto saturate, std::size_t n, std::size_t offset, bool aligned) {
       using Fmt = decltype(format);

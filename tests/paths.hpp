@@ -30,5 +30,21 @@ inline std::string supported_path_names() {
   return names;
 }
 
+/// Runs fn(Kernels<P>{}) for a path known at run time (kAuto is not one).
+template <class Fn>
+void for_path(Path path, Fn&& fn) {
+  switch (path) {
+    case Path::kScalar:
+      return fn(Kernels<Path::kScalar>{});
+    case Path::kAvx2:
+      return fn(Kernels<Path::kAvx2>{});
+    case Path::kAvx512:
+      return fn(Kernels<Path::kAvx512>{});
+    case Path::kNeon:
+    case Path::kAuto:
+      return fn(Kernels<Path::kNeon>{});
+  }
+}
+
 }  // namespace testing_paths
 }  // namespace eigenq

@@ -31,6 +31,8 @@
 #include <vector>
 
 #include "eigenq/kernels.hpp"
+#include "path_report.hpp"
+#include "paths.hpp"
 
 namespace eigenq {
 
@@ -38,6 +40,9 @@ namespace eigenq {
 void PrintTo(Path p, std::ostream* os) { *os << path_name(p); }
 
 namespace {
+
+// Which paths ran and which were skipped, printed when the binary ends.
+testing_paths::PathReport& report = testing_paths::path_report("simd_test");
 
 // Lengths 0..kSweep are all tested: three times the most elements any path
 // handles in one loop iteration (64 bytes of int8), plus one.
@@ -84,44 +89,6 @@ std::string numerics_label() {
                                                                         : "half-up";
   return std::string(r) + (std::is_same_v<typename N::Scaling, ScaleByReciprocal> ? " x reciprocal" : " / scale");
 }
-
-// Runs fn(Kernels<P>{}) for a path known at run time.
-template <class Fn>
-void for_path(Path path, Fn&& fn) {
-  switch (path) {
-    case Path::kScalar:
-      return fn(Kernels<Path::kScalar>{});
-    case Path::kAvx2:
-      return fn(Kernels<Path::kAvx2>{});
-    case Path::kAvx512:
-      return fn(Kernels<Path::kAvx512>{});
-    case Path::kNeon:
-    case Path::kAuto:  // not a parameter of these tests
-      return fn(Kernels<Path::kNeon>{});
-  }
-}
-
-// Which paths ran and which were skipped, printed when the binary ends.
-std::set<std::string>& ran() {
-  static std::set<std::string> s;
-  return s;
-}
-std::set<std::string>& skipped() {
-  static std::set<std::string> s;
-  return s;
-}
-class PathReport : public ::testing::Environment {
- public:
-  void TearDown() override {
-    auto join = [](const std::set<std::string>& s) {
-      std::string out;
-      for (const std::string& p : s) out += " " + p;
-      return out.empty() ? std::string(" none") : out;
-    };
-    std::printf("simd_test: paths run:%s; skipped:%s\n", join(ran()).c_str(), join(skipped()).c_str());
-  }
-};
-const auto* const report = ::testing::AddGlobalTestEnvironment(new PathReport);
 
 // The smallest scale whose reciprocal is still finite (about 2.9e-39).
 float smallest_valid_scale() {
@@ -420,14 +387,7 @@ float interesting_gradient(std::mt19937& rng) {
 
 class SimdTest : public ::testing::TestWithParam<std::tuple<Path, Source>> {
  protected:
-  void SetUp() override {
-    if (!path_supported(path())) {
-      skipped().insert(path_name(path()));
-      GTEST_SKIP() << path_name(path())
-                   << (path_compiled(path()) ? " is not supported by this CPU" : " is not compiled into this binary");
-    }
-    ran().insert(path_name(path()));
-  }
+  void SetUp() override { report.enter(path()); }
   Path path() const { return std::get<0>(GetParam()); }
   Source source() const { return std::get<1>(GetParam()); }
 
@@ -472,7 +432,7 @@ class SimdTest : public ::testing::TestWithParam<std::tuple<Path, Source>> {
           return false;
         }
       Output<Q> q(c.n, c.out_offset);
-      for_path(path(), [&](auto kernels) {
+      testing_paths::for_path(path(), [&](auto kernels) {
         p.template with_source<N>(
             [&](auto src) { decltype(kernels)::template quantize<Q, N>(x.data(), q.data(), c.n, src, p.range()); });
       });
@@ -502,7 +462,7 @@ class SimdTest : public ::testing::TestWithParam<std::tuple<Path, Source>> {
         }
       }
       Output<float> y(c.n, c.out_offset);
-      for_path(path(), [&](auto kernels) {
+      testing_paths::for_path(path(), [&](auto kernels) {
         p.with_source([&](auto src) { decltype(kernels)::template dequantize<Q>(q.data(), y.data(), c.n, src); });
       });
       return same_bits(expected, y, "y", describe);
@@ -544,14 +504,14 @@ TEST_P(SimdTest, FakeQuantize) {
       }
     }
     Output<float> y(c.n, c.out_offset);
-    for_path(path(), [&](auto kernels) {
+    testing_paths::for_path(path(), [&](auto kernels) {
       p.template with_source<N>(
           [&](auto src) { decltype(kernels)::template fake_quantize<N>(x.data(), y.data(), c.n, src, p.range()); });
     });
     if (!same_bits(expected, y, "y", describe)) return false;
     // In place: y aliases x.
     Input<float> inout = x;
-    for_path(path(), [&](auto kernels) {
+    testing_paths::for_path(path(), [&](auto kernels) {
       p.template with_source<N>([&](auto src) {
         decltype(kernels)::template fake_quantize<N>(inout.data(), inout.data(), c.n, src, p.range());
       });
@@ -587,7 +547,7 @@ TEST_P(SimdTest, FakeQuantizeMask) {
     }
     Output<float> y(c.n, c.out_offset);
     Output<std::uint8_t> mask(c.n, (c.out_offset + 1) % 4);
-    for_path(path(), [&](auto kernels) {
+    testing_paths::for_path(path(), [&](auto kernels) {
       p.template with_source<N>([&](auto src) {
         decltype(kernels)::template fake_quantize_mask<N>(x.data(), y.data(), mask.data(), c.n, src, p.range());
       });
@@ -615,7 +575,7 @@ TEST_P(SimdTest, SteBackward) {
       }
     }
     Output<float> dx(c.n, c.out_offset);
-    for_path(path(), [&](auto kernels) {
+    testing_paths::for_path(path(), [&](auto kernels) {
       p.template with_source<N>([&](auto src) {
         decltype(kernels)::template ste_backward<N>(x.data(), dy.data(), dx.data(), c.n, src, p.range());
       });
@@ -642,8 +602,8 @@ TEST_P(SimdTest, SteBackwardMasked) {
       ASSERT_EQ(std::memcmp(&expected[i], &e, sizeof e), 0) << "portable loop at " << i << describe(i);
     }
     Output<float> dx(c.n, c.out_offset);
-    for_path(path(),
-             [&](auto kernels) { decltype(kernels)::ste_backward_masked(mask.data(), dy.data(), dx.data(), c.n); });
+    testing_paths::for_path(
+        path(), [&](auto kernels) { decltype(kernels)::ste_backward_masked(mask.data(), dy.data(), dx.data(), c.n); });
     ASSERT_TRUE(same_bits(expected, dx, "dx", describe)) << "n = " << c.n;
   }
 }
@@ -667,7 +627,7 @@ TEST_P(SimdTest, NamedCases) {
       std::vector<float> x(n, c.x);
       x[0] = 0.0f;
       std::vector<std::int8_t> q(n);
-      for_path(path(), [&](auto kernels) {
+      testing_paths::for_path(path(), [&](auto kernels) {
         if (source() == Source::kBroadcast) {
           decltype(kernels)::template quantize<std::int8_t, presets::pytorch>(
               x.data(), q.data(), n, Broadcast{c.scale, c.zero_point}, Range::full<std::int8_t>());
