@@ -43,16 +43,9 @@ namespace {
 // Which paths ran and which were skipped, printed when the binary ends.
 testing_paths::PathReport& report = testing_paths::path_report("minifloat_simd_test");
 
-std::uint32_t bits_of(float v) {
-  std::uint32_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
-}
-float float_of(std::uint32_t b) {
-  float v;
-  std::memcpy(&v, &b, sizeof v);
-  return v;
-}
+// The library's bit casts (minifloat.hpp).
+using detail::bits_float;
+using detail::float_bits;
 
 bool exhaustive() {
   const char* e = std::getenv("EIGENQ_EXHAUSTIVE");
@@ -88,7 +81,7 @@ void expect_same_codes(const std::vector<float>& x, std::vector<std::uint8_t>& g
   Kernels<Path::kScalar>::quantize_minifloat<Fmt, kSaturate>(x.data(), want.data(), x.size(), 1.0f);
   for (std::size_t i = 0; i < x.size(); ++i)
     if (got[i] != want[i]) {
-      ADD_FAILURE() << Fmt::kFormat.name << " saturate=" << kSaturate << ": x bits 0x" << std::hex << bits_of(x[i])
+      ADD_FAILURE() << Fmt::kFormat.name << " saturate=" << kSaturate << ": x bits 0x" << std::hex << float_bits(x[i])
                     << " (" << x[i] << ") gives 0x" << int{got[i]} << ", portable 0x" << int{want[i]};
       return;
     }
@@ -119,7 +112,7 @@ TEST_P(MinifloatSimdTest, EncodeStridedAndExhaustive) {
         for (std::uint64_t at = 0; at < (std::uint64_t{1} << 32); at += kChunk * stride) {
           x.clear();
           for (std::uint64_t b = at; b < at + kChunk * stride && b < (std::uint64_t{1} << 32); b += stride)
-            x.push_back(float_of(static_cast<std::uint32_t>(b)));
+            x.push_back(bits_float(static_cast<std::uint32_t>(b)));
           expect_same_codes<Fmt, decltype(saturate)::value, K>(x, got, want);
           if (::testing::Test::HasFailure()) return;
         }
@@ -150,10 +143,10 @@ TEST_P(MinifloatSimdTest, EncodeRoundingBoundaries) {
         for (std::uint32_t top = 0; top < 4096; top += kTopStep)
           for (std::uint32_t low : {0u, 1u, 0x400u, 0x3ffu, 0x7ffu, static_cast<std::uint32_t>(rng() & 0x7ff)})
             for (std::uint32_t sign : {0u, 0x80000000u})
-              x.push_back(float_of(sign | static_cast<std::uint32_t>(e) << 23 | top << 11 | low));
+              x.push_back(bits_float(sign | static_cast<std::uint32_t>(e) << 23 | top << 11 | low));
       const std::uint32_t specials[] = {0x7f800000u, 0x7fc00000u, 0x7f800001u, 0x7fffffffu, 0x00000001u,
                                         0x007fffffu, 0x00800000u, 0x7f7fffffu, 0u};
-      for (std::uint32_t s : specials) x.push_back(float_of(s)), x.push_back(float_of(s | 0x80000000u));
+      for (std::uint32_t s : specials) x.push_back(bits_float(s)), x.push_back(bits_float(s | 0x80000000u));
       std::vector<std::uint8_t> got, want;
       for_each_saturate([&](auto saturate) { expect_same_codes<Fmt, decltype(saturate)::value, K>(x, got, want); });
     });
@@ -172,7 +165,7 @@ TEST_P(MinifloatSimdTest, DecodeEveryByte) {
         K::template dequantize_minifloat<Fmt>(q.data(), got.data(), q.size(), scale);
         Kernels<Path::kScalar>::dequantize_minifloat<Fmt>(q.data(), want.data(), q.size(), scale);
         for (int c = 0; c < 256; ++c)
-          ASSERT_EQ(bits_of(got[static_cast<std::size_t>(c)]), bits_of(want[static_cast<std::size_t>(c)]))
+          ASSERT_EQ(float_bits(got[static_cast<std::size_t>(c)]), float_bits(want[static_cast<std::size_t>(c)]))
               << Fmt::kFormat.name << " code " << c << " scale " << scale;
       }
     });
@@ -203,7 +196,7 @@ float draw(std::mt19937& rng) {
       return specials[rng() % (sizeof specials / sizeof *specials)];
     }
     case 1:
-      return float_of(static_cast<std::uint32_t>(rng()));
+      return bits_float(static_cast<std::uint32_t>(rng()));
     case 2:  // a float8 midpoint and its neighbours
       return std::ldexp(static_cast<float>(2 * (rng() % 64) + 1), static_cast<int>(rng() % 40) - 30) *
              (rng() % 2 ? 1.0f : -1.0f);
@@ -249,7 +242,7 @@ TEST_P(MinifloatSimdTest, RunsLengthsOffsetsGuards) {
         Kernels<Path::kScalar>::dequantize_minifloat<Fmt>(q.data() + offset, y_want.data() + offset, n, s);
       }
       for (std::size_t i = 0; i < y.size(); ++i)
-        ASSERT_EQ(bits_of(y[i]), bits_of(y_want[i]))
+        ASSERT_EQ(float_bits(y[i]), float_bits(y_want[i]))
             << Fmt::kFormat.name << " n=" << n << " offset=" << offset << " element " << i;
     };
     std::vector<std::size_t> lengths;
@@ -322,7 +315,7 @@ TEST_P(MinifloatSimdTest, EverySchemeThroughTheEntryPoints) {
         }
         ASSERT_EQ(q, q_want) << decltype(format)::kFormat.name;
         for (std::size_t i = 0; i < size; ++i)
-          ASSERT_EQ(bits_of(y[i]), bits_of(y_want[i])) << decltype(format)::kFormat.name << " element " << i;
+          ASSERT_EQ(float_bits(y[i]), float_bits(y_want[i])) << decltype(format)::kFormat.name << " element " << i;
       }
     });
   }

@@ -30,16 +30,9 @@
 namespace eigenq {
 namespace {
 
-std::uint32_t bits_of(float v) {
-  std::uint32_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
-}
-float float_of(std::uint32_t b) {
-  float v;
-  std::memcpy(&v, &b, sizeof v);
-  return v;
-}
+// The library's bit casts (minifloat.hpp).
+using detail::bits_float;
+using detail::float_bits;
 
 // What the specifications say about a format, written out per format.
 struct Spec {
@@ -185,8 +178,10 @@ void check_encode_specials() {
   for (bool saturate : {true, false}) {
     EXPECT_EQ(minifloat_encode<F>(std::numeric_limits<float>::quiet_NaN(), saturate), s.nan_pos) << F::kFormat.name;
     EXPECT_EQ(minifloat_encode<F>(-std::numeric_limits<float>::quiet_NaN(), saturate), s.nan_neg) << F::kFormat.name;
-    EXPECT_EQ(minifloat_encode<F>(float_of(0x7f800001u), saturate), s.nan_pos) << F::kFormat.name << " signalling NaN";
-    EXPECT_EQ(minifloat_encode<F>(float_of(0xffbfffffu), saturate), s.nan_neg) << F::kFormat.name << " signalling NaN";
+    EXPECT_EQ(minifloat_encode<F>(bits_float(0x7f800001u), saturate), s.nan_pos)
+        << F::kFormat.name << " signalling NaN";
+    EXPECT_EQ(minifloat_encode<F>(bits_float(0xffbfffffu), saturate), s.nan_neg)
+        << F::kFormat.name << " signalling NaN";
     const int inf_pos = saturate ? max : s.overflow_pos, inf_neg = saturate ? sign | max : s.overflow_neg;
     EXPECT_EQ(minifloat_encode<F>(INFINITY, saturate), inf_pos) << F::kFormat.name << " saturate " << saturate;
     EXPECT_EQ(minifloat_encode<F>(-INFINITY, saturate), inf_neg) << F::kFormat.name << " saturate " << saturate;
@@ -205,7 +200,7 @@ void check_encode(std::uint32_t stride) {
     std::vector<double> points{v[i].value};
     if (i + 1 < v.size()) points.push_back((v[i].value + v[i + 1].value) / 2);
     for (double p : points) {
-      const std::uint32_t b = bits_of(static_cast<float>(p));
+      const std::uint32_t b = float_bits(static_cast<float>(p));
       for (std::uint32_t d = 0; d <= 8; ++d)
         if (b + d >= 4 && b + d - 4 < 0x7f800000u) probes.push_back(b + d - 4);
     }
@@ -214,7 +209,7 @@ void check_encode(std::uint32_t stride) {
   for (bool saturate : {true, false}) {
     std::uint64_t failures = 0;
     auto check = [&](std::uint32_t b) {
-      const float x = float_of(b);
+      const float x = bits_float(b);
       const int want_pos = ref.expect(x, saturate);
       const int want_neg = ref.expect(-x, saturate);
       const int got_pos = minifloat_encode<F>(x, saturate), got_neg = minifloat_encode<F>(-x, saturate);
