@@ -9,17 +9,18 @@
 #             find_package, one through add_subdirectory, one through pkg-config
 #   native    Release, baseline x86-64 flags (run-time dispatch): tests, benchmarks and
 #             examples built; each test binary run once per kernel path the CPU supports
-#   scalar    Release, EIGENQ_FORCE_SCALAR=ON: no SIMD code at all; the kernel suites
-#   sanitize  Debug (-O1, assertions on), AddressSanitizer + UndefinedBehaviorSanitizer
+#   sanitize  Debug (-O1, assertions on), AddressSanitizer + UndefinedBehaviorSanitizer,
+#             EIGENQ_FORCE_SCALAR=ON: the build with no SIMD code at all
 #   tsan      Debug (-O1), ThreadSanitizer: parallel_test alone (executors, parallel entry points)
 #   neon      AArch64 cross build, tests run under qemu-aarch64-static (tests/run-neon.sh)
+#             (the header-by-header check is the native stage's: it does not depend on the ISA)
 #   fuzz      libFuzzer for FUZZ_SECONDS in all (tests/fuzz/): SIMD against scalar, and the .npy parser
 #   compare   the README's main job, examples/run-compare.sh, as a user runs it; then its
 #             synthetic set written out, compared again, and every result recomputed
 #             with NumPy (tests/conformance/check_compare.py)
-# Every configuration's ctest run includes the -fno-exceptions program, and all
-# but sanitize the check that every public header compiles on its own; warnings are errors
-# (EIGENQ_WERROR) in the native, scalar, sanitize and neon builds.
+# Every configuration's ctest run includes the -fno-exceptions program, and the
+# native one the check that every public header compiles on its own; warnings
+# are errors (EIGENQ_WERROR) in the native, sanitize and neon builds.
 #
 # env: JOBS (default 2), BUILD_ROOT (default <repo>/build; each stage uses
 #      BUILD_ROOT/ci-<stage>), FUZZ_SECONDS (default 60, split between the fuzz
@@ -31,7 +32,7 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_root=${BUILD_ROOT:-"$src/build"}
 jobs=${JOBS:-2}
 fuzz_seconds=${FUZZ_SECONDS:-60}
-all_stages=(format package native scalar sanitize tsan neon fuzz compare)
+all_stages=(format package native sanitize tsan neon fuzz compare)
 
 # --- stages -------------------------------------------------------------------
 
@@ -98,26 +99,15 @@ stage_native() {
     -DEIGENQ_BUILD_TESTS=ON -DEIGENQ_BUILD_BENCHMARKS=ON -DEIGENQ_BUILD_EXAMPLES=ON
 }
 
-# The build without any SIMD code: the kernel suites and the header check
-# (every test passes through the portable path in the native stage too).
-stage_scalar() {
-  local dir=$build_root/ci-scalar
-  local tests=(simd_test dispatch_test scheme_test packed_test requantize_test qat_test eigenq_headers_test)
-  cmake -S "$src" -B "$dir" -DEIGENQ_INSTALL=OFF -DEIGENQ_WERROR=ON -DCMAKE_BUILD_TYPE=Release \
-    -DEIGENQ_FORCE_SCALAR=ON -DEIGENQ_BUILD_TESTS=ON -DEIGENQ_BUILD_BENCHMARKS=OFF -DEIGENQ_BUILD_EXAMPLES=OFF
-  cmake --build "$dir" -j "$jobs" --target "${tests[@]}"
-  local regex
-  regex="^($(IFS='|'; echo "${tests[*]}"))$"
-  (cd "$dir" && ctest --output-on-failure --no-tests=error -j "$jobs" --timeout 900 -R "$regex")
-}
-
 stage_sanitize() {
   # -O1 keeps the sanitized suite fast; Debug keeps EIGENQ_ASSERT on. The
-  # portable path only: with the AVX2 and AVX-512 kernels compiled in as well,
+  # portable path only (EIGENQ_FORCE_SCALAR: the build without any SIMD code,
+  # every suite): with the AVX2 and AVX-512 kernels compiled in as well,
   # instrumenting the largest suites takes over 10 minutes and 5 GB each (the
   # SIMD paths' bounds are checked by the guard-byte tests of the native
-  # stage). The compile-only checks (headers, strict warnings) and the
-  # -ffp-contract=fast copies of the suites are the native stage's too.
+  # stage). The compile-only checks (headers, strict warnings) are the native
+  # stage's; the contraction-sensitive suites are compiled with the
+  # interface's flags here (-ffp-contract=fast in the native and neon builds).
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=1:strict_string_checks=1:check_initialization_order=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     cmake_build_test "$build_root/ci-sanitize" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
@@ -140,7 +130,7 @@ stage_tsan() {
 }
 
 stage_neon() {
-  JOBS=$jobs EIGENQ_CMAKE_ARGS="-DEIGENQ_WERROR=ON ${EIGENQ_CMAKE_ARGS:-}" "$src/tests/run-neon.sh" "$build_root/ci-neon"
+  JOBS=$jobs EIGENQ_CMAKE_ARGS="-DEIGENQ_WERROR=ON -DEIGENQ_CHECK_HEADERS=OFF ${EIGENQ_CMAKE_ARGS:-}" "$src/tests/run-neon.sh" "$build_root/ci-neon"
 }
 
 stage_fuzz() {
@@ -165,7 +155,7 @@ deps_of() {
     format) echo format ;;
     package) echo build package ;;
     native) echo build tests bench ;;
-    scalar | sanitize | tsan) echo build tests ;;
+    sanitize | tsan) echo build tests ;;
     neon) echo build neon ;;
     fuzz) echo build tests fuzz ;;
     compare) echo build compare ;;
