@@ -123,7 +123,8 @@ std::vector<Scheme> all_schemes() {
   std::vector<Scheme> out;
   for (auto dims : {std::initializer_list<std::int64_t>{0}, {1}, {7}, {37}, {131}, {1031}})
     for (Scheme& s : schemes_of(dims)) out.push_back(s);
-  for (auto dims : {std::initializer_list<std::int64_t>{3, 67}, {67, 3}, {33, 35}, {5, 3, 41}, {2, 130, 3}})
+  for (auto dims :
+       {std::initializer_list<std::int64_t>{3, 67}, {67, 3}, {33, 35}, {5, 3, 41}, {2, 130, 3}, {2, 200, 3}})
     for (Scheme& s : schemes_of(dims)) out.push_back(s);
   return out;
 }

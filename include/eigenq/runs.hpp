@@ -100,6 +100,54 @@ constexpr std::int64_t kShortRun = 16;
 /// Elements of expanded parameters kept on the stack (6 KiB for the three arrays).
 constexpr std::int64_t kExpandedLength = 512;
 
+/// Floats in the widest vector of any path (AVX-512).
+constexpr std::int64_t kWidestVector = 16;
+
+/// Scales that step every 2^shift elements of a run (blocks along the
+/// fastest axis), 2^shift a multiple of every path's vector: the lanes of
+/// a vector never straddle two blocks.
+struct SteppedScales {
+  const float* scale;
+  int shift;
+
+  float at(std::size_t i) const { return scale[i >> shift]; }
+};
+
+/// Minifloat scales (minifloat_quantize.hpp) as the parameters of
+/// for_each_array_run: a run's scales are one float, an array aligned with
+/// it, or SteppedScales.
+struct MinifloatScales {
+  const float* scale;
+
+  static constexpr bool kSteps = true;
+  float broadcast(std::int64_t k) const { return scale[k]; }
+  const float* aligned(std::int64_t k) const { return scale + k; }
+  SteppedScales stepped(std::int64_t k, int shift) const { return {scale + k, shift}; }
+  struct Expanded {
+    float scale[kExpandedLength];
+    void set(std::int64_t j, const MinifloatScales& p, std::int64_t c) { scale[j] = p.scale[c]; }
+    const float* source() const { return scale; }
+  };
+};
+
+/// Float zero points as the parameters of for_each_array_run: a run's
+/// parameters are a FloatBroadcast or a FloatAligned.
+struct FloatZpParams {
+  FloatAligned arrays;
+
+  static constexpr bool kSteps = false;
+  FloatBroadcast broadcast(std::int64_t k) const { return {arrays.scale[k], arrays.zero_point[k]}; }
+  FloatAligned aligned(std::int64_t k) const { return arrays.advanced(static_cast<std::size_t>(k)); }
+  struct Expanded {
+    float scale[kExpandedLength], zero_point[kExpandedLength];
+    void set(std::int64_t j, const FloatZpParams& p, std::int64_t c) {
+      scale[j] = p.arrays.scale[c];
+      zero_point[j] = p.arrays.zero_point[c];
+    }
+    FloatAligned source() const { return {scale, zero_point}; }
+  };
+};
+
 /// Parameter index of a run whose elements all use one parameter.
 struct BroadcastIndex {
   std::int64_t param;

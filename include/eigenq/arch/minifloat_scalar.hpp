@@ -8,15 +8,17 @@
 #include <cstdint>
 
 #include "../minifloat.hpp"
+#include "../runs.hpp"
 
 namespace eigenq {
 namespace detail {
 namespace scalar {
 
-/// A run's scales: one for the whole run (a float) or one per element (an
-/// array aligned with the run).
+/// A run's scales: one for the whole run (a float), one per element (an
+/// array aligned with the run) or one per block (SteppedScales).
 inline float scale_at(float scale, std::size_t) { return scale; }
 inline float scale_at(const float* scale, std::size_t i) { return scale[i]; }
+inline float scale_at(SteppedScales scale, std::size_t i) { return scale.at(i); }
 
 struct MinifloatRunOps {
   /// q[i] = encode<Fmt>(x[i] / scale, saturate): a true division, as ONNX's

@@ -1,12 +1,13 @@
 // Float zero points (float_qparams.hpp) over a whole scheme: the loop over
-// its runs (runs.hpp's for_each_run_indexed) around the run kernels of the
+// its runs (schemes.inl's for_each_array_run) around the run kernels of the
 // enclosing namespace (`FloatZpRunOps`: arch/scalar.hpp,
 // arch/generic/float_zp_runs.inl). Included once per path inside its
 // namespace and target region, the portable path included, after
 // tensors.inl (whose packing it uses).
 //
 // `p` holds the whole parameter arrays; each run gets its scale and zero
-// point (a broadcast run) or its slice of them (an aligned run).
+// point (a broadcast run) or its slice of them, or of a stack copy expanded
+// to element granularity (an aligned run).
 
 struct FloatZpOps : FloatZpRunOps {
   using FloatZpRunOps::dequantize_float_zp;
@@ -16,14 +17,14 @@ struct FloatZpOps : FloatZpRunOps {
   /// q = quantize(x) over the whole scheme.
   template <class Q>
   static void quantize_float_zp(const ResolvedParams& r, FloatAligned p, Range range, const float* x, Q* q) {
-    for_each_float_run(r, p, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_array_run(r, FloatZpParams{p}, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       FloatZpRunOps::quantize_float_zp<Q>(x + at, q + at, static_cast<std::size_t>(n), src, range);
     });
   }
 
   template <class Q>
   static void dequantize_float_zp(const ResolvedParams& r, FloatAligned p, const Q* q, float* y) {
-    for_each_float_run(r, p, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_array_run(r, FloatZpParams{p}, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       FloatZpRunOps::dequantize_float_zp<Q>(q + at, y + at, static_cast<std::size_t>(n), src);
     });
   }
@@ -31,7 +32,7 @@ struct FloatZpOps : FloatZpRunOps {
   /// y may alias x.
   template <bool kHalf>
   static void fake_quantize_float_zp(const ResolvedParams& r, FloatAligned p, Range range, const float* x, float* y) {
-    for_each_float_run(r, p, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_array_run(r, FloatZpParams{p}, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       FloatZpRunOps::fake_quantize_float_zp<kHalf>(x + at, y + at, static_cast<std::size_t>(n), src, range);
     });
   }
@@ -44,7 +45,7 @@ struct FloatZpOps : FloatZpRunOps {
                                        std::uint8_t* packed) {
     using U = typename T::Unpacked;
     constexpr std::int64_t kChunk = TensorOps::kPackChunk;
-    for_each_float_run(r, p, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_array_run(r, FloatZpParams{p}, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       U chunk[kChunk];
       for (std::int64_t k = 0; k < n; k += kChunk) {
         const std::int64_t m = n - k < kChunk ? n - k : kChunk;
@@ -61,7 +62,7 @@ struct FloatZpOps : FloatZpRunOps {
                                          float* y) {
     using U = typename T::Unpacked;
     constexpr std::int64_t kChunk = TensorOps::kPackChunk;
-    for_each_float_run(r, p, [=](std::int64_t at, std::int64_t n, auto src) {
+    for_each_array_run(r, FloatZpParams{p}, [=](std::int64_t at, std::int64_t n, auto src) EIGENQ_INLINE_LAMBDA {
       U chunk[kChunk];
       for (std::int64_t k = 0; k < n; k += kChunk) {
         const std::int64_t m = n - k < kChunk ? n - k : kChunk;
@@ -69,20 +70,6 @@ struct FloatZpOps : FloatZpRunOps {
         FloatZpRunOps::dequantize_float_zp<U>(chunk, y + at + k, static_cast<std::size_t>(m),
                                               src.advanced(static_cast<std::size_t>(k)));
       }
-    });
-  }
-
- private:
-  /// Calls fn(offset, length, source) for every run, the source a
-  /// FloatBroadcast or a FloatAligned.
-  template <class Fn>
-  static void for_each_float_run(const ResolvedParams& r, FloatAligned p, Fn&& fn) {
-    for_each_run_indexed(r, [=](std::int64_t at, std::int64_t n, auto index) {
-      const std::int64_t k = index.param;
-      if constexpr (std::is_same_v<decltype(index), BroadcastIndex>)
-        fn(at, n, FloatBroadcast{p.scale[k], p.zero_point[k]});
-      else
-        fn(at, n, FloatAligned{p.scale + k, p.zero_point + k});
     });
   }
 };

@@ -85,12 +85,16 @@ EIGENQ_ALWAYS_INLINE F minifloat_decode_lanes(I q) {
   return from_bits(bit_or(v, sign));
 }
 
-/// A run's scales as lanes: one float for the whole run, or an array
-/// aligned with it (lanes past n read as 0; their results are discarded).
+/// A run's scales as lanes: one float for the whole run, an array aligned
+/// with it (lanes past n read as 0; their results are discarded), or one
+/// block's scale (SteppedScales: i is a multiple of kLanes, and so are the
+/// blocks).
 EIGENQ_ALWAYS_INLINE F scale_lanes(float scale, std::size_t) { return splat(scale); }
 EIGENQ_ALWAYS_INLINE F scale_lanes(float scale, std::size_t, std::size_t) { return splat(scale); }
 EIGENQ_ALWAYS_INLINE F scale_lanes(const float* scale, std::size_t i) { return load(scale + i); }
 EIGENQ_ALWAYS_INLINE F scale_lanes(const float* scale, std::size_t i, std::size_t n) { return load(scale + i, n); }
+EIGENQ_ALWAYS_INLINE F scale_lanes(SteppedScales scale, std::size_t i) { return splat(scale.at(i)); }
+EIGENQ_ALWAYS_INLINE F scale_lanes(SteppedScales scale, std::size_t i, std::size_t) { return splat(scale.at(i)); }
 
 struct MinifloatRunOps {
   /// q = encode<Fmt>(x / scale): a true division, as the reference.

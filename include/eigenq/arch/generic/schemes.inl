@@ -30,6 +30,88 @@ EIGENQ_ALWAYS_INLINE void for_each_block(Src src, std::size_t n, Fn&& fn) {
     fn(std::size_t{0}, n, src);
 }
 
+/// Per-axis runs of fewer than kShortRun elements per parameter (a step of
+/// a few elements along the axis, or a fastest axis of a few channels),
+/// merged into aligned runs: calls fn(offset, length, expanded) over chunks
+/// of at most kExpandedLength elements, after set(j, c) has made entry j of
+/// the stack arrays behind `expanded` parameter c (the channel of element j
+/// of the chunk).
+template <class Set, class Src, class Fn>
+EIGENQ_ALWAYS_INLINE void for_each_expanded_run(const ResolvedParams& r, Set&& set, Src expanded, Fn&& fn) {
+  const std::int64_t inner = r.inner, slab = r.channels * inner;
+  auto fill = [&](std::int64_t from, std::int64_t length) EIGENQ_INLINE_LAMBDA {  // slab positions
+    for (std::int64_t k = 0; k < length; ++k) set(k, ((from + k) % slab) / inner);
+  };
+  if (slab <= kExpandedLength) {  // whole periods fit: fill once, sweep the tensor
+    const std::int64_t chunk = kExpandedLength / slab * slab, total = r.outer * slab;
+    fill(0, std::min(chunk, total));
+    for (std::int64_t at = 0; at < total; at += chunk) fn(at, std::min(chunk, total - at), expanded);
+    return;
+  }
+  for (std::int64_t o = 0; o < r.outer; ++o)
+    for (std::int64_t j = 0; j < slab; j += kExpandedLength) {
+      const std::int64_t length = std::min(kExpandedLength, slab - j);
+      fill(j, length);
+      fn(o * slab + j, length, expanded);
+    }
+}
+
+/// Calls fn(offset, length, source) for every run of a scheme whose
+/// parameters are plain arrays, the float zero points and minifloat scales
+/// (`Params`: `broadcast(k)`, parameter k as one source for a whole run;
+/// `aligned(k)`, the arrays from parameter k on; an `Expanded` stack copy;
+/// where `kSteps`, `stepped(k, shift)`, parameters k on stepping every
+/// 2^shift elements).
+/// The walk of for_each_run without prepared parameters: per axis, a
+/// broadcast run per channel, an aligned run per row when the axis is the
+/// fastest, short runs expanded; blocked along the fastest axis, one
+/// stepped run per row where the blocks are a power of two of at least
+/// kWidestVector, else a broadcast run per block inside this loop (no call
+/// per block); blocked along another axis, an aligned run per step along it.
+template <class Params, class Fn>
+EIGENQ_ALWAYS_INLINE void for_each_array_run(const ResolvedParams& r, const Params& p, Fn&& fn) {
+  const std::int64_t C = r.channels, inner = r.inner;
+  if (C * inner == 0 || r.outer == 0) return;
+  switch (r.params.granularity) {
+    case Granularity::kPerTensor:
+      fn(std::int64_t{0}, inner, p.broadcast(0));
+      return;
+    case Granularity::kPerElement:
+      fn(std::int64_t{0}, C, p.aligned(0));
+      return;
+    case Granularity::kPerAxis:
+      if (inner >= kShortRun) {
+        for (std::int64_t o = 0; o < r.outer; ++o)
+          for (std::int64_t c = 0; c < C; ++c) fn((o * C + c) * inner, inner, p.broadcast(c));
+        return;
+      }
+      if (inner == 1 && C >= kShortRun) {
+        for (std::int64_t o = 0; o < r.outer; ++o) fn(o * C, C, p.aligned(0));
+        return;
+      }
+      break;  // short runs: expanded below
+    case Granularity::kBlocked: {
+      const std::int64_t B = r.params.block_size, nb = r.blocks;
+      int shift = 0;  // B = 2^shift, a multiple of every vector: one run per row (SteppedScales)
+      while ((std::int64_t{1} << shift) < B) ++shift;
+      const bool stepped = Params::kSteps && inner == 1 && B >= kWidestVector && (std::int64_t{1} << shift) == B;
+      for (std::int64_t o = 0; o < r.outer; ++o) {
+        if (stepped) {
+          if constexpr (Params::kSteps) fn(o * C, C, p.stepped(o * nb, shift));
+        } else if (inner == 1) {  // blocks are contiguous along the row
+          for (std::int64_t b = 0; b < nb; ++b) fn(o * C + b * B, std::min(B, C - b * B), p.broadcast(o * nb + b));
+        } else {  // each step along the axis is aligned with a row of parameters
+          for (std::int64_t c = 0; c < C; ++c) fn((o * C + c) * inner, inner, p.aligned((o * nb + c / B) * inner));
+        }
+      }
+      return;
+    }
+  }
+  typename Params::Expanded expanded;
+  for_each_expanded_run(
+      r, [&](std::int64_t j, std::int64_t c) EIGENQ_INLINE_LAMBDA { expanded.set(j, p, c); }, expanded.source(), fn);
+}
+
 /// Calls fn(offset, length, source) for every run, where source is the
 /// `Broadcast`, `Aligned` or `Blocked` parameters of the run: what the
 /// elementwise kernels take. Needs prepared parameters
@@ -83,25 +165,12 @@ EIGENQ_ALWAYS_INLINE void for_each_run(const ResolvedParams& r, Fn&& fn) {
   }
   float scale[kExpandedLength], factor[kExpandedLength];
   std::int32_t zero_point[kExpandedLength];
-  auto fill = [&](std::int64_t from, std::int64_t length) {  // slab positions [from, from + length)
-    for (std::int64_t k = 0; k < length; ++k) {
-      const std::int64_t c = ((from + k) % slab) / inner;
-      scale[k] = p.scale[c];
-      factor[k] = pp.factor[c];
-      zero_point[k] = p.zero_point[c];
-    }
-  };
-  const Aligned expanded{scale, zero_point, factor};
-  if (slab <= kExpandedLength) {  // whole periods fit: fill once, sweep the tensor
-    const std::int64_t chunk = kExpandedLength / slab * slab, total = r.outer * slab;
-    fill(0, std::min(chunk, total));
-    for (std::int64_t at = 0; at < total; at += chunk) fn(at, std::min(chunk, total - at), expanded);
-    return;
-  }
-  for (std::int64_t o = 0; o < r.outer; ++o)
-    for (std::int64_t j = 0; j < slab; j += kExpandedLength) {
-      const std::int64_t length = std::min(kExpandedLength, slab - j);
-      fill(j, length);
-      fn(o * slab + j, length, expanded);
-    }
+  for_each_expanded_run(
+      r,
+      [&](std::int64_t j, std::int64_t c) EIGENQ_INLINE_LAMBDA {
+        scale[j] = p.scale[c];
+        factor[j] = pp.factor[c];
+        zero_point[j] = p.zero_point[c];
+      },
+      Aligned{scale, zero_point, factor}, fn);
 }
