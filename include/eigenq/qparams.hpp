@@ -139,6 +139,17 @@ inline void zero_empty_groups(MinMax* out) {
     if (out->min[k] > out->max[k]) out->min[k] = out->max[k] = 0.0f;
 }
 
+/// compute_min_max's start, whatever the element type: the layout
+/// resolved, x checked, every group's range empty (+inf, -inf).
+template <class T>
+Status begin_min_max(const T* x, const Shape& shape, const ParamLayout& layout, MinMax* out, ResolvedParams* r) {
+  EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, r));
+  EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{"x", x}}));
+  out->min.assign(r->count, std::numeric_limits<float>::infinity());
+  out->max.assign(r->count, -std::numeric_limits<float>::infinity());
+  return Status::ok();
+}
+
 }  // namespace detail
 
 /// compute_min_max on an executor (parallel.hpp), the same bits as serially
@@ -149,10 +160,7 @@ inline void zero_empty_groups(MinMax* out) {
 template <class Exec>
 Status compute_min_max(const float* x, const Shape& shape, const ParamLayout& layout, MinMax* out, Exec&& exec) {
   ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}}));
-  out->min.assign(r.count, std::numeric_limits<float>::infinity());
-  out->max.assign(r.count, -std::numeric_limits<float>::infinity());
+  EIGENQ_RETURN_IF_ERROR(detail::begin_min_max(x, shape, layout, out, &r));
   float* mn = out->min.data();
   float* mx = out->max.data();
   const std::int64_t size = r.size(), grain = detail::kParallelGrain;
@@ -206,10 +214,7 @@ inline Status compute_min_max(const float* x, const Shape& shape, const ParamLay
 template <class Format, Path P = kBestPath>
 Status compute_min_max(const std::uint16_t* x, const Shape& shape, const ParamLayout& layout, MinMax* out) {
   ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(resolve_layout(layout, shape, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}}));
-  out->min.assign(r.count, std::numeric_limits<float>::infinity());
-  out->max.assign(r.count, -std::numeric_limits<float>::infinity());
+  EIGENQ_RETURN_IF_ERROR(detail::begin_min_max(x, shape, layout, out, &r));
   float* mn = out->min.data();
   float* mx = out->max.data();
   detail::through_floats<Format, P>(r, x, nullptr, [&](const detail::Slice& s, float* f) {
