@@ -202,6 +202,17 @@ TYPED_TEST(MxTest, MatchesTheSpecificationConversion) {
   check_against_reference<TypeParam>(test_values(4 * 9, 5), 4, 9, 1, 1, "block 1");
 }
 
+// Tensors larger than one slice of the block loops (mx.hpp's
+// kBlockSlice): slices of whole blocks along the contiguous axis and
+// across rows, and blocks along an outer axis too long for the stack
+// scratch (one heap buffer).
+TYPED_TEST(MxTest, LargeTensorsMatchTheConversion) {
+  check_against_reference<TypeParam>(test_values(3 * 5000, 8), 3, 5000, 1, 32, "[3, 5000] axis 1");
+  check_against_reference<TypeParam>(test_values(5000 * 3, 9), 5000, 3, 0, 32, "[5000, 3] axis 0");
+  check_against_reference<TypeParam>(test_values(64 * 3000, 10), 64, 3000, 0, 32, "[64, 3000] axis 0");
+  check_against_reference<TypeParam>(test_values(2 * 4099, 11), 2, 4099, 1, 1, "[2, 4099] block 1");
+}
+
 // Worked by hand from the specification's rule.
 TEST(Mx, WorkedExamples) {
   // MXFP4: max |V| = 7, floor(log2 7) = 2 = emax_elem, so X = 1; 7 clamps
@@ -289,6 +300,7 @@ TEST(Nvfp4, MatchesTheScaleRule) {
   check_nvfp4(x, 6, 50, 1.0f, "single-level");
   check_nvfp4(x, 6, 50, nvfp4_per_tensor_scale(amax), "two-level");
   check_nvfp4(x, 6, 50, 0.37f, "per-tensor scale 0.37");
+  check_nvfp4(test_values(5 * 3001, 12), 5, 3001, 1.0f, "[5, 3001], several slices");
 }
 
 TEST(Nvfp4, WorkedExamples) {

@@ -58,6 +58,7 @@
 #include "minifloat_quantize.hpp"
 #include "params.hpp"
 #include "runs.hpp"
+#include "slices.hpp"
 #include "status.hpp"
 
 namespace eigenq {
@@ -107,22 +108,63 @@ inline Status resolve_block_layout(const Shape& shape, int axis, std::int64_t bl
   return resolve_layout(blocked_layout(axis, block_size), shape, r);
 }
 
-/// The block-scaled quantization both MX and NVFP4 are: per block, the
-/// largest magnitude, its scale's code (`rule.code(amax)`) and value
-/// (`rule.value(code)`), then every element encode(x / value); a block
-/// whose scale is NaN gets elements 0.
+/// Elements per slice of the block-scaled loops: a tensor is processed in
+/// slices of whole blocks (slices.hpp's cut) so that the per-block scratch
+/// of a slice lives on the stack.
+constexpr std::int64_t kBlockSlice = 2048;
+
+/// The scratch of one slice: `codes` for its elements (one per byte),
+/// `scale_codes` and `scales` for its blocks.
+struct BlockScratch {
+  std::uint8_t* codes;
+  std::uint8_t* scale_codes;
+  float* scales;
+};
+
+/// op(slice, scratch) for every slice of whole blocks of r, in order, each
+/// starting on a multiple of `align` elements from the first (so packed
+/// slices start on a byte). The scratch is on the stack when every slice
+/// holds at most kBlockSlice elements; otherwise (one block along an outer
+/// axis longer than that, or rows that cannot be cut on `align`) it is one
+/// heap buffer for the call.
+template <class Op>
+void for_each_block_slice(const ResolvedParams& r, std::int64_t align, Op&& op) {
+  const SlicePlan plan = plan_slices(r, align, align, kBlockSlice);
+  std::int64_t elements = 0, blocks = 0;
+  for (std::int64_t i = 0; i < plan.count; ++i) {
+    const Slice s = slice_at(r, plan, i);
+    elements = std::max(elements, s.r.size());
+    blocks = std::max(blocks, static_cast<std::int64_t>(s.r.count));
+  }
+  std::uint8_t codes[kBlockSlice], scale_codes[kBlockSlice];
+  float scales[kBlockSlice];
+  BlockScratch scratch{codes, scale_codes, scales};
+  std::vector<std::uint8_t> heap_bytes;
+  std::vector<float> heap_scales;
+  if (elements > kBlockSlice || blocks > kBlockSlice) {
+    heap_bytes.resize(static_cast<std::size_t>(elements + blocks));
+    heap_scales.resize(static_cast<std::size_t>(blocks));
+    scratch = {heap_bytes.data(), heap_bytes.data() + elements, heap_scales.data()};
+  }
+  for (std::int64_t i = 0; i < plan.count; ++i) op(slice_at(r, plan, i), scratch);
+}
+
+/// The block-scaled quantization both MX and NVFP4 are, on one slice of
+/// whole blocks: per block, the largest magnitude, its scale's code
+/// (`rule.code(amax)`) and value (`rule.value(code)`, into `scale`), then
+/// every element encode(x / value); a block whose scale is NaN gets
+/// elements 0.
 template <class Element, class Rule>
 void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const ResolvedParams& r,
-                           const Rule& rule) {
-  // The largest magnitude per block; a NaN stays (NaN > a is false).
-  std::vector<float> amax(r.count, 0.0f);
+                           const Rule& rule, float* scale) {
+  // The largest magnitude per block, then its scale; a NaN stays (NaN > a is false).
+  std::fill(scale, scale + r.count, 0.0f);
   for_each_element(r, [&](std::size_t i, std::size_t k) {
     const float a = std::fabs(x[i]);
-    if (std::isnan(a) || a > amax[k]) amax[k] = a;
+    if (std::isnan(a) || a > scale[k]) scale[k] = a;
   });
-  std::vector<float> scale(r.count);
   for (std::size_t k = 0; k < r.count; ++k) {
-    scales[k] = rule.code(amax[k]);
+    scales[k] = rule.code(scale[k]);
     scale[k] = rule.value(scales[k]);
   }
   using Format = typename Element::Format;
@@ -134,32 +176,50 @@ void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t*
     // The kernels' encode(x / scale, saturating) on every block, then the
     // elements of NaN-scaled blocks cleared.
     with_kernels<Path::kAuto>(
-        [&](auto kernels) { kernels.template quantize_minifloat<Format, true>(r, scale.data(), x, elements); });
-    if (std::any_of(scale.begin(), scale.end(), [](float s) { return std::isnan(s); }))
+        [&](auto kernels) { kernels.template quantize_minifloat<Format, true>(r, scale, x, elements); });
+    if (std::any_of(scale, scale + r.count, [](float s) { return std::isnan(s); }))
       for_each_element(r, [&](std::size_t i, std::size_t k) {
         if (std::isnan(scale[k])) elements[i] = 0;
       });
   }
 }
 
-/// y = decode(element) * rule.value(scale code). A block whose scale is
-/// NaN gives the scale's NaN itself: a product of two NaNs (a NaN element
-/// code) carries either one's sign, as the compiler orders the operands.
+/// y = decode(element) * rule.value(scale code) on one slice of whole
+/// blocks (`scale` the scratch for the values). A block whose scale is NaN
+/// gives the scale's NaN itself: a product of two NaNs (a NaN element code)
+/// carries either one's sign, as the compiler orders the operands.
 template <class Element, class Rule>
 void block_scaled_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y,
-                             const ResolvedParams& r, const Rule& rule) {
-  std::vector<float> scale(r.count);
+                             const ResolvedParams& r, const Rule& rule, float* scale) {
   for (std::size_t k = 0; k < r.count; ++k) scale[k] = rule.value(scales[k]);
   using Format = typename Element::Format;
   if constexpr (std::is_void_v<Format>)
     for_each_element(r, [&](std::size_t i, std::size_t k) { y[i] = Element::decode(elements[i]) * scale[k]; });
   else
     with_kernels<Path::kAuto>(
-        [&](auto kernels) { kernels.template dequantize_minifloat<Format>(r, scale.data(), elements, y); });
-  if (std::any_of(scale.begin(), scale.end(), [](float s) { return std::isnan(s); }))
+        [&](auto kernels) { kernels.template dequantize_minifloat<Format>(r, scale, elements, y); });
+  if (std::any_of(scale, scale + r.count, [](float s) { return std::isnan(s); }))
     for_each_element(r, [&](std::size_t i, std::size_t k) {
       if (std::isnan(scale[k])) y[i] = scale[k];
     });
+}
+
+/// block_scaled_quantize over the tensor, slice by slice.
+template <class Element, class Rule>
+void block_scaled_quantize_all(const float* x, std::uint8_t* elements, std::uint8_t* scales, const ResolvedParams& r,
+                               const Rule& rule) {
+  for_each_block_slice(r, 1, [&](const Slice& s, const BlockScratch& w) {
+    block_scaled_quantize<Element>(x + s.at, elements + s.at, scales + s.param, s.r, rule, w.scales);
+  });
+}
+
+/// block_scaled_dequantize over the tensor, slice by slice.
+template <class Element, class Rule>
+void block_scaled_dequantize_all(const std::uint8_t* elements, const std::uint8_t* scales, float* y,
+                                 const ResolvedParams& r, const Rule& rule) {
+  for_each_block_slice(r, 1, [&](const Slice& s, const BlockScratch& w) {
+    block_scaled_dequantize<Element>(elements + s.at, scales + s.param, y + s.at, s.r, rule, w.scales);
+  });
 }
 
 }  // namespace detail
@@ -195,7 +255,7 @@ Status mx_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales,
   EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
   using Element = detail::MxElement<E>;
-  detail::block_scaled_quantize<Element>(x, elements, scales, r, detail::MxScaleRule{Element::kMaxExponent});
+  detail::block_scaled_quantize_all<Element>(x, elements, scales, r, detail::MxScaleRule{Element::kMaxExponent});
   return Status::ok();
 }
 
@@ -210,7 +270,7 @@ Status mx_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, f
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
   using Element = detail::MxElement<E>;
   EIGENQ_RETURN_IF_ERROR(Element::check_codes(elements, shape.size()));
-  detail::block_scaled_dequantize<Element>(elements, scales, y, r, detail::MxScaleRule{Element::kMaxExponent});
+  detail::block_scaled_dequantize_all<Element>(elements, scales, y, r, detail::MxScaleRule{Element::kMaxExponent});
   return Status::ok();
 }
 
@@ -271,8 +331,8 @@ inline Status nvfp4_quantize(const float* x, std::uint8_t* elements, std::uint8_
   EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
   EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, nullptr, 0));
-  detail::block_scaled_quantize<detail::MxElement<Float4E2M1>>(x, elements, scales, r,
-                                                               detail::Nvfp4ScaleRule{per_tensor_scale});
+  detail::block_scaled_quantize_all<detail::MxElement<Float4E2M1>>(x, elements, scales, r,
+                                                                   detail::Nvfp4ScaleRule{per_tensor_scale});
   return Status::ok();
 }
 
@@ -285,8 +345,8 @@ inline Status nvfp4_dequantize(const std::uint8_t* elements, const std::uint8_t*
   EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
   EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, scales, shape.size() > 0 ? r.count : 0));
   EIGENQ_RETURN_IF_ERROR(detail::MxElement<Float4E2M1>::check_codes(elements, shape.size()));
-  detail::block_scaled_dequantize<detail::MxElement<Float4E2M1>>(elements, scales, y, r,
-                                                                 detail::Nvfp4ScaleRule{per_tensor_scale});
+  detail::block_scaled_dequantize_all<detail::MxElement<Float4E2M1>>(elements, scales, y, r,
+                                                                     detail::Nvfp4ScaleRule{per_tensor_scale});
   return Status::ok();
 }
 
