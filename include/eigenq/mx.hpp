@@ -42,8 +42,28 @@
 /// length ceil(dims[axis] / block_size)). The minifloat elements are
 /// encoded and decoded by the kernels of minifloat_quantize.hpp on the best
 /// path (Path::kAuto, every path the same bits); the block maxima, the
-/// scales and MXINT8 run on the portable path. Packed storage and the
-/// scale-rounding variants of other implementations are future work.
+/// scales and MXINT8 run on the portable path. The scale-rounding variants
+/// of other implementations are future work.
+///
+/// Packed storage (mx_quantize_packed, nvfp4_quantize_packed and their
+/// inverses; mx_packed_bytes): the same codes along the buffer's memory
+/// order, least significant bits first, the scales as above:
+/// - FP4 (E2M1, MXFP4 and NVFP4): two per byte, element 2i in the low
+///   nibble. This is PyTorch's torch.float4_e2m1fn_x2 (c10's
+///   Float4_e2m1fn_x2: val1 in bits 7..4, val0 in bits 3..0) and torchao's
+///   pack_uint4 (torchao/prototype/mx_formats/kernels.py), and the order of
+///   packing.hpp's Int4/UInt4 (ONNX int4, quint4x2).
+/// - FP6 (E2M3, E3M2): four in three bytes, element 4i + j in bits
+///   [6j, 6j + 6) of the 24-bit little-endian group: byte 0 holds element 0
+///   and the low 2 bits of element 1, byte 1 element 1's high 4 bits and
+///   element 2's low 4, byte 2 element 2's high 2 bits and element 3: the
+///   FP4 order continued, and AMD rocRoller's FP6 buffer layout (getFp6 /
+///   setFp6). The specification defines no packing; torchao's pack_uint6
+///   (removed from torchao's mx_formats in late 2025) split each element
+///   into 4 + 2 bits over the group instead, and is not followed.
+/// A partial last group takes only the bytes its bits reach (ceil(6n / 8)
+/// and ceil(n / 2) bytes in all), its unused high bits zero; nothing past
+/// them is read or written.
 
 #include <algorithm>
 #include <cmath>
@@ -125,11 +145,14 @@ struct BlockScratch {
 /// starting on a multiple of `align` elements from the first (so packed
 /// slices start on a byte). The scratch is on the stack when every slice
 /// holds at most kBlockSlice elements; otherwise (one block along an outer
-/// axis longer than that, or rows that cannot be cut on `align`) it is one
-/// heap buffer for the call.
+/// axis longer than about kBlockSlice / align elements, or rows that cannot
+/// be cut on `align`) it is one heap buffer for the call.
 template <class Op>
 void for_each_block_slice(const ResolvedParams& r, std::int64_t align, Op&& op) {
-  const SlicePlan plan = plan_slices(r, align, align, kBlockSlice);
+  // The cut rounds a slice up to whole units (blocks or rows) ending on a
+  // multiple of `align`: by less than align units, so slices of a grain of
+  // kBlockSlice / align elements fit kBlockSlice whenever a unit does.
+  const SlicePlan plan = plan_slices(r, align, align, kBlockSlice / align);
   std::int64_t elements = 0, blocks = 0;
   for (std::int64_t i = 0; i < plan.count; ++i) {
     const Slice s = slice_at(r, plan, i);
@@ -204,21 +227,99 @@ void block_scaled_dequantize(const std::uint8_t* elements, const std::uint8_t* s
     });
 }
 
-/// block_scaled_quantize over the tensor, slice by slice.
-template <class Element, class Rule>
-void block_scaled_quantize_all(const float* x, std::uint8_t* elements, std::uint8_t* scales, const ResolvedParams& r,
+/// Elements one per byte (FP6 and FP4 in the low bits, MXINT8 as the
+/// int8's bits).
+struct OnePerByte {
+  static constexpr const char* kBuffer = "elements";
+  static constexpr std::int64_t kGroup = 1;  ///< elements that share bytes
+};
+
+/// Sub-byte elements packed along the buffer's (memory) order, least
+/// significant bits first: element i occupies bits [kBits * i, kBits * (i +
+/// 1)) of the little-endian bit stream the bytes form. kGroup elements fill
+/// kBytes whole bytes; the last, partial group takes only the bytes its
+/// bits reach, their unused high bits zero. See the file comment for the
+/// implementations this order matches.
+template <int Bits>
+struct PackedBits {
+  static_assert(Bits == 4 || Bits == 6, "FP4 and FP6 elements");
+  static constexpr const char* kBuffer = "packed";
+  static constexpr int kBits = Bits;
+  static constexpr std::int64_t kGroup = Bits == 4 ? 2 : 4;
+  static constexpr std::int64_t kBytes = kGroup * Bits / 8;
+  static constexpr std::uint32_t kMask = (1u << Bits) - 1;
+
+  /// Bytes of n packed elements, ceil(n * kBits / 8), computed without
+  /// forming n * kBits (no overflow for any n >= 0).
+  static constexpr std::int64_t bytes(std::int64_t n) { return n / kGroup * kBytes + ((n % kGroup) * kBits + 7) / 8; }
+
+  /// Packs n codes (each < 2^kBits) into bytes(n) bytes: whole groups in a
+  /// loop over fixed-size groups, then the partial one.
+  static void pack(const std::uint8_t* codes, std::int64_t n, std::uint8_t* out) {
+    const std::int64_t groups = n / kGroup;
+    for (std::int64_t g = 0; g < groups; ++g) {
+      std::uint32_t word = 0;
+      for (std::int64_t j = 0; j < kGroup; ++j) word |= (codes[kGroup * g + j] & kMask) << (kBits * j);
+      for (std::int64_t b = 0; b < kBytes; ++b) out[kBytes * g + b] = static_cast<std::uint8_t>(word >> (8 * b));
+    }
+    const std::int64_t rest = n - groups * kGroup;
+    if (rest == 0) return;
+    std::uint32_t word = 0;
+    for (std::int64_t j = 0; j < rest; ++j) word |= (codes[kGroup * groups + j] & kMask) << (kBits * j);
+    for (std::int64_t b = 0; b < bytes(n) - kBytes * groups; ++b)
+      out[kBytes * groups + b] = static_cast<std::uint8_t>(word >> (8 * b));
+  }
+
+  /// Unpacks n codes from bytes(n) bytes (never reading past them).
+  static void unpack(const std::uint8_t* in, std::int64_t n, std::uint8_t* codes) {
+    const std::int64_t groups = n / kGroup;
+    for (std::int64_t g = 0; g < groups; ++g) {
+      std::uint32_t word = 0;
+      for (std::int64_t b = 0; b < kBytes; ++b) word |= std::uint32_t{in[kBytes * g + b]} << (8 * b);
+      for (std::int64_t j = 0; j < kGroup; ++j)
+        codes[kGroup * g + j] = static_cast<std::uint8_t>((word >> (kBits * j)) & kMask);
+    }
+    const std::int64_t rest = n - groups * kGroup;
+    if (rest == 0) return;
+    std::uint32_t word = 0;
+    for (std::int64_t b = 0; b < bytes(n) - kBytes * groups; ++b)
+      word |= std::uint32_t{in[kBytes * groups + b]} << (8 * b);
+    for (std::int64_t j = 0; j < rest; ++j)
+      codes[kGroup * groups + j] = static_cast<std::uint8_t>((word >> (kBits * j)) & kMask);
+  }
+};
+
+/// The packed storage of sub-byte element E.
+template <class E>
+using PackedElements = PackedBits<E::kFormat.bits()>;
+
+/// block_scaled_quantize over the tensor, slice by slice, the elements
+/// written in `Storage` (OnePerByte or PackedBits).
+template <class Element, class Storage, class Rule>
+void block_scaled_quantize_all(const float* x, std::uint8_t* out, std::uint8_t* scales, const ResolvedParams& r,
                                const Rule& rule) {
-  for_each_block_slice(r, 1, [&](const Slice& s, const BlockScratch& w) {
-    block_scaled_quantize<Element>(x + s.at, elements + s.at, scales + s.param, s.r, rule, w.scales);
+  for_each_block_slice(r, Storage::kGroup, [&](const Slice& s, const BlockScratch& w) {
+    if constexpr (std::is_same_v<Storage, OnePerByte>) {
+      block_scaled_quantize<Element>(x + s.at, out + s.at, scales + s.param, s.r, rule, w.scales);
+    } else {  // a slice starts on a group: its bytes start at out + s.at / kGroup * kBytes
+      block_scaled_quantize<Element>(x + s.at, w.codes, scales + s.param, s.r, rule, w.scales);
+      Storage::pack(w.codes, s.r.size(), out + s.at / Storage::kGroup * Storage::kBytes);
+    }
   });
 }
 
-/// block_scaled_dequantize over the tensor, slice by slice.
-template <class Element, class Rule>
-void block_scaled_dequantize_all(const std::uint8_t* elements, const std::uint8_t* scales, float* y,
-                                 const ResolvedParams& r, const Rule& rule) {
-  for_each_block_slice(r, 1, [&](const Slice& s, const BlockScratch& w) {
-    block_scaled_dequantize<Element>(elements + s.at, scales + s.param, y + s.at, s.r, rule, w.scales);
+/// block_scaled_dequantize over the tensor, slice by slice, the elements
+/// read from `Storage`.
+template <class Element, class Storage, class Rule>
+void block_scaled_dequantize_all(const std::uint8_t* in, const std::uint8_t* scales, float* y, const ResolvedParams& r,
+                                 const Rule& rule) {
+  for_each_block_slice(r, Storage::kGroup, [&](const Slice& s, const BlockScratch& w) {
+    if constexpr (std::is_same_v<Storage, OnePerByte>) {
+      block_scaled_dequantize<Element>(in + s.at, scales + s.param, y + s.at, s.r, rule, w.scales);
+    } else {
+      Storage::unpack(in + s.at / Storage::kGroup * Storage::kBytes, s.r.size(), w.codes);
+      block_scaled_dequantize<Element>(w.codes, scales + s.param, y + s.at, s.r, rule, w.scales);
+    }
   });
 }
 
@@ -244,6 +345,34 @@ struct MxScaleRule {
 
 }  // namespace detail
 
+namespace detail {
+
+template <class E, class Storage>
+Status mx_quantize_to(const float* x, std::uint8_t* out, std::uint8_t* scales, const Shape& shape, int axis,
+                      std::int64_t block_size) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{"x", x}, {Storage::kBuffer, out}, {"scales", scales}}));
+  using Element = MxElement<E>;
+  block_scaled_quantize_all<Element, Storage>(x, out, scales, r, MxScaleRule{Element::kMaxExponent});
+  return Status::ok();
+}
+
+template <class E, class Storage>
+Status mx_dequantize_from(const std::uint8_t* in, const std::uint8_t* scales, float* y, const Shape& shape, int axis,
+                          std::int64_t block_size) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{Storage::kBuffer, in}, {"scales", scales}, {"y", y}}));
+  using Element = MxElement<E>;
+  // Packed fields are codes whatever they hold (every 4- and 6-bit value is one).
+  if constexpr (std::is_same_v<Storage, OnePerByte>) EIGENQ_RETURN_IF_ERROR(Element::check_codes(in, shape.size()));
+  block_scaled_dequantize_all<Element, Storage>(in, scales, y, r, MxScaleRule{Element::kMaxExponent});
+  return Status::ok();
+}
+
+}  // namespace detail
+
 /// Quantizes x into MX blocks of `block_size` along `axis`: `elements`
 /// (one per x) and `scales` (E8M0 codes, one per block). Writes nothing
 /// when the arguments are invalid.
@@ -251,12 +380,7 @@ template <class E>
 Status mx_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const Shape& shape, int axis,
                    std::int64_t block_size = kMxBlockSize) {
   static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
-  ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
-  using Element = detail::MxElement<E>;
-  detail::block_scaled_quantize_all<Element>(x, elements, scales, r, detail::MxScaleRule{Element::kMaxExponent});
-  return Status::ok();
+  return detail::mx_quantize_to<E, detail::OnePerByte>(x, elements, scales, shape, axis, block_size);
 }
 
 /// y = decode(element) * 2^(scale - 127) for MX blocks laid out as
@@ -265,13 +389,47 @@ template <class E>
 Status mx_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y, const Shape& shape, int axis,
                      std::int64_t block_size = kMxBlockSize) {
   static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
-  ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
-  using Element = detail::MxElement<E>;
-  EIGENQ_RETURN_IF_ERROR(Element::check_codes(elements, shape.size()));
-  detail::block_scaled_dequantize_all<Element>(elements, scales, y, r, detail::MxScaleRule{Element::kMaxExponent});
+  return detail::mx_dequantize_from<E, detail::OnePerByte>(elements, scales, y, shape, axis, block_size);
+}
+
+/// The sub-byte elements that have a packed storage: FP6 and FP4.
+template <class E>
+constexpr bool is_mx_packed_element_v =
+    std::is_same_v<E, Float6E2M3> || std::is_same_v<E, Float6E3M2> || std::is_same_v<E, Float4E2M1>;
+
+/// The bytes of the packed elements of a tensor of `shape` in E (FP4: two
+/// per byte, ceil(n / 2); FP6: four in three bytes, ceil(3n / 4)), into
+/// *bytes. NVFP4's elements are Float4E2M1's. An invalid shape, or a count
+/// beyond size_t, is refused.
+template <class E>
+Status mx_packed_bytes(const Shape& shape, std::size_t* bytes) {
+  static_assert(is_mx_packed_element_v<E>, "E must be Float6E2M3, Float6E3M2 or Float4E2M1");
+  EIGENQ_RETURN_IF_ERROR(check_shape(shape));
+  if (bytes == nullptr) return detail::error(StatusCode::kInvalidArgument, "bytes is a null pointer");
+  const std::int64_t n = detail::PackedElements<E>::bytes(shape.size());
+  if (static_cast<std::uint64_t>(n) > std::numeric_limits<std::size_t>::max())
+    return detail::error(StatusCode::kInvalidArgument, "shape ", detail::dims_text(shape), " needs ", n,
+                         " packed bytes, more than size_t holds");
+  *bytes = static_cast<std::size_t>(n);
   return Status::ok();
+}
+
+/// mx_quantize with the elements packed into `packed`
+/// (mx_packed_bytes<E>(shape) bytes, nothing written past them): the same
+/// codes, in the packed order of the file comment.
+template <class E>
+Status mx_quantize_packed(const float* x, std::uint8_t* packed, std::uint8_t* scales, const Shape& shape, int axis,
+                          std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_packed_element_v<E>, "E must be Float6E2M3, Float6E3M2 or Float4E2M1");
+  return detail::mx_quantize_to<E, detail::PackedElements<E>>(x, packed, scales, shape, axis, block_size);
+}
+
+/// mx_dequantize of packed elements as mx_quantize_packed writes them.
+template <class E>
+Status mx_dequantize_packed(const std::uint8_t* packed, const std::uint8_t* scales, float* y, const Shape& shape,
+                            int axis, std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_packed_element_v<E>, "E must be Float6E2M3, Float6E3M2 or Float4E2M1");
+  return detail::mx_dequantize_from<E, detail::PackedElements<E>>(packed, scales, y, shape, axis, block_size);
 }
 
 // ---------------------------------------------------------------------------
@@ -320,6 +478,34 @@ inline Status check_nvfp4(float per_tensor_scale, const std::uint8_t* scales, st
 
 }  // namespace detail
 
+namespace detail {
+
+template <class Storage>
+Status nvfp4_quantize_to(const float* x, std::uint8_t* out, std::uint8_t* scales, const Shape& shape, int axis,
+                         float per_tensor_scale, std::int64_t block_size) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{"x", x}, {Storage::kBuffer, out}, {"scales", scales}}));
+  EIGENQ_RETURN_IF_ERROR(check_nvfp4(per_tensor_scale, nullptr, 0));
+  block_scaled_quantize_all<MxElement<Float4E2M1>, Storage>(x, out, scales, r, Nvfp4ScaleRule{per_tensor_scale});
+  return Status::ok();
+}
+
+template <class Storage>
+Status nvfp4_dequantize_from(const std::uint8_t* in, const std::uint8_t* scales, float* y, const Shape& shape, int axis,
+                             float per_tensor_scale, std::int64_t block_size) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{Storage::kBuffer, in}, {"scales", scales}, {"y", y}}));
+  EIGENQ_RETURN_IF_ERROR(check_nvfp4(per_tensor_scale, scales, shape.size() > 0 ? r.count : 0));
+  if constexpr (std::is_same_v<Storage, OnePerByte>)
+    EIGENQ_RETURN_IF_ERROR(MxElement<Float4E2M1>::check_codes(in, shape.size()));
+  block_scaled_dequantize_all<MxElement<Float4E2M1>, Storage>(in, scales, y, r, Nvfp4ScaleRule{per_tensor_scale});
+  return Status::ok();
+}
+
+}  // namespace detail
+
 /// Quantizes x into NVFP4 blocks of `block_size` (16) along `axis`:
 /// `elements` (E2M1 codes, one per x, unpacked) and `scales` (E4M3 codes,
 /// one per block), with `per_tensor_scale` (nvfp4_per_tensor_scale(amax),
@@ -327,27 +513,32 @@ inline Status check_nvfp4(float per_tensor_scale, const std::uint8_t* scales, st
 /// invalid.
 inline Status nvfp4_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const Shape& shape, int axis,
                              float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
-  ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
-  EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, nullptr, 0));
-  detail::block_scaled_quantize_all<detail::MxElement<Float4E2M1>>(x, elements, scales, r,
-                                                                   detail::Nvfp4ScaleRule{per_tensor_scale});
-  return Status::ok();
+  return detail::nvfp4_quantize_to<detail::OnePerByte>(x, elements, scales, shape, axis, per_tensor_scale, block_size);
 }
 
 /// y = E2M1 value * (per_tensor_scale * E4M3 scale) for NVFP4 blocks laid
 /// out as nvfp4_quantize writes them.
 inline Status nvfp4_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y, const Shape& shape,
                                int axis, float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
-  ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
-  EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, scales, shape.size() > 0 ? r.count : 0));
-  EIGENQ_RETURN_IF_ERROR(detail::MxElement<Float4E2M1>::check_codes(elements, shape.size()));
-  detail::block_scaled_dequantize_all<detail::MxElement<Float4E2M1>>(elements, scales, y, r,
-                                                                     detail::Nvfp4ScaleRule{per_tensor_scale});
-  return Status::ok();
+  return detail::nvfp4_dequantize_from<detail::OnePerByte>(elements, scales, y, shape, axis, per_tensor_scale,
+                                                           block_size);
+}
+
+/// nvfp4_quantize with the E2M1 elements packed two per byte into `packed`
+/// (mx_packed_bytes<Float4E2M1>(shape) bytes).
+inline Status nvfp4_quantize_packed(const float* x, std::uint8_t* packed, std::uint8_t* scales, const Shape& shape,
+                                    int axis, float per_tensor_scale = 1.0f,
+                                    std::int64_t block_size = kNvfp4BlockSize) {
+  return detail::nvfp4_quantize_to<detail::PackedElements<Float4E2M1>>(x, packed, scales, shape, axis, per_tensor_scale,
+                                                                       block_size);
+}
+
+/// nvfp4_dequantize of packed elements as nvfp4_quantize_packed writes them.
+inline Status nvfp4_dequantize_packed(const std::uint8_t* packed, const std::uint8_t* scales, float* y,
+                                      const Shape& shape, int axis, float per_tensor_scale = 1.0f,
+                                      std::int64_t block_size = kNvfp4BlockSize) {
+  return detail::nvfp4_dequantize_from<detail::PackedElements<Float4E2M1>>(packed, scales, y, shape, axis,
+                                                                           per_tensor_scale, block_size);
 }
 
 }  // namespace eigenq
