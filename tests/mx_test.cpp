@@ -546,6 +546,153 @@ TEST(MxPacked, Refusals) {
   EXPECT_EQ(st.code(), StatusCode::kInvalidAxis);
 }
 
+// ---------------------------------------------------------------------------
+// Fake-quantize and the STE mask
+
+// The scale index of flat (row-major) element i.
+std::size_t scale_index(const PackCase& c, std::size_t i) {
+  std::size_t index = 0, rest = i, stride = 1;
+  std::vector<std::size_t> at(c.dims.size());
+  for (std::size_t d = c.dims.size(); d-- > 0;) {
+    at[d] = rest % static_cast<std::size_t>(c.dims[d]);
+    rest /= static_cast<std::size_t>(c.dims[d]);
+  }
+  for (std::size_t d = c.dims.size(); d-- > 0;) {
+    const bool along = static_cast<int>(d) == c.axis;
+    const std::size_t extent = static_cast<std::size_t>(along ? (c.dims[d] + c.block - 1) / c.block : c.dims[d]);
+    index += (along ? at[d] / static_cast<std::size_t>(c.block) : at[d]) * stride;
+    stride *= extent;
+  }
+  return index;
+}
+
+// fake-quantize against dequantize(quantize()) bit for bit, in place too,
+// and the mask against the rule computed here per element: x finite and
+// |x / X| <= the largest finite element value, X the block's scale value.
+template <class Quantize, class Dequantize, class Fake, class FakeMask, class ScaleValue>
+void check_fake_quantize(const PackCase& c, float max_finite, const std::vector<float>& x, Quantize quantize,
+                         Dequantize dequantize, Fake fake, FakeMask fake_mask, ScaleValue scale_value) {
+  const std::string what = describe(c);
+  const std::size_t n = x.size();
+  std::vector<std::uint8_t> elements(n), scales(scale_count(c));
+  std::vector<float> want(n);
+  ASSERT_TRUE(quantize(x.data(), elements.data(), scales.data()).is_ok()) << what;
+  ASSERT_TRUE(dequantize(elements.data(), scales.data(), want.data()).is_ok()) << what;
+
+  std::vector<float> y(n, -7.0f), y_mask(n, -7.0f), in_place = x;
+  std::vector<std::uint8_t> mask(n + kGuard, kGuardByte);
+  ASSERT_TRUE(fake(x.data(), y.data()).is_ok()) << what;
+  ASSERT_TRUE(fake_mask(x.data(), y_mask.data(), mask.data()).is_ok()) << what;
+  ASSERT_TRUE(fake_mask(in_place.data(), in_place.data(), mask.data()).is_ok()) << what;
+  EXPECT_TRUE(same_bits(y, want)) << what;
+  EXPECT_TRUE(same_bits(y_mask, want)) << what;
+  EXPECT_TRUE(same_bits(in_place, want)) << what << ": in place";
+  for (std::size_t g = 0; g < kGuard; ++g) EXPECT_EQ(mask[n + g], kGuardByte) << what << ": written past the mask";
+  int failures = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float scale = scale_value(scales[scale_index(c, i)]);
+    const bool pass = std::isfinite(x[i]) && !std::isnan(scale) && std::fabs(x[i] / scale) <= max_finite;
+    if (mask[i] != (pass ? 1 : 0) && ++failures <= 10)
+      ADD_FAILURE() << what << " element " << i << ": x = " << std::hexfloat << x[i] << ", scale " << scale << ", mask "
+                    << int{mask[i]};
+  }
+}
+
+TYPED_TEST(MxTest, FakeQuantizeIsTheRoundTripWithItsMask) {
+  using E = TypeParam;
+  double max_finite = 0;
+  for (const Candidate& v : candidates<E>()) max_finite = std::max(max_finite, v.value);
+  std::uint32_t seed = 60;
+  for (const PackCase& c : pack_cases()) {
+    const Shape shape = shape_of(c);
+    std::vector<float> x = pack_values(c, seed++);
+    // Elements beyond the largest value after scaling: a block of 32 whose
+    // maximum is 2^k * 1.9 holds values up to 2^k * 1.9 against X's 2^(k - emax).
+    for (std::size_t i = 5; i < x.size(); i += 7) x[i] *= 1.9f;
+    check_fake_quantize(
+        c, static_cast<float>(max_finite), x,
+        [&](const float* in, std::uint8_t* e, std::uint8_t* s) {
+          return mx_quantize<E>(in, e, s, shape, c.axis, c.block);
+        },
+        [&](const std::uint8_t* e, const std::uint8_t* s, float* y) {
+          return mx_dequantize<E>(e, s, y, shape, c.axis, c.block);
+        },
+        [&](const float* in, float* y) { return mx_fake_quantize<E>(in, y, shape, c.axis, c.block); },
+        [&](const float* in, float* y, std::uint8_t* m) {
+          return mx_fake_quantize_mask<E>(in, y, m, shape, c.axis, c.block);
+        },
+        [](std::uint8_t code) { return code == 0xFF ? NAN : std::ldexp(1.0f, code - 127); });
+  }
+}
+
+TEST(Nvfp4, FakeQuantizeIsTheRoundTripWithItsMask) {
+  std::uint32_t seed = 80;
+  for (const PackCase& base : pack_cases()) {
+    for (float per_tensor_scale : {1.0f, 0.37f}) {
+      PackCase c = base;
+      if (c.block == 32) c.block = kNvfp4BlockSize;
+      const Shape shape = shape_of(c);
+      std::vector<float> x = pack_values(c, seed++);
+      if (x.size() > 50) x[50] = INFINITY;  // a finite block scale (448) with a clamped element
+      check_fake_quantize(
+          c, 6.0f, x,
+          [&](const float* in, std::uint8_t* e, std::uint8_t* s) {
+            return nvfp4_quantize(in, e, s, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](const std::uint8_t* e, const std::uint8_t* s, float* y) {
+            return nvfp4_dequantize(e, s, y, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](const float* in, float* y) {
+            return nvfp4_fake_quantize(in, y, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](const float* in, float* y, std::uint8_t* m) {
+            return nvfp4_fake_quantize_mask(in, y, m, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](std::uint8_t code) { return per_tensor_scale * minifloat_decode<Float8E4M3FN>(code); });
+    }
+  }
+}
+
+// By hand: MXFP4 of {7, 5, -6.5, 6, 0.1} has X = 1 (floor(log2 7) = 2 =
+// emax_elem): 7 and -6.5 are clamped to +-6, mask 0. A block holding +inf
+// or NaN reads back NaN, every mask 0.
+TEST(Mx, FakeQuantizeMaskWorkedExamples) {
+  const float x[5] = {7, 5, -6.5f, 6, 0.1f};
+  float y[5];
+  std::uint8_t m[5];
+  ASSERT_TRUE(mx_fake_quantize_mask<Float4E2M1>(x, y, m, Shape::row_major({5}), 0).is_ok());
+  const float want[5] = {6, 4, -6, 6, 0};
+  const std::uint8_t want_mask[5] = {0, 1, 0, 1, 1};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(y[i], want[i]) << i;
+    EXPECT_EQ(m[i], want_mask[i]) << i;
+  }
+  const float special[4] = {1, INFINITY, 2, NAN};
+  ASSERT_TRUE(mx_fake_quantize_mask<Float8E4M3FN>(special, y, m, Shape::row_major({2, 2}), 1).is_ok());
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(std::isnan(y[i])) << i;
+    EXPECT_EQ(m[i], 0) << i;
+  }
+  // NVFP4: +inf makes the block scale 448 (amax / 6 clamped); +inf itself
+  // reads back 6 * 448 with mask 0, the finite elements 0 with mask 1.
+  float nv[16] = {INFINITY, 1.0f, -2.0f};
+  float ny[16];
+  std::uint8_t nm[16];
+  ASSERT_TRUE(nvfp4_fake_quantize_mask(nv, ny, nm, Shape::row_major({16}), 0).is_ok());
+  EXPECT_EQ(ny[0], 6.0f * 448.0f);
+  EXPECT_EQ(nm[0], 0);
+  EXPECT_EQ(ny[1], 0.0f);
+  EXPECT_EQ(nm[1], 1);
+  EXPECT_EQ(nm[2], 1);
+  // Refusals name the buffer.
+  Status st = mx_fake_quantize_mask<Float4E2M1>(x, y, nullptr, Shape::row_major({5}), 0);
+  EXPECT_NE(st.message().find("mask is a null pointer"), std::string::npos) << st.message();
+  st = nvfp4_fake_quantize(x, nullptr, Shape::row_major({5}), 0);
+  EXPECT_NE(st.message().find("y is a null pointer"), std::string::npos) << st.message();
+  st = nvfp4_fake_quantize(x, y, Shape::row_major({5}), 0, -1.0f);
+  EXPECT_NE(st.message().find("per_tensor_scale = -1 must be finite and > 0"), std::string::npos) << st.message();
+}
+
 TEST(Mx, Refusals) {
   const float x[4] = {1, 2, 3, 4};
   std::uint8_t p[4] = {0, 0, 0, 0}, s[2] = {0, 0};

@@ -64,6 +64,26 @@
 /// A partial last group takes only the bytes its bits reach (ceil(6n / 8)
 /// and ceil(n / 2) bytes in all), its unused high bits zero; nothing past
 /// them is read or written.
+///
+/// Fake-quantize (mx_fake_quantize, nvfp4_fake_quantize) is dequantize(
+/// quantize(x)) in float, the same bits, worked slice by slice through a
+/// stack scratch. The `_mask` variants also write the straight-through
+/// estimator's mask, a byte per element:
+///
+///     mask = x finite and |x / X| <= the element format's largest finite value
+///
+/// with X the block's scale as quantize divides by it (2^shared_exp; NVFP4's
+/// per_tensor_scale * E4M3 scale): 0 exactly where the saturating
+/// conversion clamped the element, and for NaN, +-inf and every element of
+/// a NaN-scaled block. microxcaling's layers (mx/linear.py, LinearFunction:
+/// the backward works from the saved inputs, with no mask) pass every
+/// gradient straight through, clamped or not; the mask here keeps their
+/// forward values and lets the caller cut the gradient of clamped elements,
+/// as fake-quantize does for integers. The test is on the unrounded x / X,
+/// as TensorFlow's fake_quant_with_min_max gradient (min <= x <= max), not
+/// on the rounded value as qat/ste.hpp's integer mask: a minifloat's
+/// rounding beyond its largest value is no code to compare with. A caller
+/// wanting microxcaling's estimator ignores the mask.
 
 #include <algorithm>
 #include <cmath>
@@ -104,6 +124,9 @@ template <class E>
 struct MxElement {
   using Format = E;  ///< a minifloat: its runs go through the kernels (kernels.hpp)
   static constexpr int kMaxExponent = E::kFormat.max_exponent();
+  static float max_finite() {
+    return eigenq::minifloat_decode<E>(static_cast<std::uint8_t>(E::kFormat.max_magnitude()));
+  }
   static std::uint8_t encode(float v) { return eigenq::minifloat_encode<E>(v, true); }
   static float decode(std::uint8_t code) { return eigenq::minifloat_decode<E>(code); }
   static Status check_codes(const std::uint8_t* q, std::int64_t n) {
@@ -115,6 +138,7 @@ template <>
 struct MxElement<MxInt8> {
   using Format = void;                    ///< not a minifloat: encoded element by element
   static constexpr int kMaxExponent = 0;  // the largest value 127 * 2^-6 = 1.984375
+  static float max_finite() { return 127.0f * 0x1p-6f; }
   static std::uint8_t encode(float v) {
     const float k = std::nearbyint(v * 64.0f);  // v * 2^6 is exact; NaN never reaches here
     const float clamped = k < -127.0f ? -127.0f : k > 127.0f ? 127.0f : k;
@@ -323,6 +347,29 @@ void block_scaled_dequantize_all(const std::uint8_t* in, const std::uint8_t* sca
   });
 }
 
+/// y = dequantize(quantize(x)) over the tensor, slice by slice through the
+/// stack scratch (elements and scales never leave it), and when `mask` is
+/// given the STE mask of the file comment. y may alias x: a slice is read
+/// whole (quantize, mask) before its y is written.
+template <class Element, class Rule>
+void block_scaled_fake_quantize_all(const float* x, float* y, std::uint8_t* mask, const ResolvedParams& r,
+                                    const Rule& rule) {
+  const float max_finite = Element::max_finite();
+  for_each_block_slice(r, 1, [&](const Slice& s, const BlockScratch& w) {
+    const float* xs = x + s.at;
+    block_scaled_quantize<Element>(xs, w.codes, w.scale_codes, s.r, rule, w.scales);
+    if (mask != nullptr) {
+      std::uint8_t* ms = mask + s.at;
+      // x / X as the quantizer divides it; NaN (a NaN x, or any x of a
+      // NaN-scaled block) compares false, +-inf is beyond max_finite.
+      for_each_element(s.r, [&](std::size_t i, std::size_t k) {
+        ms[i] = static_cast<std::uint8_t>(std::fabs(xs[i] / w.scales[k]) <= max_finite);
+      });
+    }
+    block_scaled_dequantize<Element>(w.codes, w.scale_codes, y + s.at, s.r, rule, w.scales);
+  });
+}
+
 }  // namespace detail
 
 /// The E8M0 code of the shared scale of a block whose largest magnitude is
@@ -432,6 +479,43 @@ Status mx_dequantize_packed(const std::uint8_t* packed, const std::uint8_t* scal
   return detail::mx_dequantize_from<E, detail::PackedElements<E>>(packed, scales, y, shape, axis, block_size);
 }
 
+namespace detail {
+
+template <class E>
+Status mx_fake_quantize_to(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
+                           std::int64_t block_size, bool with_mask) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(with_mask ? check_buffers(shape, {{"x", x}, {"y", y}, {"mask", mask}})
+                                   : check_buffers(shape, {{"x", x}, {"y", y}}));
+  using Element = MxElement<E>;
+  block_scaled_fake_quantize_all<Element>(x, y, mask, r, MxScaleRule{Element::kMaxExponent});
+  return Status::ok();
+}
+
+}  // namespace detail
+
+/// y = mx_dequantize(mx_quantize(x)) in float, bit for bit, without the
+/// element and scale buffers (worked through a stack scratch). y may alias
+/// x.
+template <class E>
+Status mx_fake_quantize(const float* x, float* y, const Shape& shape, int axis,
+                        std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
+  return detail::mx_fake_quantize_to<E>(x, y, nullptr, shape, axis, block_size, false);
+}
+
+/// mx_fake_quantize and the STE mask, a byte per element: 1 where x is
+/// finite and |x / X| <= E's largest finite value (the gradient passes), 0
+/// where the element was clamped, is NaN or +-inf, or lies in a block whose
+/// scale is NaN. See the file comment for the rule's source.
+template <class E>
+Status mx_fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
+                             std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
+  return detail::mx_fake_quantize_to<E>(x, y, mask, shape, axis, block_size, true);
+}
+
 // ---------------------------------------------------------------------------
 // NVFP4: E2M1 elements, blocks of 16 with an E4M3 scale, and a per-tensor
 // float32 scale. The scale selection is torchao's (pytorch/ao,
@@ -539,6 +623,35 @@ inline Status nvfp4_dequantize_packed(const std::uint8_t* packed, const std::uin
                                       std::int64_t block_size = kNvfp4BlockSize) {
   return detail::nvfp4_dequantize_from<detail::PackedElements<Float4E2M1>>(packed, scales, y, shape, axis,
                                                                            per_tensor_scale, block_size);
+}
+
+namespace detail {
+
+inline Status nvfp4_fake_quantize_to(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
+                                     float per_tensor_scale, std::int64_t block_size, bool with_mask) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(with_mask ? check_buffers(shape, {{"x", x}, {"y", y}, {"mask", mask}})
+                                   : check_buffers(shape, {{"x", x}, {"y", y}}));
+  EIGENQ_RETURN_IF_ERROR(check_nvfp4(per_tensor_scale, nullptr, 0));
+  block_scaled_fake_quantize_all<MxElement<Float4E2M1>>(x, y, mask, r, Nvfp4ScaleRule{per_tensor_scale});
+  return Status::ok();
+}
+
+}  // namespace detail
+
+/// y = nvfp4_dequantize(nvfp4_quantize(x)) in float, bit for bit, through a
+/// stack scratch. y may alias x.
+inline Status nvfp4_fake_quantize(const float* x, float* y, const Shape& shape, int axis, float per_tensor_scale = 1.0f,
+                                  std::int64_t block_size = kNvfp4BlockSize) {
+  return detail::nvfp4_fake_quantize_to(x, y, nullptr, shape, axis, per_tensor_scale, block_size, false);
+}
+
+/// nvfp4_fake_quantize and the STE mask (as mx_fake_quantize_mask's, X the
+/// block's per_tensor_scale * E4M3 scale and the largest value 6).
+inline Status nvfp4_fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
+                                       float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
+  return detail::nvfp4_fake_quantize_to(x, y, mask, shape, axis, per_tensor_scale, block_size, true);
 }
 
 }  // namespace eigenq
