@@ -204,11 +204,32 @@ void for_each_block_slice(const ResolvedParams& r, std::int64_t align, Op&& op) 
 template <class Element, class Rule>
 void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const ResolvedParams& r,
                            const Rule& rule, float* scale) {
-  // The largest magnitude per block, then its scale; a NaN stays (NaN > a is false).
+  // The largest magnitude per block, then its scale. The magnitudes are
+  // compared as their bits (sign cleared): non-negative floats order as
+  // their bits, +inf above every finite value and every NaN above +inf, so
+  // a block holding NaN keeps a NaN, with no branch in the loop.
   std::fill(scale, scale + r.count, 0.0f);
-  for_each_element(r, [&](std::size_t i, std::size_t k) {
-    const float a = std::fabs(x[i]);
-    if (std::isnan(a) || a > scale[k]) scale[k] = a;
+  for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
+    const float* xs = x + at;
+    if constexpr (std::is_same_v<decltype(index), AlignedIndex>) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        float& m = scale[static_cast<std::size_t>(index.param + j)];
+        m = bits_float(std::max(float_bits(m), float_bits(xs[j]) & 0x7FFFFFFFu));
+      }
+    } else {
+      // Eight independent maxima (a fixed-length inner loop the compiler
+      // can vectorize), folded at the end.
+      constexpr int kLanes = 8;
+      std::uint32_t lanes[kLanes] = {};
+      std::int64_t j = 0;
+      for (; j + kLanes <= n; j += kLanes)
+        for (int l = 0; l < kLanes; ++l) lanes[l] = std::max(lanes[l], float_bits(xs[j + l]) & 0x7FFFFFFFu);
+      float& block = scale[static_cast<std::size_t>(index.param)];
+      std::uint32_t m = float_bits(block);
+      for (; j < n; ++j) m = std::max(m, float_bits(xs[j]) & 0x7FFFFFFFu);
+      for (int l = 0; l < kLanes; ++l) m = std::max(m, lanes[l]);
+      block = bits_float(m);
+    }
   });
   for (std::size_t k = 0; k < r.count; ++k) {
     scales[k] = rule.code(scale[k]);
@@ -277,9 +298,16 @@ struct PackedBits {
   /// forming n * kBits (no overflow for any n >= 0).
   static constexpr std::int64_t bytes(std::int64_t n) { return n / kGroup * kBytes + ((n % kGroup) * kBits + 7) / 8; }
 
-  /// Packs n codes (each < 2^kBits) into bytes(n) bytes: whole groups in a
-  /// loop over fixed-size groups, then the partial one.
+  /// Packs n codes (each < 2^kBits) into bytes(n) bytes. FP4 is the
+  /// kernels' nibble packing of UInt4 (kernels.hpp, SIMD on the best path):
+  /// the same order. FP6: whole groups in a loop over fixed-size groups,
+  /// then the partial one.
   static void pack(const std::uint8_t* codes, std::int64_t n, std::uint8_t* out) {
+    if constexpr (Bits == 4) {
+      if (n % 2 != 0) out[n / 2] = 0;  // the kernels keep the other nibble of a partial byte
+      with_kernels<Path::kAuto>([&](auto k) { decltype(k)::template pack_nibbles<UInt4>(codes, out, 0, n); });
+      return;
+    }
     const std::int64_t groups = n / kGroup;
     for (std::int64_t g = 0; g < groups; ++g) {
       std::uint32_t word = 0;
@@ -296,6 +324,10 @@ struct PackedBits {
 
   /// Unpacks n codes from bytes(n) bytes (never reading past them).
   static void unpack(const std::uint8_t* in, std::int64_t n, std::uint8_t* codes) {
+    if constexpr (Bits == 4) {
+      with_kernels<Path::kAuto>([&](auto k) { decltype(k)::template unpack_nibbles<UInt4>(in, 0, n, codes); });
+      return;
+    }
     const std::int64_t groups = n / kGroup;
     for (std::int64_t g = 0; g < groups; ++g) {
       std::uint32_t word = 0;
