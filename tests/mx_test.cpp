@@ -693,6 +693,23 @@ TEST(Mx, FakeQuantizeMaskWorkedExamples) {
   EXPECT_NE(st.message().find("per_tensor_scale = -1 must be finite and > 0"), std::string::npos) << st.message();
 }
 
+// Empty tensors: every entry point succeeds and touches nothing (null
+// buffers are allowed when there are no elements).
+TEST(Mx, EmptyTensors) {
+  for (const Shape& shape : {Shape::row_major({0}), Shape::row_major({3, 0}), Shape::row_major({0, 40})}) {
+    std::size_t bytes = 9;
+    ASSERT_TRUE(mx_packed_bytes<Float6E2M3>(shape, &bytes).is_ok());
+    EXPECT_EQ(bytes, 0u);
+    EXPECT_TRUE(mx_quantize<Float4E2M1>(nullptr, nullptr, nullptr, shape, 1 % shape.rank).is_ok());
+    EXPECT_TRUE(mx_quantize_packed<Float6E3M2>(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(mx_dequantize_packed<Float4E2M1>(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(mx_fake_quantize_mask<MxInt8>(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(nvfp4_quantize_packed(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(nvfp4_dequantize_packed(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(nvfp4_fake_quantize(nullptr, nullptr, shape, 0).is_ok());
+  }
+}
+
 TEST(Mx, Refusals) {
   const float x[4] = {1, 2, 3, 4};
   std::uint8_t p[4] = {0, 0, 0, 0}, s[2] = {0, 0};
