@@ -197,8 +197,8 @@ void for_each_block_slice(const ResolvedParams& r, std::int64_t align, Op&& op) 
 }
 
 /// The block-scaled quantization both MX and NVFP4 are, on one slice of
-/// whole blocks: per block, the largest magnitude, its scale's code
-/// (`rule.code(amax)`) and value (`rule.value(code)`, into `scale`), then
+/// whole blocks: per block, the largest magnitude, its scale's code and
+/// value (`rule.codes`, the values into `scale`), then
 /// every element encode(x / value); a block whose scale is NaN gets
 /// elements 0.
 template <class Element, class Rule>
@@ -231,10 +231,7 @@ void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t*
       block = bits_float(m);
     }
   });
-  for (std::size_t k = 0; k < r.count; ++k) {
-    scales[k] = rule.code(scale[k]);
-    scale[k] = rule.value(scales[k]);
-  }
+  rule.codes(scale, scales, r.count);
   using Format = typename Element::Format;
   if constexpr (std::is_void_v<Format>) {
     for_each_element(r, [&](std::size_t i, std::size_t k) {
@@ -252,14 +249,14 @@ void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t*
   }
 }
 
-/// y = decode(element) * rule.value(scale code) on one slice of whole
-/// blocks (`scale` the scratch for the values). A block whose scale is NaN
-/// gives the scale's NaN itself: a product of two NaNs (a NaN element code)
-/// carries either one's sign, as the compiler orders the operands.
+/// y = decode(element) * the scale code's value (`rule.values`, into the
+/// scratch `scale`) on one slice of whole blocks. A block whose scale is
+/// NaN gives the scale's NaN itself: a product of two NaNs (a NaN element
+/// code) carries either one's sign, as the compiler orders the operands.
 template <class Element, class Rule>
 void block_scaled_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y,
                              const ResolvedParams& r, const Rule& rule, float* scale) {
-  for (std::size_t k = 0; k < r.count; ++k) scale[k] = rule.value(scales[k]);
+  rule.values(scales, scale, r.count);
   using Format = typename Element::Format;
   if constexpr (std::is_void_v<Format>)
     for_each_element(r, [&](std::size_t i, std::size_t k) { y[i] = Element::decode(elements[i]) * scale[k]; });
@@ -415,11 +412,23 @@ inline std::uint8_t mx_scale_code(float amax, int max_exponent) {
 
 namespace detail {
 
-/// 2^e: x / 2^e is exact unless far below the element's smallest subnormal.
+/// A block scale rule: `codes(amax, codes, n)` writes the scale codes of n
+/// blocks' largest magnitudes and replaces each magnitude by its code's
+/// value; `values(codes, values, n)` gives the values alone.
+///
+/// MX: 2^e. x / 2^e is exact unless far below the element's smallest
+/// subnormal.
 struct MxScaleRule {
   int max_exponent;
-  std::uint8_t code(float amax) const { return mx_scale_code(amax, max_exponent); }
-  float value(std::uint8_t code) const { return E8M0::decode(code); }
+  void codes(float* amax, std::uint8_t* codes, std::size_t n) const {
+    for (std::size_t k = 0; k < n; ++k) {
+      codes[k] = mx_scale_code(amax[k], max_exponent);
+      amax[k] = E8M0::decode(codes[k]);
+    }
+  }
+  void values(const std::uint8_t* codes, float* values, std::size_t n) const {
+    for (std::size_t k = 0; k < n; ++k) values[k] = E8M0::decode(codes[k]);
+  }
 };
 
 }  // namespace detail
@@ -572,14 +581,28 @@ inline float nvfp4_per_tensor_scale(float amax) { return amax / (448.0f * 6.0f);
 
 namespace detail {
 
+/// NVFP4's block scale rule (see MxScaleRule for the interface): the E4M3
+/// code of clamp(amax / 6 / per_tensor_scale, 2^-6, 448), its value
+/// decode(code) * per_tensor_scale. The E4M3 conversions run on the
+/// kernels (minifloat_quantize.hpp, every path the same bits as
+/// minifloat_encode / minifloat_decode): encode(s / 1) is encode(s), and the
+/// product is the same either way round.
 struct Nvfp4ScaleRule {
   float per_tensor_scale;
-  std::uint8_t code(float amax) const {
-    const float s = amax / 6.0f / per_tensor_scale;                         // two float32 divisions, as torchao
-    const float clamped = s < 0x1p-6f ? 0x1p-6f : s > 448.0f ? 448.0f : s;  // NaN stays NaN, as torch.clamp
-    return eigenq::minifloat_encode<Float8E4M3FN>(clamped);
+  void codes(float* amax, std::uint8_t* codes, std::size_t n) const {
+    for (std::size_t k = 0; k < n; ++k) {
+      const float s = amax[k] / 6.0f / per_tensor_scale;          // two float32 divisions, as torchao
+      amax[k] = s < 0x1p-6f ? 0x1p-6f : s > 448.0f ? 448.0f : s;  // NaN stays NaN, as torch.clamp
+    }
+    with_kernels<Path::kAuto>([&](auto kernels) {
+      kernels.template quantize_minifloat<Float8E4M3FN, true>(amax, codes, n, 1.0f);
+      kernels.template dequantize_minifloat<Float8E4M3FN>(codes, amax, n, per_tensor_scale);
+    });
   }
-  float value(std::uint8_t code) const { return per_tensor_scale * eigenq::minifloat_decode<Float8E4M3FN>(code); }
+  void values(const std::uint8_t* codes, float* values, std::size_t n) const {
+    with_kernels<Path::kAuto>(
+        [&](auto kernels) { kernels.template dequantize_minifloat<Float8E4M3FN>(codes, values, n, per_tensor_scale); });
+  }
 };
 
 inline Status check_nvfp4(float per_tensor_scale, const std::uint8_t* scales, std::size_t count) {
