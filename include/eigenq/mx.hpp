@@ -407,7 +407,10 @@ void block_scaled_fake_quantize_all(const float* x, float* y, std::uint8_t* mask
 inline std::uint8_t mx_scale_code(float amax, int max_exponent) {
   if (!std::isfinite(amax)) return E8M0::kNaN;
   const float m = amax == 0.0f ? std::numeric_limits<float>::min() : amax;
-  return E8M0::from_exponent(std::ilogb(m) - max_exponent);  // ilogb: floor(log2), exact, subnormals too
+  // floor(log2(m)), exact: a normal float's biased exponent field, else
+  // (a subnormal) std::ilogb, which also counts the leading zeros.
+  const int biased = static_cast<int>((detail::float_bits(m) >> 23) & 0xFF);
+  return E8M0::from_exponent((biased != 0 ? biased - 127 : std::ilogb(m)) - max_exponent);
 }
 
 namespace detail {
