@@ -7,6 +7,7 @@
 // worked examples computed by hand, and the refusals.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -202,6 +203,17 @@ TYPED_TEST(MxTest, MatchesTheSpecificationConversion) {
   check_against_reference<TypeParam>(test_values(4 * 9, 5), 4, 9, 1, 1, "block 1");
 }
 
+// Tensors larger than one slice of the block loops (mx.hpp's
+// kBlockSlice): slices of whole blocks along the contiguous axis and
+// across rows, and blocks along an outer axis too long for the stack
+// scratch (one heap buffer).
+TYPED_TEST(MxTest, LargeTensorsMatchTheConversion) {
+  check_against_reference<TypeParam>(test_values(3 * 5000, 8), 3, 5000, 1, 32, "[3, 5000] axis 1");
+  check_against_reference<TypeParam>(test_values(5000 * 3, 9), 5000, 3, 0, 32, "[5000, 3] axis 0");
+  check_against_reference<TypeParam>(test_values(64 * 3000, 10), 64, 3000, 0, 32, "[64, 3000] axis 0");
+  check_against_reference<TypeParam>(test_values(2 * 4099, 11), 2, 4099, 1, 1, "[2, 4099] block 1");
+}
+
 // Worked by hand from the specification's rule.
 TEST(Mx, WorkedExamples) {
   // MXFP4: max |V| = 7, floor(log2 7) = 2 = emax_elem, so X = 1; 7 clamps
@@ -289,6 +301,7 @@ TEST(Nvfp4, MatchesTheScaleRule) {
   check_nvfp4(x, 6, 50, 1.0f, "single-level");
   check_nvfp4(x, 6, 50, nvfp4_per_tensor_scale(amax), "two-level");
   check_nvfp4(x, 6, 50, 0.37f, "per-tensor scale 0.37");
+  check_nvfp4(test_values(5 * 3001, 12), 5, 3001, 1.0f, "[5, 3001], several slices");
 }
 
 TEST(Nvfp4, WorkedExamples) {
@@ -316,6 +329,385 @@ TEST(Nvfp4, WorkedExamples) {
   float y[16];
   st = nvfp4_dequantize(e, &negative, y, Shape::row_major({16}), 0);
   EXPECT_NE(st.message().find("scales[0] = 184 has its sign bit set"), std::string::npos) << st.message();
+}
+
+// ---------------------------------------------------------------------------
+// Packed elements
+
+// The packed order written bit by bit: bit t of element i is bit
+// bits * i + t of the little-endian bit stream the bytes form.
+std::vector<std::uint8_t> reference_pack(const std::vector<std::uint8_t>& codes, int bits) {
+  std::vector<std::uint8_t> out((codes.size() * static_cast<std::size_t>(bits) + 7) / 8, 0);
+  for (std::size_t i = 0; i < codes.size(); ++i)
+    for (int t = 0; t < bits; ++t)
+      if ((codes[i] >> t) & 1) {
+        const std::size_t bit = i * static_cast<std::size_t>(bits) + static_cast<std::size_t>(t);
+        out[bit / 8] = static_cast<std::uint8_t>(out[bit / 8] | (1u << (bit % 8)));
+      }
+  return out;
+}
+
+struct PackCase {
+  std::vector<std::int64_t> dims;
+  int axis;
+  std::int64_t block;
+};
+
+// Odd counts (a partial last group), blocks along a non-last axis, and
+// tensors of several slices or of slices too large for the stack scratch.
+const std::vector<PackCase>& pack_cases() {
+  static const std::vector<PackCase> cases = {
+      {{1}, 0, 32},       {{3}, 0, 32},       {{5}, 0, 32},        {{7}, 0, 32},      {{33}, 0, 32},
+      {{3, 5}, 1, 32},    {{3, 5}, 0, 2},     {{2, 3, 7}, 1, 4},   {{70, 5}, 0, 32},  {{3, 5001}, 1, 32},
+      {{5001, 3}, 0, 32}, {{4097, 3}, 1, 32}, {{64, 3001}, 0, 32}, {{2, 4099}, 1, 1},
+  };
+  return cases;
+}
+
+std::size_t scale_count(const PackCase& c) {
+  std::size_t count = 1;
+  for (std::size_t d = 0; d < c.dims.size(); ++d)
+    count *= static_cast<std::size_t>(static_cast<int>(d) == c.axis ? (c.dims[d] + c.block - 1) / c.block : c.dims[d]);
+  return count;
+}
+
+Shape shape_of(const PackCase& c) {
+  return Shape::from(c.dims.begin(), static_cast<int>(c.dims.size()), Layout::kRowMajor);
+}
+
+std::string describe(const PackCase& c) {
+  std::string s = "[";
+  for (std::size_t d = 0; d < c.dims.size(); ++d) s += (d ? ", " : "") + std::to_string(c.dims[d]);
+  return s + "] axis " + std::to_string(c.axis) + " block " + std::to_string(c.block);
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+constexpr std::size_t kGuard = 16;
+constexpr std::uint8_t kGuardByte = 0xA5;
+
+// The packed entry points against the unpacked ones: the packed bytes are
+// reference_pack(unpacked codes) and the scales the same, the round trip
+// the unpacked dequantize bit for bit; nothing written past the buffers.
+template <class Quantize, class QuantizePacked, class Dequantize, class DequantizePacked>
+void check_packed(const PackCase& c, int bits, std::size_t packed_bytes, std::vector<float> x, Quantize quantize,
+                  QuantizePacked quantize_packed, Dequantize dequantize, DequantizePacked dequantize_packed) {
+  const std::string what = describe(c);
+  const std::size_t n = x.size(), nb = scale_count(c);
+  std::vector<std::uint8_t> elements(n), scales(nb);
+  ASSERT_TRUE(quantize(x.data(), elements.data(), scales.data()).is_ok()) << what;
+  const std::vector<std::uint8_t> want = reference_pack(elements, bits);
+  ASSERT_EQ(packed_bytes, want.size()) << what;
+
+  std::vector<std::uint8_t> packed(packed_bytes + kGuard, kGuardByte), packed_scales(nb + kGuard, kGuardByte);
+  ASSERT_TRUE(quantize_packed(x.data(), packed.data(), packed_scales.data()).is_ok()) << what;
+  EXPECT_TRUE(std::equal(want.begin(), want.end(), packed.begin())) << what;
+  EXPECT_TRUE(std::equal(scales.begin(), scales.end(), packed_scales.begin())) << what;
+  for (std::size_t g = 0; g < kGuard; ++g) {
+    EXPECT_EQ(packed[packed_bytes + g], kGuardByte) << what << ": written past the packed bytes";
+    EXPECT_EQ(packed_scales[nb + g], kGuardByte) << what << ": written past the scales";
+  }
+
+  std::vector<float> y(n), y_packed(n + kGuard, -7.0f);
+  ASSERT_TRUE(dequantize(elements.data(), scales.data(), y.data()).is_ok()) << what;
+  ASSERT_TRUE(dequantize_packed(packed.data(), scales.data(), y_packed.data()).is_ok()) << what;
+  for (std::size_t g = 0; g < kGuard; ++g) EXPECT_EQ(y_packed[n + g], -7.0f) << what << ": written past y";
+  y_packed.resize(n);
+  EXPECT_TRUE(same_bits(y, y_packed)) << what;
+}
+
+// Inputs with a NaN and an infinity in some tensors.
+std::vector<float> pack_values(const PackCase& c, std::uint32_t seed) {
+  std::int64_t n = 1;
+  for (std::int64_t d : c.dims) n *= d;
+  std::vector<float> x = test_values(n, seed);
+  if (n > 40) {
+    x[17] = NAN;
+    x[static_cast<std::size_t>(n - 3)] = -INFINITY;
+  }
+  return x;
+}
+
+template <class E>
+class MxPackedTest : public ::testing::Test {};
+using PackedElements = ::testing::Types<Float6E2M3, Float6E3M2, Float4E2M1>;
+TYPED_TEST_SUITE(MxPackedTest, PackedElements);
+
+TYPED_TEST(MxPackedTest, PackedIsThePackedUnpackedElements) {
+  using E = TypeParam;
+  std::uint32_t seed = 20;
+  for (const PackCase& c : pack_cases()) {
+    const Shape shape = shape_of(c);
+    std::size_t bytes = 0;
+    ASSERT_TRUE(mx_packed_bytes<E>(shape, &bytes).is_ok());
+    check_packed(
+        c, E::kFormat.bits(), bytes, pack_values(c, seed++),
+        [&](const float* x, std::uint8_t* e, std::uint8_t* s) {
+          return mx_quantize<E>(x, e, s, shape, c.axis, c.block);
+        },
+        [&](const float* x, std::uint8_t* p, std::uint8_t* s) {
+          return mx_quantize_packed<E>(x, p, s, shape, c.axis, c.block);
+        },
+        [&](const std::uint8_t* e, const std::uint8_t* s, float* y) {
+          return mx_dequantize<E>(e, s, y, shape, c.axis, c.block);
+        },
+        [&](const std::uint8_t* p, const std::uint8_t* s, float* y) {
+          return mx_dequantize_packed<E>(p, s, y, shape, c.axis, c.block);
+        });
+  }
+}
+
+TEST(Nvfp4, PackedIsThePackedUnpackedElements) {
+  std::uint32_t seed = 40;
+  for (const PackCase& base : pack_cases()) {
+    for (float per_tensor_scale : {1.0f, 0.37f}) {
+      PackCase c = base;
+      if (c.block == 32) c.block = kNvfp4BlockSize;
+      const Shape shape = shape_of(c);
+      std::size_t bytes = 0;
+      ASSERT_TRUE(mx_packed_bytes<Float4E2M1>(shape, &bytes).is_ok());
+      check_packed(
+          c, 4, bytes, pack_values(c, seed++),
+          [&](const float* x, std::uint8_t* e, std::uint8_t* s) {
+            return nvfp4_quantize(x, e, s, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](const float* x, std::uint8_t* p, std::uint8_t* s) {
+            return nvfp4_quantize_packed(x, p, s, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](const std::uint8_t* e, const std::uint8_t* s, float* y) {
+            return nvfp4_dequantize(e, s, y, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](const std::uint8_t* p, const std::uint8_t* s, float* y) {
+            return nvfp4_dequantize_packed(p, s, y, shape, c.axis, per_tensor_scale, c.block);
+          });
+    }
+  }
+}
+
+// The bit order by hand: FP4 element 2i in the low nibble (PyTorch's
+// float4_e2m1fn_x2); FP6 element 4i + j in bits [6j, 6j + 6) of the
+// group's three little-endian bytes.
+TEST(MxPacked, BitOrder) {
+  // MXFP4 of {0.5, 1, 1.5}: X = 2^(0 - 2), codes 4 (2.0), 6 (4.0), 7 (6.0).
+  const float x[3] = {0.5f, 1.0f, 1.5f};
+  std::uint8_t packed[3] = {0xEE, 0xEE, 0xEE}, s = 0;
+  ASSERT_TRUE(mx_quantize_packed<Float4E2M1>(x, packed, &s, Shape::row_major({3}), 0).is_ok());
+  EXPECT_EQ(s, 125);
+  EXPECT_EQ(packed[0], 0x64);
+  EXPECT_EQ(packed[1], 0x07) << "the unused high nibble is zero";
+  EXPECT_EQ(packed[2], 0xEE) << "nothing written past ceil(3 / 2) bytes";
+  // Each FP6 slot of a group in turn holding 0x3F.
+  using Six = detail::PackedBits<6>;
+  const std::uint8_t want[4][3] = {{0x3F, 0x00, 0x00}, {0xC0, 0x0F, 0x00}, {0x00, 0xF0, 0x03}, {0x00, 0x00, 0xFC}};
+  for (int j = 0; j < 4; ++j) {
+    std::uint8_t codes[4] = {0, 0, 0, 0}, out[3] = {0, 0, 0}, back[4] = {9, 9, 9, 9};
+    codes[j] = 0x3F;
+    Six::pack(codes, 4, out);
+    for (int b = 0; b < 3; ++b) EXPECT_EQ(out[b], want[j][b]) << "slot " << j << " byte " << b;
+    Six::unpack(out, 4, back);
+    for (int k = 0; k < 4; ++k) EXPECT_EQ(back[k], codes[k]) << "slot " << j;
+  }
+  // Byte counts: ceil(6n / 8) and ceil(n / 2).
+  std::size_t bytes = 0;
+  const std::int64_t counts[] = {0, 1, 2, 3, 4, 5, 8, 9};
+  const std::size_t six[] = {0, 1, 2, 3, 3, 4, 6, 7}, four[] = {0, 1, 1, 2, 2, 3, 4, 5};
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(mx_packed_bytes<Float6E3M2>(Shape::row_major({counts[i]}), &bytes).is_ok());
+    EXPECT_EQ(bytes, six[i]) << counts[i];
+    ASSERT_TRUE(mx_packed_bytes<Float4E2M1>(Shape::row_major({counts[i]}), &bytes).is_ok());
+    EXPECT_EQ(bytes, four[i]) << counts[i];
+  }
+  // The largest shape: (2^63 - 1) FP4 elements take 2^62 bytes, no overflow.
+  const std::int64_t huge = std::numeric_limits<std::int64_t>::max();
+  ASSERT_TRUE(mx_packed_bytes<Float4E2M1>(Shape::row_major({huge}), &bytes).is_ok());
+  EXPECT_EQ(bytes, std::size_t{1} << 62);
+  ASSERT_TRUE(mx_packed_bytes<Float6E2M3>(Shape::row_major({huge}), &bytes).is_ok());
+  // 2^63 - 1 = 4k + 3 with k = 2^61 - 1: 3k bytes, and 3 for the last 18 bits.
+  EXPECT_EQ(bytes, 3 * (std::size_t{1} << 61));
+}
+
+TEST(MxPacked, Refusals) {
+  std::size_t bytes = 7;
+  Status st = mx_packed_bytes<Float4E2M1>(Shape::row_major({2, -3}), &bytes);
+  EXPECT_NE(st.message().find("dimension 1 = -3 is negative"), std::string::npos) << st.message();
+  st = mx_packed_bytes<Float4E2M1>(Shape::row_major({2}), nullptr);
+  EXPECT_NE(st.message().find("bytes is a null pointer"), std::string::npos) << st.message();
+  EXPECT_EQ(bytes, 7u);
+  const float x[4] = {1, 2, 3, 4};
+  std::uint8_t s[2] = {0, 0};
+  st = mx_quantize_packed<Float6E2M3>(x, nullptr, s, Shape::row_major({4}), 0);
+  EXPECT_NE(st.message().find("packed is a null pointer"), std::string::npos) << st.message();
+  float y[4] = {0, 0, 0, 0};
+  st = nvfp4_dequantize_packed(nullptr, s, y, Shape::row_major({4}), 0);
+  EXPECT_NE(st.message().find("packed is a null pointer"), std::string::npos) << st.message();
+  st = mx_quantize_packed<Float4E2M1>(x, s, s, Shape::row_major({4}), 1);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidAxis);
+}
+
+// ---------------------------------------------------------------------------
+// Fake-quantize and the STE mask
+
+// The scale index of flat (row-major) element i.
+std::size_t scale_index(const PackCase& c, std::size_t i) {
+  std::size_t index = 0, rest = i, stride = 1;
+  std::vector<std::size_t> at(c.dims.size());
+  for (std::size_t d = c.dims.size(); d-- > 0;) {
+    at[d] = rest % static_cast<std::size_t>(c.dims[d]);
+    rest /= static_cast<std::size_t>(c.dims[d]);
+  }
+  for (std::size_t d = c.dims.size(); d-- > 0;) {
+    const bool along = static_cast<int>(d) == c.axis;
+    const std::size_t extent = static_cast<std::size_t>(along ? (c.dims[d] + c.block - 1) / c.block : c.dims[d]);
+    index += (along ? at[d] / static_cast<std::size_t>(c.block) : at[d]) * stride;
+    stride *= extent;
+  }
+  return index;
+}
+
+// fake-quantize against dequantize(quantize()) bit for bit, in place too,
+// and the mask against the rule computed here per element: x finite and
+// |x / X| <= the largest finite element value, X the block's scale value.
+template <class Quantize, class Dequantize, class Fake, class FakeMask, class ScaleValue>
+void check_fake_quantize(const PackCase& c, float max_finite, const std::vector<float>& x, Quantize quantize,
+                         Dequantize dequantize, Fake fake, FakeMask fake_mask, ScaleValue scale_value) {
+  const std::string what = describe(c);
+  const std::size_t n = x.size();
+  std::vector<std::uint8_t> elements(n), scales(scale_count(c));
+  std::vector<float> want(n);
+  ASSERT_TRUE(quantize(x.data(), elements.data(), scales.data()).is_ok()) << what;
+  ASSERT_TRUE(dequantize(elements.data(), scales.data(), want.data()).is_ok()) << what;
+
+  std::vector<float> y(n, -7.0f), y_mask(n, -7.0f), in_place = x;
+  std::vector<std::uint8_t> mask(n + kGuard, kGuardByte);
+  ASSERT_TRUE(fake(x.data(), y.data()).is_ok()) << what;
+  ASSERT_TRUE(fake_mask(x.data(), y_mask.data(), mask.data()).is_ok()) << what;
+  ASSERT_TRUE(fake_mask(in_place.data(), in_place.data(), mask.data()).is_ok()) << what;
+  EXPECT_TRUE(same_bits(y, want)) << what;
+  EXPECT_TRUE(same_bits(y_mask, want)) << what;
+  EXPECT_TRUE(same_bits(in_place, want)) << what << ": in place";
+  for (std::size_t g = 0; g < kGuard; ++g) EXPECT_EQ(mask[n + g], kGuardByte) << what << ": written past the mask";
+  int failures = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float scale = scale_value(scales[scale_index(c, i)]);
+    const bool pass = std::isfinite(x[i]) && !std::isnan(scale) && std::fabs(x[i] / scale) <= max_finite;
+    if (mask[i] != (pass ? 1 : 0) && ++failures <= 10)
+      ADD_FAILURE() << what << " element " << i << ": x = " << std::hexfloat << x[i] << ", scale " << scale << ", mask "
+                    << int{mask[i]};
+  }
+}
+
+TYPED_TEST(MxTest, FakeQuantizeIsTheRoundTripWithItsMask) {
+  using E = TypeParam;
+  double max_finite = 0;
+  for (const Candidate& v : candidates<E>()) max_finite = std::max(max_finite, v.value);
+  std::uint32_t seed = 60;
+  for (const PackCase& c : pack_cases()) {
+    const Shape shape = shape_of(c);
+    std::vector<float> x = pack_values(c, seed++);
+    // Elements beyond the largest value after scaling: a block of 32 whose
+    // maximum is 2^k * 1.9 holds values up to 2^k * 1.9 against X's 2^(k - emax).
+    for (std::size_t i = 5; i < x.size(); i += 7) x[i] *= 1.9f;
+    check_fake_quantize(
+        c, static_cast<float>(max_finite), x,
+        [&](const float* in, std::uint8_t* e, std::uint8_t* s) {
+          return mx_quantize<E>(in, e, s, shape, c.axis, c.block);
+        },
+        [&](const std::uint8_t* e, const std::uint8_t* s, float* y) {
+          return mx_dequantize<E>(e, s, y, shape, c.axis, c.block);
+        },
+        [&](const float* in, float* y) { return mx_fake_quantize<E>(in, y, shape, c.axis, c.block); },
+        [&](const float* in, float* y, std::uint8_t* m) {
+          return mx_fake_quantize_mask<E>(in, y, m, shape, c.axis, c.block);
+        },
+        [](std::uint8_t code) { return code == 0xFF ? NAN : std::ldexp(1.0f, code - 127); });
+  }
+}
+
+TEST(Nvfp4, FakeQuantizeIsTheRoundTripWithItsMask) {
+  std::uint32_t seed = 80;
+  for (const PackCase& base : pack_cases()) {
+    for (float per_tensor_scale : {1.0f, 0.37f}) {
+      PackCase c = base;
+      if (c.block == 32) c.block = kNvfp4BlockSize;
+      const Shape shape = shape_of(c);
+      std::vector<float> x = pack_values(c, seed++);
+      if (x.size() > 50) x[50] = INFINITY;  // a finite block scale (448) with a clamped element
+      check_fake_quantize(
+          c, 6.0f, x,
+          [&](const float* in, std::uint8_t* e, std::uint8_t* s) {
+            return nvfp4_quantize(in, e, s, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](const std::uint8_t* e, const std::uint8_t* s, float* y) {
+            return nvfp4_dequantize(e, s, y, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](const float* in, float* y) {
+            return nvfp4_fake_quantize(in, y, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](const float* in, float* y, std::uint8_t* m) {
+            return nvfp4_fake_quantize_mask(in, y, m, shape, c.axis, per_tensor_scale, c.block);
+          },
+          [&](std::uint8_t code) { return per_tensor_scale * minifloat_decode<Float8E4M3FN>(code); });
+    }
+  }
+}
+
+// By hand: MXFP4 of {7, 5, -6.5, 6, 0.1} has X = 1 (floor(log2 7) = 2 =
+// emax_elem): 7 and -6.5 are clamped to +-6, mask 0. A block holding +inf
+// or NaN reads back NaN, every mask 0.
+TEST(Mx, FakeQuantizeMaskWorkedExamples) {
+  const float x[5] = {7, 5, -6.5f, 6, 0.1f};
+  float y[5];
+  std::uint8_t m[5];
+  ASSERT_TRUE(mx_fake_quantize_mask<Float4E2M1>(x, y, m, Shape::row_major({5}), 0).is_ok());
+  const float want[5] = {6, 4, -6, 6, 0};
+  const std::uint8_t want_mask[5] = {0, 1, 0, 1, 1};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(y[i], want[i]) << i;
+    EXPECT_EQ(m[i], want_mask[i]) << i;
+  }
+  const float special[4] = {1, INFINITY, 2, NAN};
+  ASSERT_TRUE(mx_fake_quantize_mask<Float8E4M3FN>(special, y, m, Shape::row_major({2, 2}), 1).is_ok());
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(std::isnan(y[i])) << i;
+    EXPECT_EQ(m[i], 0) << i;
+  }
+  // NVFP4: +inf makes the block scale 448 (amax / 6 clamped); +inf itself
+  // reads back 6 * 448 with mask 0, the finite elements 0 with mask 1.
+  float nv[16] = {INFINITY, 1.0f, -2.0f};
+  float ny[16];
+  std::uint8_t nm[16];
+  ASSERT_TRUE(nvfp4_fake_quantize_mask(nv, ny, nm, Shape::row_major({16}), 0).is_ok());
+  EXPECT_EQ(ny[0], 6.0f * 448.0f);
+  EXPECT_EQ(nm[0], 0);
+  EXPECT_EQ(ny[1], 0.0f);
+  EXPECT_EQ(nm[1], 1);
+  EXPECT_EQ(nm[2], 1);
+  // Refusals name the buffer.
+  Status st = mx_fake_quantize_mask<Float4E2M1>(x, y, nullptr, Shape::row_major({5}), 0);
+  EXPECT_NE(st.message().find("mask is a null pointer"), std::string::npos) << st.message();
+  st = nvfp4_fake_quantize(x, nullptr, Shape::row_major({5}), 0);
+  EXPECT_NE(st.message().find("y is a null pointer"), std::string::npos) << st.message();
+  st = nvfp4_fake_quantize(x, y, Shape::row_major({5}), 0, -1.0f);
+  EXPECT_NE(st.message().find("per_tensor_scale = -1 must be finite and > 0"), std::string::npos) << st.message();
+}
+
+// Empty tensors: every entry point succeeds and touches nothing (null
+// buffers are allowed when there are no elements).
+TEST(Mx, EmptyTensors) {
+  for (const Shape& shape : {Shape::row_major({0}), Shape::row_major({3, 0}), Shape::row_major({0, 40})}) {
+    std::size_t bytes = 9;
+    ASSERT_TRUE(mx_packed_bytes<Float6E2M3>(shape, &bytes).is_ok());
+    EXPECT_EQ(bytes, 0u);
+    EXPECT_TRUE(mx_quantize<Float4E2M1>(nullptr, nullptr, nullptr, shape, 1 % shape.rank).is_ok());
+    EXPECT_TRUE(mx_quantize_packed<Float6E3M2>(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(mx_dequantize_packed<Float4E2M1>(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(mx_fake_quantize_mask<MxInt8>(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(nvfp4_quantize_packed(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(nvfp4_dequantize_packed(nullptr, nullptr, nullptr, shape, 0).is_ok());
+    EXPECT_TRUE(nvfp4_fake_quantize(nullptr, nullptr, shape, 0).is_ok());
+  }
 }
 
 TEST(Mx, Refusals) {

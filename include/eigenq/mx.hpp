@@ -42,8 +42,48 @@
 /// length ceil(dims[axis] / block_size)). The minifloat elements are
 /// encoded and decoded by the kernels of minifloat_quantize.hpp on the best
 /// path (Path::kAuto, every path the same bits); the block maxima, the
-/// scales and MXINT8 run on the portable path. Packed storage and the
-/// scale-rounding variants of other implementations are future work.
+/// scales and MXINT8 run on the portable path. The scale-rounding variants
+/// of other implementations are future work.
+///
+/// Packed storage (mx_quantize_packed, nvfp4_quantize_packed and their
+/// inverses; mx_packed_bytes): the same codes along the buffer's memory
+/// order, least significant bits first, the scales as above:
+/// - FP4 (E2M1, MXFP4 and NVFP4): two per byte, element 2i in the low
+///   nibble. This is PyTorch's torch.float4_e2m1fn_x2 (c10's
+///   Float4_e2m1fn_x2: val1 in bits 7..4, val0 in bits 3..0) and torchao's
+///   pack_uint4 (torchao/prototype/mx_formats/kernels.py), and the order of
+///   packing.hpp's Int4/UInt4 (ONNX int4, quint4x2).
+/// - FP6 (E2M3, E3M2): four in three bytes, element 4i + j in bits
+///   [6j, 6j + 6) of the 24-bit little-endian group: byte 0 holds element 0
+///   and the low 2 bits of element 1, byte 1 element 1's high 4 bits and
+///   element 2's low 4, byte 2 element 2's high 2 bits and element 3: the
+///   FP4 order continued, and AMD rocRoller's FP6 buffer layout (getFp6 /
+///   setFp6). The specification defines no packing; torchao's pack_uint6
+///   (removed from torchao's mx_formats in late 2025) split each element
+///   into 4 + 2 bits over the group instead, and is not followed.
+/// A partial last group takes only the bytes its bits reach (ceil(6n / 8)
+/// and ceil(n / 2) bytes in all), its unused high bits zero; nothing past
+/// them is read or written.
+///
+/// Fake-quantize (mx_fake_quantize, nvfp4_fake_quantize) is dequantize(
+/// quantize(x)) in float, the same bits, worked slice by slice through a
+/// stack scratch. The `_mask` variants also write the straight-through
+/// estimator's mask, a byte per element:
+///
+///     mask = x finite and |x / X| <= the element format's largest finite value
+///
+/// with X the block's scale as quantize divides by it (2^shared_exp; NVFP4's
+/// per_tensor_scale * E4M3 scale): 0 exactly where the saturating
+/// conversion clamped the element, and for NaN, +-inf and every element of
+/// a NaN-scaled block. microxcaling's layers (mx/linear.py, LinearFunction:
+/// the backward works from the saved inputs, with no mask) pass every
+/// gradient straight through, clamped or not; the mask here keeps their
+/// forward values and lets the caller cut the gradient of clamped elements,
+/// as fake-quantize does for integers. The test is on the unrounded x / X,
+/// as TensorFlow's fake_quant_with_min_max gradient (min <= x <= max), not
+/// on the rounded value as qat/ste.hpp's integer mask: a minifloat's
+/// rounding beyond its largest value is no code to compare with. A caller
+/// wanting microxcaling's estimator ignores the mask.
 
 #include <algorithm>
 #include <cmath>
@@ -58,6 +98,7 @@
 #include "minifloat_quantize.hpp"
 #include "params.hpp"
 #include "runs.hpp"
+#include "slices.hpp"
 #include "status.hpp"
 
 namespace eigenq {
@@ -83,6 +124,9 @@ template <class E>
 struct MxElement {
   using Format = E;  ///< a minifloat: its runs go through the kernels (kernels.hpp)
   static constexpr int kMaxExponent = E::kFormat.max_exponent();
+  static float max_finite() {
+    return eigenq::minifloat_decode<E>(static_cast<std::uint8_t>(E::kFormat.max_magnitude()));
+  }
   static std::uint8_t encode(float v) { return eigenq::minifloat_encode<E>(v, true); }
   static float decode(std::uint8_t code) { return eigenq::minifloat_decode<E>(code); }
   static Status check_codes(const std::uint8_t* q, std::int64_t n) {
@@ -94,6 +138,7 @@ template <>
 struct MxElement<MxInt8> {
   using Format = void;                    ///< not a minifloat: encoded element by element
   static constexpr int kMaxExponent = 0;  // the largest value 127 * 2^-6 = 1.984375
+  static float max_finite() { return 127.0f * 0x1p-6f; }
   static std::uint8_t encode(float v) {
     const float k = std::nearbyint(v * 64.0f);  // v * 2^6 is exact; NaN never reaches here
     const float clamped = k < -127.0f ? -127.0f : k > 127.0f ? 127.0f : k;
@@ -107,24 +152,86 @@ inline Status resolve_block_layout(const Shape& shape, int axis, std::int64_t bl
   return resolve_layout(blocked_layout(axis, block_size), shape, r);
 }
 
-/// The block-scaled quantization both MX and NVFP4 are: per block, the
-/// largest magnitude, its scale's code (`rule.code(amax)`) and value
-/// (`rule.value(code)`), then every element encode(x / value); a block
-/// whose scale is NaN gets elements 0.
+/// Elements per slice of the block-scaled loops: a tensor is processed in
+/// slices of whole blocks (slices.hpp's cut) so that the per-block scratch
+/// of a slice lives on the stack.
+constexpr std::int64_t kBlockSlice = 2048;
+
+/// The scratch of one slice: `codes` for its elements (one per byte),
+/// `scale_codes` and `scales` for its blocks.
+struct BlockScratch {
+  std::uint8_t* codes;
+  std::uint8_t* scale_codes;
+  float* scales;
+};
+
+/// op(slice, scratch) for every slice of whole blocks of r, in order, each
+/// starting on a multiple of `align` elements from the first (so packed
+/// slices start on a byte). The scratch is on the stack when every slice
+/// holds at most kBlockSlice elements; otherwise (one block along an outer
+/// axis longer than about kBlockSlice / align elements, or rows that cannot
+/// be cut on `align`) it is one heap buffer for the call.
+template <class Op>
+void for_each_block_slice(const ResolvedParams& r, std::int64_t align, Op&& op) {
+  // The cut rounds a slice up to whole units (blocks or rows) ending on a
+  // multiple of `align`: by less than align units, so slices of a grain of
+  // kBlockSlice / align elements fit kBlockSlice whenever a unit does.
+  const SlicePlan plan = plan_slices(r, align, align, kBlockSlice / align);
+  std::int64_t elements = 0, blocks = 0;
+  for (std::int64_t i = 0; i < plan.count; ++i) {
+    const Slice s = slice_at(r, plan, i);
+    elements = std::max(elements, s.r.size());
+    blocks = std::max(blocks, static_cast<std::int64_t>(s.r.count));
+  }
+  std::uint8_t codes[kBlockSlice], scale_codes[kBlockSlice];
+  float scales[kBlockSlice];
+  BlockScratch scratch{codes, scale_codes, scales};
+  std::vector<std::uint8_t> heap_bytes;
+  std::vector<float> heap_scales;
+  if (elements > kBlockSlice || blocks > kBlockSlice) {
+    heap_bytes.resize(static_cast<std::size_t>(elements + blocks));
+    heap_scales.resize(static_cast<std::size_t>(blocks));
+    scratch = {heap_bytes.data(), heap_bytes.data() + elements, heap_scales.data()};
+  }
+  for (std::int64_t i = 0; i < plan.count; ++i) op(slice_at(r, plan, i), scratch);
+}
+
+/// The block-scaled quantization both MX and NVFP4 are, on one slice of
+/// whole blocks: per block, the largest magnitude, its scale's code and
+/// value (`rule.codes`, the values into `scale`), then
+/// every element encode(x / value); a block whose scale is NaN gets
+/// elements 0.
 template <class Element, class Rule>
 void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const ResolvedParams& r,
-                           const Rule& rule) {
-  // The largest magnitude per block; a NaN stays (NaN > a is false).
-  std::vector<float> amax(r.count, 0.0f);
-  for_each_element(r, [&](std::size_t i, std::size_t k) {
-    const float a = std::fabs(x[i]);
-    if (std::isnan(a) || a > amax[k]) amax[k] = a;
+                           const Rule& rule, float* scale) {
+  // The largest magnitude per block, then its scale. The magnitudes are
+  // compared as their bits (sign cleared): non-negative floats order as
+  // their bits, +inf above every finite value and every NaN above +inf, so
+  // a block holding NaN keeps a NaN, with no branch in the loop.
+  std::fill(scale, scale + r.count, 0.0f);
+  for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
+    const float* xs = x + at;
+    if constexpr (std::is_same_v<decltype(index), AlignedIndex>) {
+      for (std::int64_t j = 0; j < n; ++j) {
+        float& m = scale[static_cast<std::size_t>(index.param + j)];
+        m = bits_float(std::max(float_bits(m), float_bits(xs[j]) & 0x7FFFFFFFu));
+      }
+    } else {
+      // Eight independent maxima (a fixed-length inner loop the compiler
+      // can vectorize), folded at the end.
+      constexpr int kLanes = 8;
+      std::uint32_t lanes[kLanes] = {};
+      std::int64_t j = 0;
+      for (; j + kLanes <= n; j += kLanes)
+        for (int l = 0; l < kLanes; ++l) lanes[l] = std::max(lanes[l], float_bits(xs[j + l]) & 0x7FFFFFFFu);
+      float& block = scale[static_cast<std::size_t>(index.param)];
+      std::uint32_t m = float_bits(block);
+      for (; j < n; ++j) m = std::max(m, float_bits(xs[j]) & 0x7FFFFFFFu);
+      for (int l = 0; l < kLanes; ++l) m = std::max(m, lanes[l]);
+      block = bits_float(m);
+    }
   });
-  std::vector<float> scale(r.count);
-  for (std::size_t k = 0; k < r.count; ++k) {
-    scales[k] = rule.code(amax[k]);
-    scale[k] = rule.value(scales[k]);
-  }
+  rule.codes(scale, scales, r.count);
   using Format = typename Element::Format;
   if constexpr (std::is_void_v<Format>) {
     for_each_element(r, [&](std::size_t i, std::size_t k) {
@@ -134,32 +241,162 @@ void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t*
     // The kernels' encode(x / scale, saturating) on every block, then the
     // elements of NaN-scaled blocks cleared.
     with_kernels<Path::kAuto>(
-        [&](auto kernels) { kernels.template quantize_minifloat<Format, true>(r, scale.data(), x, elements); });
-    if (std::any_of(scale.begin(), scale.end(), [](float s) { return std::isnan(s); }))
+        [&](auto kernels) { kernels.template quantize_minifloat<Format, true>(r, scale, x, elements); });
+    if (std::any_of(scale, scale + r.count, [](float s) { return std::isnan(s); }))
       for_each_element(r, [&](std::size_t i, std::size_t k) {
         if (std::isnan(scale[k])) elements[i] = 0;
       });
   }
 }
 
-/// y = decode(element) * rule.value(scale code). A block whose scale is
+/// y = decode(element) * the scale code's value (`rule.values`, into the
+/// scratch `scale`) on one slice of whole blocks. A block whose scale is
 /// NaN gives the scale's NaN itself: a product of two NaNs (a NaN element
 /// code) carries either one's sign, as the compiler orders the operands.
 template <class Element, class Rule>
 void block_scaled_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y,
-                             const ResolvedParams& r, const Rule& rule) {
-  std::vector<float> scale(r.count);
-  for (std::size_t k = 0; k < r.count; ++k) scale[k] = rule.value(scales[k]);
+                             const ResolvedParams& r, const Rule& rule, float* scale) {
+  rule.values(scales, scale, r.count);
   using Format = typename Element::Format;
   if constexpr (std::is_void_v<Format>)
     for_each_element(r, [&](std::size_t i, std::size_t k) { y[i] = Element::decode(elements[i]) * scale[k]; });
   else
     with_kernels<Path::kAuto>(
-        [&](auto kernels) { kernels.template dequantize_minifloat<Format>(r, scale.data(), elements, y); });
-  if (std::any_of(scale.begin(), scale.end(), [](float s) { return std::isnan(s); }))
+        [&](auto kernels) { kernels.template dequantize_minifloat<Format>(r, scale, elements, y); });
+  if (std::any_of(scale, scale + r.count, [](float s) { return std::isnan(s); }))
     for_each_element(r, [&](std::size_t i, std::size_t k) {
       if (std::isnan(scale[k])) y[i] = scale[k];
     });
+}
+
+/// Elements one per byte (FP6 and FP4 in the low bits, MXINT8 as the
+/// int8's bits).
+struct OnePerByte {
+  static constexpr const char* kBuffer = "elements";
+  static constexpr std::int64_t kGroup = 1;  ///< elements that share bytes
+};
+
+/// Sub-byte elements packed along the buffer's (memory) order, least
+/// significant bits first: element i occupies bits [kBits * i, kBits * (i +
+/// 1)) of the little-endian bit stream the bytes form. kGroup elements fill
+/// kBytes whole bytes; the last, partial group takes only the bytes its
+/// bits reach, their unused high bits zero. See the file comment for the
+/// implementations this order matches.
+template <int Bits>
+struct PackedBits {
+  static_assert(Bits == 4 || Bits == 6, "FP4 and FP6 elements");
+  static constexpr const char* kBuffer = "packed";
+  static constexpr int kBits = Bits;
+  static constexpr std::int64_t kGroup = Bits == 4 ? 2 : 4;
+  static constexpr std::int64_t kBytes = kGroup * Bits / 8;
+  static constexpr std::uint32_t kMask = (1u << Bits) - 1;
+
+  /// Bytes of n packed elements, ceil(n * kBits / 8), computed without
+  /// forming n * kBits (no overflow for any n >= 0).
+  static constexpr std::int64_t bytes(std::int64_t n) { return n / kGroup * kBytes + ((n % kGroup) * kBits + 7) / 8; }
+
+  /// Packs n codes (each < 2^kBits) into bytes(n) bytes. FP4 is the
+  /// kernels' nibble packing of UInt4 (kernels.hpp, SIMD on the best path):
+  /// the same order. FP6: whole groups in a loop over fixed-size groups,
+  /// then the partial one.
+  static void pack(const std::uint8_t* codes, std::int64_t n, std::uint8_t* out) {
+    if constexpr (Bits == 4) {
+      if (n % 2 != 0) out[n / 2] = 0;  // the kernels keep the other nibble of a partial byte
+      with_kernels<Path::kAuto>([&](auto k) { decltype(k)::template pack_nibbles<UInt4>(codes, out, 0, n); });
+      return;
+    }
+    const std::int64_t groups = n / kGroup;
+    for (std::int64_t g = 0; g < groups; ++g) {
+      std::uint32_t word = 0;
+      for (std::int64_t j = 0; j < kGroup; ++j) word |= (codes[kGroup * g + j] & kMask) << (kBits * j);
+      for (std::int64_t b = 0; b < kBytes; ++b) out[kBytes * g + b] = static_cast<std::uint8_t>(word >> (8 * b));
+    }
+    const std::int64_t rest = n - groups * kGroup;
+    if (rest == 0) return;
+    std::uint32_t word = 0;
+    for (std::int64_t j = 0; j < rest; ++j) word |= (codes[kGroup * groups + j] & kMask) << (kBits * j);
+    for (std::int64_t b = 0; b < bytes(n) - kBytes * groups; ++b)
+      out[kBytes * groups + b] = static_cast<std::uint8_t>(word >> (8 * b));
+  }
+
+  /// Unpacks n codes from bytes(n) bytes (never reading past them).
+  static void unpack(const std::uint8_t* in, std::int64_t n, std::uint8_t* codes) {
+    if constexpr (Bits == 4) {
+      with_kernels<Path::kAuto>([&](auto k) { decltype(k)::template unpack_nibbles<UInt4>(in, 0, n, codes); });
+      return;
+    }
+    const std::int64_t groups = n / kGroup;
+    for (std::int64_t g = 0; g < groups; ++g) {
+      std::uint32_t word = 0;
+      for (std::int64_t b = 0; b < kBytes; ++b) word |= std::uint32_t{in[kBytes * g + b]} << (8 * b);
+      for (std::int64_t j = 0; j < kGroup; ++j)
+        codes[kGroup * g + j] = static_cast<std::uint8_t>((word >> (kBits * j)) & kMask);
+    }
+    const std::int64_t rest = n - groups * kGroup;
+    if (rest == 0) return;
+    std::uint32_t word = 0;
+    for (std::int64_t b = 0; b < bytes(n) - kBytes * groups; ++b)
+      word |= std::uint32_t{in[kBytes * groups + b]} << (8 * b);
+    for (std::int64_t j = 0; j < rest; ++j)
+      codes[kGroup * groups + j] = static_cast<std::uint8_t>((word >> (kBits * j)) & kMask);
+  }
+};
+
+/// The packed storage of sub-byte element E.
+template <class E>
+using PackedElements = PackedBits<E::kFormat.bits()>;
+
+/// block_scaled_quantize over the tensor, slice by slice, the elements
+/// written in `Storage` (OnePerByte or PackedBits).
+template <class Element, class Storage, class Rule>
+void block_scaled_quantize_all(const float* x, std::uint8_t* out, std::uint8_t* scales, const ResolvedParams& r,
+                               const Rule& rule) {
+  for_each_block_slice(r, Storage::kGroup, [&](const Slice& s, const BlockScratch& w) {
+    if constexpr (std::is_same_v<Storage, OnePerByte>) {
+      block_scaled_quantize<Element>(x + s.at, out + s.at, scales + s.param, s.r, rule, w.scales);
+    } else {  // a slice starts on a group: its bytes start at out + s.at / kGroup * kBytes
+      block_scaled_quantize<Element>(x + s.at, w.codes, scales + s.param, s.r, rule, w.scales);
+      Storage::pack(w.codes, s.r.size(), out + s.at / Storage::kGroup * Storage::kBytes);
+    }
+  });
+}
+
+/// block_scaled_dequantize over the tensor, slice by slice, the elements
+/// read from `Storage`.
+template <class Element, class Storage, class Rule>
+void block_scaled_dequantize_all(const std::uint8_t* in, const std::uint8_t* scales, float* y, const ResolvedParams& r,
+                                 const Rule& rule) {
+  for_each_block_slice(r, Storage::kGroup, [&](const Slice& s, const BlockScratch& w) {
+    if constexpr (std::is_same_v<Storage, OnePerByte>) {
+      block_scaled_dequantize<Element>(in + s.at, scales + s.param, y + s.at, s.r, rule, w.scales);
+    } else {
+      Storage::unpack(in + s.at / Storage::kGroup * Storage::kBytes, s.r.size(), w.codes);
+      block_scaled_dequantize<Element>(w.codes, scales + s.param, y + s.at, s.r, rule, w.scales);
+    }
+  });
+}
+
+/// y = dequantize(quantize(x)) over the tensor, slice by slice through the
+/// stack scratch (elements and scales never leave it), and when `mask` is
+/// given the STE mask of the file comment. y may alias x: a slice is read
+/// whole (quantize, mask) before its y is written.
+template <class Element, class Rule>
+void block_scaled_fake_quantize_all(const float* x, float* y, std::uint8_t* mask, const ResolvedParams& r,
+                                    const Rule& rule) {
+  const float max_finite = Element::max_finite();
+  for_each_block_slice(r, 1, [&](const Slice& s, const BlockScratch& w) {
+    const float* xs = x + s.at;
+    block_scaled_quantize<Element>(xs, w.codes, w.scale_codes, s.r, rule, w.scales);
+    if (mask != nullptr) {
+      std::uint8_t* ms = mask + s.at;
+      // x / X as the quantizer divides it; NaN (a NaN x, or any x of a
+      // NaN-scaled block) compares false, +-inf is beyond max_finite.
+      for_each_element(s.r, [&](std::size_t i, std::size_t k) {
+        ms[i] = static_cast<std::uint8_t>(std::fabs(xs[i] / w.scales[k]) <= max_finite);
+      });
+    }
+    block_scaled_dequantize<Element>(w.codes, w.scale_codes, y + s.at, s.r, rule, w.scales);
+  });
 }
 
 }  // namespace detail
@@ -170,17 +407,60 @@ void block_scaled_dequantize(const std::uint8_t* elements, const std::uint8_t* s
 inline std::uint8_t mx_scale_code(float amax, int max_exponent) {
   if (!std::isfinite(amax)) return E8M0::kNaN;
   const float m = amax == 0.0f ? std::numeric_limits<float>::min() : amax;
-  return E8M0::from_exponent(std::ilogb(m) - max_exponent);  // ilogb: floor(log2), exact, subnormals too
+  // floor(log2(m)), exact: a normal float's biased exponent field, else
+  // (a subnormal) std::ilogb, which also counts the leading zeros.
+  const int biased = static_cast<int>((detail::float_bits(m) >> 23) & 0xFF);
+  return E8M0::from_exponent((biased != 0 ? biased - 127 : std::ilogb(m)) - max_exponent);
 }
 
 namespace detail {
 
-/// 2^e: x / 2^e is exact unless far below the element's smallest subnormal.
+/// A block scale rule: `codes(amax, codes, n)` writes the scale codes of n
+/// blocks' largest magnitudes and replaces each magnitude by its code's
+/// value; `values(codes, values, n)` gives the values alone.
+///
+/// MX: 2^e. x / 2^e is exact unless far below the element's smallest
+/// subnormal.
 struct MxScaleRule {
   int max_exponent;
-  std::uint8_t code(float amax) const { return mx_scale_code(amax, max_exponent); }
-  float value(std::uint8_t code) const { return E8M0::decode(code); }
+  void codes(float* amax, std::uint8_t* codes, std::size_t n) const {
+    for (std::size_t k = 0; k < n; ++k) {
+      codes[k] = mx_scale_code(amax[k], max_exponent);
+      amax[k] = E8M0::decode(codes[k]);
+    }
+  }
+  void values(const std::uint8_t* codes, float* values, std::size_t n) const {
+    for (std::size_t k = 0; k < n; ++k) values[k] = E8M0::decode(codes[k]);
+  }
 };
+
+}  // namespace detail
+
+namespace detail {
+
+template <class E, class Storage>
+Status mx_quantize_to(const float* x, std::uint8_t* out, std::uint8_t* scales, const Shape& shape, int axis,
+                      std::int64_t block_size) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{"x", x}, {Storage::kBuffer, out}, {"scales", scales}}));
+  using Element = MxElement<E>;
+  block_scaled_quantize_all<Element, Storage>(x, out, scales, r, MxScaleRule{Element::kMaxExponent});
+  return Status::ok();
+}
+
+template <class E, class Storage>
+Status mx_dequantize_from(const std::uint8_t* in, const std::uint8_t* scales, float* y, const Shape& shape, int axis,
+                          std::int64_t block_size) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{Storage::kBuffer, in}, {"scales", scales}, {"y", y}}));
+  using Element = MxElement<E>;
+  // Packed fields are codes whatever they hold (every 4- and 6-bit value is one).
+  if constexpr (std::is_same_v<Storage, OnePerByte>) EIGENQ_RETURN_IF_ERROR(Element::check_codes(in, shape.size()));
+  block_scaled_dequantize_all<Element, Storage>(in, scales, y, r, MxScaleRule{Element::kMaxExponent});
+  return Status::ok();
+}
 
 }  // namespace detail
 
@@ -191,12 +471,7 @@ template <class E>
 Status mx_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const Shape& shape, int axis,
                    std::int64_t block_size = kMxBlockSize) {
   static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
-  ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
-  using Element = detail::MxElement<E>;
-  detail::block_scaled_quantize<Element>(x, elements, scales, r, detail::MxScaleRule{Element::kMaxExponent});
-  return Status::ok();
+  return detail::mx_quantize_to<E, detail::OnePerByte>(x, elements, scales, shape, axis, block_size);
 }
 
 /// y = decode(element) * 2^(scale - 127) for MX blocks laid out as
@@ -205,13 +480,84 @@ template <class E>
 Status mx_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y, const Shape& shape, int axis,
                      std::int64_t block_size = kMxBlockSize) {
   static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
-  ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
-  using Element = detail::MxElement<E>;
-  EIGENQ_RETURN_IF_ERROR(Element::check_codes(elements, shape.size()));
-  detail::block_scaled_dequantize<Element>(elements, scales, y, r, detail::MxScaleRule{Element::kMaxExponent});
+  return detail::mx_dequantize_from<E, detail::OnePerByte>(elements, scales, y, shape, axis, block_size);
+}
+
+/// The sub-byte elements that have a packed storage: FP6 and FP4.
+template <class E>
+constexpr bool is_mx_packed_element_v =
+    std::is_same_v<E, Float6E2M3> || std::is_same_v<E, Float6E3M2> || std::is_same_v<E, Float4E2M1>;
+
+/// The bytes of the packed elements of a tensor of `shape` in E (FP4: two
+/// per byte, ceil(n / 2); FP6: four in three bytes, ceil(3n / 4)), into
+/// *bytes. NVFP4's elements are Float4E2M1's. An invalid shape, or a count
+/// beyond size_t, is refused.
+template <class E>
+Status mx_packed_bytes(const Shape& shape, std::size_t* bytes) {
+  static_assert(is_mx_packed_element_v<E>, "E must be Float6E2M3, Float6E3M2 or Float4E2M1");
+  EIGENQ_RETURN_IF_ERROR(check_shape(shape));
+  if (bytes == nullptr) return detail::error(StatusCode::kInvalidArgument, "bytes is a null pointer");
+  const std::int64_t n = detail::PackedElements<E>::bytes(shape.size());
+  if (static_cast<std::uint64_t>(n) > std::numeric_limits<std::size_t>::max())
+    return detail::error(StatusCode::kInvalidArgument, "shape ", detail::dims_text(shape), " needs ", n,
+                         " packed bytes, more than size_t holds");
+  *bytes = static_cast<std::size_t>(n);
   return Status::ok();
+}
+
+/// mx_quantize with the elements packed into `packed`
+/// (mx_packed_bytes<E>(shape) bytes, nothing written past them): the same
+/// codes, in the packed order of the file comment.
+template <class E>
+Status mx_quantize_packed(const float* x, std::uint8_t* packed, std::uint8_t* scales, const Shape& shape, int axis,
+                          std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_packed_element_v<E>, "E must be Float6E2M3, Float6E3M2 or Float4E2M1");
+  return detail::mx_quantize_to<E, detail::PackedElements<E>>(x, packed, scales, shape, axis, block_size);
+}
+
+/// mx_dequantize of packed elements as mx_quantize_packed writes them.
+template <class E>
+Status mx_dequantize_packed(const std::uint8_t* packed, const std::uint8_t* scales, float* y, const Shape& shape,
+                            int axis, std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_packed_element_v<E>, "E must be Float6E2M3, Float6E3M2 or Float4E2M1");
+  return detail::mx_dequantize_from<E, detail::PackedElements<E>>(packed, scales, y, shape, axis, block_size);
+}
+
+namespace detail {
+
+template <class E>
+Status mx_fake_quantize_to(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
+                           std::int64_t block_size, bool with_mask) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(with_mask ? check_buffers(shape, {{"x", x}, {"y", y}, {"mask", mask}})
+                                   : check_buffers(shape, {{"x", x}, {"y", y}}));
+  using Element = MxElement<E>;
+  block_scaled_fake_quantize_all<Element>(x, y, mask, r, MxScaleRule{Element::kMaxExponent});
+  return Status::ok();
+}
+
+}  // namespace detail
+
+/// y = mx_dequantize(mx_quantize(x)) in float, bit for bit, without the
+/// element and scale buffers (worked through a stack scratch). y may alias
+/// x.
+template <class E>
+Status mx_fake_quantize(const float* x, float* y, const Shape& shape, int axis,
+                        std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
+  return detail::mx_fake_quantize_to<E>(x, y, nullptr, shape, axis, block_size, false);
+}
+
+/// mx_fake_quantize and the STE mask, a byte per element: 1 where x is
+/// finite and |x / X| <= E's largest finite value (the gradient passes), 0
+/// where the element was clamped, is NaN or +-inf, or lies in a block whose
+/// scale is NaN. See the file comment for the rule's source.
+template <class E>
+Status mx_fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
+                             std::int64_t block_size = kMxBlockSize) {
+  static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
+  return detail::mx_fake_quantize_to<E>(x, y, mask, shape, axis, block_size, true);
 }
 
 // ---------------------------------------------------------------------------
@@ -238,14 +584,28 @@ inline float nvfp4_per_tensor_scale(float amax) { return amax / (448.0f * 6.0f);
 
 namespace detail {
 
+/// NVFP4's block scale rule (see MxScaleRule for the interface): the E4M3
+/// code of clamp(amax / 6 / per_tensor_scale, 2^-6, 448), its value
+/// decode(code) * per_tensor_scale. The E4M3 conversions run on the
+/// kernels (minifloat_quantize.hpp, every path the same bits as
+/// minifloat_encode / minifloat_decode): encode(s / 1) is encode(s), and the
+/// product is the same either way round.
 struct Nvfp4ScaleRule {
   float per_tensor_scale;
-  std::uint8_t code(float amax) const {
-    const float s = amax / 6.0f / per_tensor_scale;                         // two float32 divisions, as torchao
-    const float clamped = s < 0x1p-6f ? 0x1p-6f : s > 448.0f ? 448.0f : s;  // NaN stays NaN, as torch.clamp
-    return eigenq::minifloat_encode<Float8E4M3FN>(clamped);
+  void codes(float* amax, std::uint8_t* codes, std::size_t n) const {
+    for (std::size_t k = 0; k < n; ++k) {
+      const float s = amax[k] / 6.0f / per_tensor_scale;          // two float32 divisions, as torchao
+      amax[k] = s < 0x1p-6f ? 0x1p-6f : s > 448.0f ? 448.0f : s;  // NaN stays NaN, as torch.clamp
+    }
+    with_kernels<Path::kAuto>([&](auto kernels) {
+      kernels.template quantize_minifloat<Float8E4M3FN, true>(amax, codes, n, 1.0f);
+      kernels.template dequantize_minifloat<Float8E4M3FN>(codes, amax, n, per_tensor_scale);
+    });
   }
-  float value(std::uint8_t code) const { return per_tensor_scale * eigenq::minifloat_decode<Float8E4M3FN>(code); }
+  void values(const std::uint8_t* codes, float* values, std::size_t n) const {
+    with_kernels<Path::kAuto>(
+        [&](auto kernels) { kernels.template dequantize_minifloat<Float8E4M3FN>(codes, values, n, per_tensor_scale); });
+  }
 };
 
 inline Status check_nvfp4(float per_tensor_scale, const std::uint8_t* scales, std::size_t count) {
@@ -260,6 +620,34 @@ inline Status check_nvfp4(float per_tensor_scale, const std::uint8_t* scales, st
 
 }  // namespace detail
 
+namespace detail {
+
+template <class Storage>
+Status nvfp4_quantize_to(const float* x, std::uint8_t* out, std::uint8_t* scales, const Shape& shape, int axis,
+                         float per_tensor_scale, std::int64_t block_size) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{"x", x}, {Storage::kBuffer, out}, {"scales", scales}}));
+  EIGENQ_RETURN_IF_ERROR(check_nvfp4(per_tensor_scale, nullptr, 0));
+  block_scaled_quantize_all<MxElement<Float4E2M1>, Storage>(x, out, scales, r, Nvfp4ScaleRule{per_tensor_scale});
+  return Status::ok();
+}
+
+template <class Storage>
+Status nvfp4_dequantize_from(const std::uint8_t* in, const std::uint8_t* scales, float* y, const Shape& shape, int axis,
+                             float per_tensor_scale, std::int64_t block_size) {
+  ResolvedParams r;
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{Storage::kBuffer, in}, {"scales", scales}, {"y", y}}));
+  EIGENQ_RETURN_IF_ERROR(check_nvfp4(per_tensor_scale, scales, shape.size() > 0 ? r.count : 0));
+  if constexpr (std::is_same_v<Storage, OnePerByte>)
+    EIGENQ_RETURN_IF_ERROR(MxElement<Float4E2M1>::check_codes(in, shape.size()));
+  block_scaled_dequantize_all<MxElement<Float4E2M1>, Storage>(in, scales, y, r, Nvfp4ScaleRule{per_tensor_scale});
+  return Status::ok();
+}
+
+}  // namespace detail
+
 /// Quantizes x into NVFP4 blocks of `block_size` (16) along `axis`:
 /// `elements` (E2M1 codes, one per x, unpacked) and `scales` (E4M3 codes,
 /// one per block), with `per_tensor_scale` (nvfp4_per_tensor_scale(amax),
@@ -267,27 +655,61 @@ inline Status check_nvfp4(float per_tensor_scale, const std::uint8_t* scales, st
 /// invalid.
 inline Status nvfp4_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const Shape& shape, int axis,
                              float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
-  ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"x", x}, {"elements", elements}, {"scales", scales}}));
-  EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, nullptr, 0));
-  detail::block_scaled_quantize<detail::MxElement<Float4E2M1>>(x, elements, scales, r,
-                                                               detail::Nvfp4ScaleRule{per_tensor_scale});
-  return Status::ok();
+  return detail::nvfp4_quantize_to<detail::OnePerByte>(x, elements, scales, shape, axis, per_tensor_scale, block_size);
 }
 
 /// y = E2M1 value * (per_tensor_scale * E4M3 scale) for NVFP4 blocks laid
 /// out as nvfp4_quantize writes them.
 inline Status nvfp4_dequantize(const std::uint8_t* elements, const std::uint8_t* scales, float* y, const Shape& shape,
                                int axis, float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
+  return detail::nvfp4_dequantize_from<detail::OnePerByte>(elements, scales, y, shape, axis, per_tensor_scale,
+                                                           block_size);
+}
+
+/// nvfp4_quantize with the E2M1 elements packed two per byte into `packed`
+/// (mx_packed_bytes<Float4E2M1>(shape) bytes).
+inline Status nvfp4_quantize_packed(const float* x, std::uint8_t* packed, std::uint8_t* scales, const Shape& shape,
+                                    int axis, float per_tensor_scale = 1.0f,
+                                    std::int64_t block_size = kNvfp4BlockSize) {
+  return detail::nvfp4_quantize_to<detail::PackedElements<Float4E2M1>>(x, packed, scales, shape, axis, per_tensor_scale,
+                                                                       block_size);
+}
+
+/// nvfp4_dequantize of packed elements as nvfp4_quantize_packed writes them.
+inline Status nvfp4_dequantize_packed(const std::uint8_t* packed, const std::uint8_t* scales, float* y,
+                                      const Shape& shape, int axis, float per_tensor_scale = 1.0f,
+                                      std::int64_t block_size = kNvfp4BlockSize) {
+  return detail::nvfp4_dequantize_from<detail::PackedElements<Float4E2M1>>(packed, scales, y, shape, axis,
+                                                                           per_tensor_scale, block_size);
+}
+
+namespace detail {
+
+inline Status nvfp4_fake_quantize_to(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
+                                     float per_tensor_scale, std::int64_t block_size, bool with_mask) {
   ResolvedParams r;
-  EIGENQ_RETURN_IF_ERROR(detail::resolve_block_layout(shape, axis, block_size, &r));
-  EIGENQ_RETURN_IF_ERROR(detail::check_buffers(shape, {{"elements", elements}, {"scales", scales}, {"y", y}}));
-  EIGENQ_RETURN_IF_ERROR(detail::check_nvfp4(per_tensor_scale, scales, shape.size() > 0 ? r.count : 0));
-  EIGENQ_RETURN_IF_ERROR(detail::MxElement<Float4E2M1>::check_codes(elements, shape.size()));
-  detail::block_scaled_dequantize<detail::MxElement<Float4E2M1>>(elements, scales, y, r,
-                                                                 detail::Nvfp4ScaleRule{per_tensor_scale});
+  EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
+  EIGENQ_RETURN_IF_ERROR(with_mask ? check_buffers(shape, {{"x", x}, {"y", y}, {"mask", mask}})
+                                   : check_buffers(shape, {{"x", x}, {"y", y}}));
+  EIGENQ_RETURN_IF_ERROR(check_nvfp4(per_tensor_scale, nullptr, 0));
+  block_scaled_fake_quantize_all<MxElement<Float4E2M1>>(x, y, mask, r, Nvfp4ScaleRule{per_tensor_scale});
   return Status::ok();
+}
+
+}  // namespace detail
+
+/// y = nvfp4_dequantize(nvfp4_quantize(x)) in float, bit for bit, through a
+/// stack scratch. y may alias x.
+inline Status nvfp4_fake_quantize(const float* x, float* y, const Shape& shape, int axis, float per_tensor_scale = 1.0f,
+                                  std::int64_t block_size = kNvfp4BlockSize) {
+  return detail::nvfp4_fake_quantize_to(x, y, nullptr, shape, axis, per_tensor_scale, block_size, false);
+}
+
+/// nvfp4_fake_quantize and the STE mask (as mx_fake_quantize_mask's, X the
+/// block's per_tensor_scale * E4M3 scale and the largest value 6).
+inline Status nvfp4_fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
+                                       float per_tensor_scale = 1.0f, std::int64_t block_size = kNvfp4BlockSize) {
+  return detail::nvfp4_fake_quantize_to(x, y, mask, shape, axis, per_tensor_scale, block_size, true);
 }
 
 }  // namespace eigenq
