@@ -248,6 +248,152 @@ TEST(Mx, WorkedExamples) {
   EXPECT_TRUE(std::isnan(y[0]) && std::isnan(y[1]));
 }
 
+// The scale modes (MxScaleMode) against their definitions in real numbers
+// (torchao's ScaleCalculationMode, NVIDIA's RCEIL), through frexp: a
+// normal float's floor(log2) is e - 1 for its frexp exponent e. Magnitudes
+// across float32's range, powers of two and their neighbours, and every
+// mode through mx_quantize / mx_fake_quantize_mask.
+template <class E>
+int mantissa_bits() {
+  if constexpr (std::is_same_v<E, MxInt8>)
+    return 6;
+  else
+    return E::kFormat.mantissa_bits;
+}
+
+template <class E>
+float largest() {
+  if constexpr (std::is_same_v<E, MxInt8>)
+    return 127.0f / 64.0f;
+  else
+    return minifloat_decode<E>(static_cast<std::uint8_t>(E::kFormat.max_magnitude()));
+}
+
+int clamp_exponent(int e) { return e < -127 ? -127 : e > 127 ? 127 : e; }
+
+// The code each mode gives a normal, finite amax > 0.
+template <class E>
+int expected_code(float amax, MxScaleMode mode) {
+  int e = 0;
+  const double m = std::frexp(static_cast<double>(amax), &e);  // amax = m * 2^e, m in [0.5, 1)
+  switch (mode) {
+    case MxScaleMode::kFloor:
+      return clamp_exponent(e - 1 - emax<E>()) + 127;
+    case MxScaleMode::kCeil:
+      return clamp_exponent((m == 0.5 ? e - 1 : e) - emax<E>()) + 127;
+    case MxScaleMode::kEven: {  // m rounded to M + 1 significant bits, half up
+      const double units = std::ldexp(m, mantissa_bits<E>() + 1);
+      const bool carries = std::floor(units + 0.5) == std::ldexp(1.0, mantissa_bits<E>() + 1);
+      return clamp_exponent(e - 1 + (carries ? 1 : 0) - emax<E>()) + 127;
+    }
+    case MxScaleMode::kRceil: {
+      const float descale = amax * (1.0f / largest<E>());
+      if (descale == 0.0f) return 0;
+      int d = 0;
+      const double dm = std::frexp(static_cast<double>(descale), &d);
+      return clamp_exponent(dm == 0.5 ? d - 1 : d) + 127;
+    }
+  }
+  return -1;
+}
+
+constexpr MxScaleMode kModes[] = {MxScaleMode::kFloor, MxScaleMode::kCeil, MxScaleMode::kEven, MxScaleMode::kRceil};
+
+TYPED_TEST(MxTest, ScaleModesMatchTheirDefinitions) {
+  using E = TypeParam;
+  std::vector<float> amax;
+  for (int e = -126; e <= 127; ++e) {
+    const float p = std::ldexp(1.0f, e);
+    amax.push_back(p);
+    amax.push_back(std::nextafter(p, 0.0f));
+    amax.push_back(std::nextafter(p, INFINITY));
+    amax.push_back(p * 1.5f);
+    amax.push_back(p * largest<E>() / 4.0f);
+  }
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<std::uint32_t> bits(0x00800000u, 0x7F7FFFFFu);  // positive normal floats
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint32_t b = bits(rng);
+    float v;
+    std::memcpy(&v, &b, sizeof v);
+    amax.push_back(v);
+  }
+  for (MxScaleMode mode : kModes) {
+    int failures = 0;
+    for (float a : amax) {
+      if (!std::isfinite(a) || a < std::numeric_limits<float>::min()) continue;
+      const int got = mx_scale_code<E>(a, mode), want = expected_code<E>(a, mode);
+      if (got != want && ++failures <= 5)
+        ADD_FAILURE() << "mode " << static_cast<int>(mode) << " amax " << std::hexfloat << a << ": code " << got
+                      << ", expected " << want;
+    }
+    // Beyond the normal range: NaN and +-inf give the NaN code; zero and
+    // float32 subnormals the smallest scale but where a mode's rounding
+    // lifts them (CEIL counts a subnormal as 2^-126; EVEN and RCEIL round).
+    EXPECT_EQ(mx_scale_code<E>(NAN, mode), E8M0::kNaN);
+    EXPECT_EQ(mx_scale_code<E>(INFINITY, mode), E8M0::kNaN);
+    EXPECT_EQ(mx_scale_code<E>(0.0f, mode), mode == MxScaleMode::kFloor && emax<E>() == 0 ? 1 : 0);
+    EXPECT_LE(mx_scale_code<E>(std::ldexp(1.0f, -140), mode), 1);
+  }
+  // kFloor is the specification's rule (mx_scale_code(amax, emax)).
+  for (float a : amax) EXPECT_EQ(mx_scale_code<E>(a, MxScaleMode::kFloor), mx_scale_code(a, emax<E>()));
+}
+
+TYPED_TEST(MxTest, ScaleModesThroughQuantizeAndFakeQuantize) {
+  using E = TypeParam;
+  const std::vector<float> x = test_values(4 * 96, 12);
+  const Shape shape = Shape::row_major({4, 96});
+  for (MxScaleMode mode : kModes) {
+    std::vector<std::uint8_t> elements(x.size()), scales(12), mask(x.size());
+    ASSERT_TRUE(mx_quantize<E>(x.data(), elements.data(), scales.data(), shape, 1, 32, mode).is_ok());
+    std::vector<float> y(x.size()), fake(x.size());
+    ASSERT_TRUE(mx_dequantize<E>(elements.data(), scales.data(), y.data(), shape, 1, 32).is_ok());
+    ASSERT_TRUE(mx_fake_quantize_mask<E>(x.data(), fake.data(), mask.data(), shape, 1, 32, mode).is_ok());
+    for (std::size_t k = 0; k < scales.size(); ++k) {
+      float m = 0.0f;
+      for (std::size_t j = 0; j < 32; ++j) m = std::max(m, std::fabs(x[k * 32 + j]));
+      EXPECT_EQ(scales[k], mx_scale_code<E>(m, mode)) << "block " << k;
+    }
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      ASSERT_EQ(detail::float_bits(fake[i]), detail::float_bits(y[i])) << "mode " << static_cast<int>(mode) << " " << i;
+      // CEIL maps every block maximum within the elements' largest normal:
+      // nothing is clamped.
+      if (mode == MxScaleMode::kCeil) {
+        EXPECT_EQ(mask[i], 1) << i;
+      }
+    }
+  }
+  std::vector<std::uint8_t> elements(x.size()), scales(12);
+  const Status bad =
+      mx_quantize<E>(x.data(), elements.data(), scales.data(), shape, 1, 32, static_cast<MxScaleMode>(7));
+  EXPECT_FALSE(bad.is_ok());
+  EXPECT_NE(bad.message().find("MX scale mode 7"), std::string::npos) << bad.message();
+}
+
+// Worked by hand: E4M3 (emax 8, largest 448) and E2M1 (emax 2, largest 6).
+TEST(Mx, ScaleModeWorkedExamples) {
+  // 500 = 1.953125 * 2^8. FLOOR: 2^(8 - 8) = 1 (500 clamps to 448). CEIL:
+  // 2^(9 - 8). EVEN: 1.111101b rounds at 3 bits to 10.000b, 2^9: 2^1.
+  // RCEIL: 500 / 448 = 1.12, up to 2^1.
+  EXPECT_EQ(mx_scale_code<Float8E4M3FN>(500.0f, MxScaleMode::kFloor), 127);
+  EXPECT_EQ(mx_scale_code<Float8E4M3FN>(500.0f, MxScaleMode::kCeil), 128);
+  EXPECT_EQ(mx_scale_code<Float8E4M3FN>(500.0f, MxScaleMode::kEven), 128);
+  EXPECT_EQ(mx_scale_code<Float8E4M3FN>(500.0f, MxScaleMode::kRceil), 128);
+  // 5 = 1.25 * 2^2. FLOOR 2^0; CEIL 2^1; EVEN: 1.01b at 1 bit rounds
+  // half up to 1.1b, still 2^2: 2^0; RCEIL: 5 / 6 below 1: 2^0.
+  EXPECT_EQ(mx_scale_code<Float4E2M1>(5.0f, MxScaleMode::kFloor), 127);
+  EXPECT_EQ(mx_scale_code<Float4E2M1>(5.0f, MxScaleMode::kCeil), 128);
+  EXPECT_EQ(mx_scale_code<Float4E2M1>(5.0f, MxScaleMode::kEven), 127);
+  EXPECT_EQ(mx_scale_code<Float4E2M1>(5.0f, MxScaleMode::kRceil), 127);
+  // 7 = 1.75 * 2^2: EVEN rounds 1.11b up to 10.0b: 2^(3 - 2).
+  EXPECT_EQ(mx_scale_code<Float4E2M1>(7.0f, MxScaleMode::kEven), 128);
+  // A power of two: CEIL adds nothing. 4 = 2^2: 2^0 in every mode.
+  for (MxScaleMode mode : kModes) EXPECT_EQ(mx_scale_code<Float4E2M1>(4.0f, mode), 127);
+  // RCEIL at float32's largest value (just under 2^128): / 6 is under
+  // 2^126, up to 2^126.
+  EXPECT_EQ(mx_scale_code<Float4E2M1>(std::numeric_limits<float>::max(), MxScaleMode::kRceil), 253);
+}
+
 // NVFP4 against the same kind of reference: the scale rule (torchao's, in
 // float32 as it is written) with E4M3 and E2M1 rounding done by nearest
 // search in double.

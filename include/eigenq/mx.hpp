@@ -42,8 +42,9 @@
 /// length ceil(dims[axis] / block_size)). The minifloat elements are
 /// encoded and decoded by the kernels of minifloat_quantize.hpp on the best
 /// path (Path::kAuto, every path the same bits); the block maxima, the
-/// scales and MXINT8 run on the portable path. The scale-rounding variants
-/// of other implementations are future work.
+/// scales and MXINT8 run on the portable path. The scale rules of other
+/// implementations (torchao's CEIL, EVEN and RCEIL, the last NVIDIA's) are
+/// modes of quantize and fake-quantize (MxScaleMode).
 ///
 /// Packed storage (mx_quantize_packed, nvfp4_quantize_packed and their
 /// inverses; mx_packed_bytes): the same codes along the buffer's memory
@@ -124,6 +125,7 @@ template <class E>
 struct MxElement {
   using Format = E;  ///< a minifloat: its runs go through the kernels (kernels.hpp)
   static constexpr int kMaxExponent = E::kFormat.max_exponent();
+  static constexpr int kMantissaBits = E::kFormat.mantissa_bits;
   static float max_finite() {
     return eigenq::minifloat_decode<E>(static_cast<std::uint8_t>(E::kFormat.max_magnitude()));
   }
@@ -136,8 +138,9 @@ struct MxElement {
 
 template <>
 struct MxElement<MxInt8> {
-  using Format = void;                    ///< not a minifloat: encoded element by element
-  static constexpr int kMaxExponent = 0;  // the largest value 127 * 2^-6 = 1.984375
+  using Format = void;                     ///< not a minifloat: encoded element by element
+  static constexpr int kMaxExponent = 0;   // the largest value 127 * 2^-6 = 1.984375
+  static constexpr int kMantissaBits = 6;  // k * 2^-6: six bits below the leading one
   static float max_finite() { return 127.0f * 0x1p-6f; }
   static std::uint8_t encode(float v) {
     const float k = std::nearbyint(v * 64.0f);  // v * 2^6 is exact; NaN never reaches here
@@ -401,9 +404,44 @@ void block_scaled_fake_quantize_all(const float* x, float* y, std::uint8_t* mask
 
 }  // namespace detail
 
+/// How the E8M0 shared scale follows from a block's largest magnitude amax,
+/// for elements whose largest normal is 2^emax, largest finite value
+/// max_finite, with M mantissa bits. kFloor is the specification's; the
+/// others are the scale modes of torchao's MX formats (pytorch/ao,
+/// torchao/prototype/mx_formats: ScaleCalculationMode, to_mx), named as
+/// there. In every mode a block holding NaN or +-inf gets the NaN scale,
+/// and the exponent is clamped to E8M0's [-127, 127].
+enum class MxScaleMode {
+  /// OCP MX v1.0 section 6.3: 2^(floor(log2(amax)) - emax). The rule of
+  /// microsoft/microxcaling and torchao's FLOOR (its default). Values of
+  /// the block up to twice the element's largest normal are clamped.
+  kFloor,
+  /// torchao CEIL: 2^(floor(log2(amax)) + (amax not a power of two) - emax),
+  /// on amax's bits (a float32 subnormal counts as 2^-126): nothing
+  /// clamped, a step up to twice as coarse.
+  kCeil,
+  /// torchao EVEN: amax's bits first rounded to M mantissa bits (half
+  /// away from zero: it adds half an ulp of M bits and drops the rest),
+  /// then as kFloor: a maximum that rounds up to the next power of two
+  /// takes the larger scale. (torchao then calls a maximum that rounds
+  /// past float32's largest finite value infinite and writes the NaN
+  /// scale; here it takes the exponent 128 - emax.)
+  kEven,
+  /// NVIDIA's block scaling for Blackwell (cuBLAS; the PTX conversion
+  /// cvt.rp.ue8m0x2.f32) and torchao RCEIL: 2^ceil(log2(amax * (1 /
+  /// max_finite))), the reciprocal and the product in float32 as torchao
+  /// computes them: the smallest power of two that maps amax within the
+  /// elements' range. The exponent is clamped to 127 like the others':
+  /// only MXINT8 (largest value under 2, not a torchao format) reaches 128,
+  /// for maxima near float32's largest, where torchao's PyTorch fallback
+  /// would write the NaN code.
+  kRceil,
+};
+
 /// The E8M0 code of the shared scale of a block whose largest magnitude is
 /// `amax` (NaN when the block holds NaN or +-inf), for elements whose
-/// largest normal has exponent `max_exponent`: see the file comment.
+/// largest normal has exponent `max_exponent`: the specification's rule
+/// (MxScaleMode::kFloor), see the file comment.
 inline std::uint8_t mx_scale_code(float amax, int max_exponent) {
   if (!std::isfinite(amax)) return E8M0::kNaN;
   const float m = amax == 0.0f ? std::numeric_limits<float>::min() : amax;
@@ -411,6 +449,38 @@ inline std::uint8_t mx_scale_code(float amax, int max_exponent) {
   // (a subnormal) std::ilogb, which also counts the leading zeros.
   const int biased = static_cast<int>((detail::float_bits(m) >> 23) & 0xFF);
   return E8M0::from_exponent((biased != 0 ? biased - 127 : std::ilogb(m)) - max_exponent);
+}
+
+/// The E8M0 code of the shared scale of a block of MX element E whose
+/// largest magnitude is `amax`, by `mode`.
+template <class E>
+std::uint8_t mx_scale_code(float amax, MxScaleMode mode) {
+  static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
+  using Element = detail::MxElement<E>;
+  constexpr int kEmax = Element::kMaxExponent;
+  if (!std::isfinite(amax)) return E8M0::kNaN;
+  const std::uint32_t bits = detail::float_bits(amax) & 0x7FFFFFFFu;
+  const int biased = static_cast<int>(bits >> 23);  // 0 for zero and subnormals
+  switch (mode) {
+    case MxScaleMode::kFloor:
+      break;
+    case MxScaleMode::kCeil:
+      return E8M0::from_exponent(biased - 127 + ((bits & 0x7FFFFFu) != 0 ? 1 : 0) - kEmax);
+    case MxScaleMode::kEven: {
+      const std::uint32_t rounded = bits + (std::uint32_t{1} << (22 - Element::kMantissaBits));
+      return E8M0::from_exponent(static_cast<int>(rounded >> 23) - 127 - kEmax);
+    }
+    case MxScaleMode::kRceil: {
+      const float descale = amax * (1.0f / Element::max_finite());
+      const std::uint32_t d = detail::float_bits(descale) & 0x7FFFFFFFu;
+      const int e = static_cast<int>(d >> 23);
+      // Up to the next power of two; a subnormal is above code 0 (2^-127)
+      // only beyond 2^-127 itself.
+      const int code = e + (e == 0 ? ((d & 0x7FFFFFu) > 0x400000u ? 1 : 0) : ((d & 0x7FFFFFu) != 0 ? 1 : 0));
+      return static_cast<std::uint8_t>(code < 254 ? code : 254);
+    }
+  }
+  return mx_scale_code(amax, kEmax);
 }
 
 namespace detail {
@@ -421,11 +491,12 @@ namespace detail {
 ///
 /// MX: 2^e. x / 2^e is exact unless far below the element's smallest
 /// subnormal.
+template <class E>
 struct MxScaleRule {
-  int max_exponent;
+  MxScaleMode mode = MxScaleMode::kFloor;
   void codes(float* amax, std::uint8_t* codes, std::size_t n) const {
     for (std::size_t k = 0; k < n; ++k) {
-      codes[k] = mx_scale_code(amax[k], max_exponent);
+      codes[k] = mx_scale_code<E>(amax[k], mode);
       amax[k] = E8M0::decode(codes[k]);
     }
   }
@@ -438,14 +509,27 @@ struct MxScaleRule {
 
 namespace detail {
 
+/// A mode passed in from outside (a cast integer, say) is one of the four.
+inline Status check_scale_mode(MxScaleMode mode) {
+  switch (mode) {
+    case MxScaleMode::kFloor:
+    case MxScaleMode::kCeil:
+    case MxScaleMode::kEven:
+    case MxScaleMode::kRceil:
+      return Status::ok();
+  }
+  return error(StatusCode::kInvalidArgument, "MX scale mode ", static_cast<int>(mode), " is not one of MxScaleMode's");
+}
+
 template <class E, class Storage>
 Status mx_quantize_to(const float* x, std::uint8_t* out, std::uint8_t* scales, const Shape& shape, int axis,
-                      std::int64_t block_size) {
+                      std::int64_t block_size, MxScaleMode mode) {
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
   EIGENQ_RETURN_IF_ERROR(check_buffers(shape, {{"x", x}, {Storage::kBuffer, out}, {"scales", scales}}));
   using Element = MxElement<E>;
-  block_scaled_quantize_all<Element, Storage>(x, out, scales, r, MxScaleRule{Element::kMaxExponent});
+  EIGENQ_RETURN_IF_ERROR(check_scale_mode(mode));
+  block_scaled_quantize_all<Element, Storage>(x, out, scales, r, MxScaleRule<E>{mode});
   return Status::ok();
 }
 
@@ -458,20 +542,20 @@ Status mx_dequantize_from(const std::uint8_t* in, const std::uint8_t* scales, fl
   using Element = MxElement<E>;
   // Packed fields are codes whatever they hold (every 4- and 6-bit value is one).
   if constexpr (std::is_same_v<Storage, OnePerByte>) EIGENQ_RETURN_IF_ERROR(Element::check_codes(in, shape.size()));
-  block_scaled_dequantize_all<Element, Storage>(in, scales, y, r, MxScaleRule{Element::kMaxExponent});
+  block_scaled_dequantize_all<Element, Storage>(in, scales, y, r, MxScaleRule<E>{});
   return Status::ok();
 }
 
 }  // namespace detail
 
 /// Quantizes x into MX blocks of `block_size` along `axis`: `elements`
-/// (one per x) and `scales` (E8M0 codes, one per block). Writes nothing
-/// when the arguments are invalid.
+/// (one per x) and `scales` (E8M0 codes, one per block, chosen by `mode`).
+/// Writes nothing when the arguments are invalid.
 template <class E>
 Status mx_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const Shape& shape, int axis,
-                   std::int64_t block_size = kMxBlockSize) {
+                   std::int64_t block_size = kMxBlockSize, MxScaleMode mode = MxScaleMode::kFloor) {
   static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
-  return detail::mx_quantize_to<E, detail::OnePerByte>(x, elements, scales, shape, axis, block_size);
+  return detail::mx_quantize_to<E, detail::OnePerByte>(x, elements, scales, shape, axis, block_size, mode);
 }
 
 /// y = decode(element) * 2^(scale - 127) for MX blocks laid out as
@@ -510,9 +594,9 @@ Status mx_packed_bytes(const Shape& shape, std::size_t* bytes) {
 /// codes, in the packed order of the file comment.
 template <class E>
 Status mx_quantize_packed(const float* x, std::uint8_t* packed, std::uint8_t* scales, const Shape& shape, int axis,
-                          std::int64_t block_size = kMxBlockSize) {
+                          std::int64_t block_size = kMxBlockSize, MxScaleMode mode = MxScaleMode::kFloor) {
   static_assert(is_mx_packed_element_v<E>, "E must be Float6E2M3, Float6E3M2 or Float4E2M1");
-  return detail::mx_quantize_to<E, detail::PackedElements<E>>(x, packed, scales, shape, axis, block_size);
+  return detail::mx_quantize_to<E, detail::PackedElements<E>>(x, packed, scales, shape, axis, block_size, mode);
 }
 
 /// mx_dequantize of packed elements as mx_quantize_packed writes them.
@@ -527,13 +611,14 @@ namespace detail {
 
 template <class E>
 Status mx_fake_quantize_to(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
-                           std::int64_t block_size, bool with_mask) {
+                           std::int64_t block_size, MxScaleMode mode, bool with_mask) {
   ResolvedParams r;
   EIGENQ_RETURN_IF_ERROR(resolve_block_layout(shape, axis, block_size, &r));
   EIGENQ_RETURN_IF_ERROR(with_mask ? check_buffers(shape, {{"x", x}, {"y", y}, {"mask", mask}})
                                    : check_buffers(shape, {{"x", x}, {"y", y}}));
   using Element = MxElement<E>;
-  block_scaled_fake_quantize_all<Element>(x, y, mask, r, MxScaleRule{Element::kMaxExponent});
+  EIGENQ_RETURN_IF_ERROR(check_scale_mode(mode));
+  block_scaled_fake_quantize_all<Element>(x, y, mask, r, MxScaleRule<E>{mode});
   return Status::ok();
 }
 
@@ -543,10 +628,10 @@ Status mx_fake_quantize_to(const float* x, float* y, std::uint8_t* mask, const S
 /// element and scale buffers (worked through a stack scratch). y may alias
 /// x.
 template <class E>
-Status mx_fake_quantize(const float* x, float* y, const Shape& shape, int axis,
-                        std::int64_t block_size = kMxBlockSize) {
+Status mx_fake_quantize(const float* x, float* y, const Shape& shape, int axis, std::int64_t block_size = kMxBlockSize,
+                        MxScaleMode mode = MxScaleMode::kFloor) {
   static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
-  return detail::mx_fake_quantize_to<E>(x, y, nullptr, shape, axis, block_size, false);
+  return detail::mx_fake_quantize_to<E>(x, y, nullptr, shape, axis, block_size, mode, false);
 }
 
 /// mx_fake_quantize and the STE mask, a byte per element: 1 where x is
@@ -555,9 +640,9 @@ Status mx_fake_quantize(const float* x, float* y, const Shape& shape, int axis,
 /// scale is NaN. See the file comment for the rule's source.
 template <class E>
 Status mx_fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, const Shape& shape, int axis,
-                             std::int64_t block_size = kMxBlockSize) {
+                             std::int64_t block_size = kMxBlockSize, MxScaleMode mode = MxScaleMode::kFloor) {
   static_assert(is_mx_element_v<E>, "E must be Float8E4M3FN, Float8E5M2, Float6E2M3, Float6E3M2, Float4E2M1 or MxInt8");
-  return detail::mx_fake_quantize_to<E>(x, y, mask, shape, axis, block_size, true);
+  return detail::mx_fake_quantize_to<E>(x, y, mask, shape, axis, block_size, mode, true);
 }
 
 // ---------------------------------------------------------------------------

@@ -67,9 +67,14 @@ EIGENQ_INSTANTIATE_MINIFLOAT(Float6E2M3)
 EIGENQ_INSTANTIATE_MINIFLOAT(Float6E3M2)
 EIGENQ_INSTANTIATE_MINIFLOAT(Float4E2M1)
 #undef EIGENQ_INSTANTIATE_MINIFLOAT
-#define EIGENQ_INSTANTIATE_MX(E)                                                                               \
-  template Status mx_quantize<E>(const float*, std::uint8_t*, std::uint8_t*, const Shape&, int, std::int64_t); \
-  template Status mx_dequantize<E>(const std::uint8_t*, const std::uint8_t*, float*, const Shape&, int, std::int64_t);
+#define EIGENQ_INSTANTIATE_MX(E)                                                                                       \
+  template Status mx_quantize<E>(const float*, std::uint8_t*, std::uint8_t*, const Shape&, int, std::int64_t,          \
+                                 MxScaleMode);                                                                         \
+  template Status mx_dequantize<E>(const std::uint8_t*, const std::uint8_t*, float*, const Shape&, int, std::int64_t); \
+  template Status mx_fake_quantize<E>(const float*, float*, const Shape&, int, std::int64_t, MxScaleMode);             \
+  template Status mx_fake_quantize_mask<E>(const float*, float*, std::uint8_t*, const Shape&, int, std::int64_t,       \
+                                           MxScaleMode);                                                               \
+  template std::uint8_t mx_scale_code<E>(float, MxScaleMode);
 EIGENQ_INSTANTIATE_MX(Float8E4M3FN)
 EIGENQ_INSTANTIATE_MX(Float8E5M2)
 EIGENQ_INSTANTIATE_MX(Float6E2M3)
@@ -77,9 +82,23 @@ EIGENQ_INSTANTIATE_MX(Float6E3M2)
 EIGENQ_INSTANTIATE_MX(Float4E2M1)
 EIGENQ_INSTANTIATE_MX(MxInt8)
 #undef EIGENQ_INSTANTIATE_MX
+#define EIGENQ_INSTANTIATE_MX_PACKED(E)                                                                              \
+  template Status mx_packed_bytes<E>(const Shape&, std::size_t*);                                                    \
+  template Status mx_quantize_packed<E>(const float*, std::uint8_t*, std::uint8_t*, const Shape&, int, std::int64_t, \
+                                        MxScaleMode);                                                                \
+  template Status mx_dequantize_packed<E>(const std::uint8_t*, const std::uint8_t*, float*, const Shape&, int,       \
+                                          std::int64_t);
+EIGENQ_INSTANTIATE_MX_PACKED(Float6E2M3)
+EIGENQ_INSTANTIATE_MX_PACKED(Float6E3M2)
+EIGENQ_INSTANTIATE_MX_PACKED(Float4E2M1)
+#undef EIGENQ_INSTANTIATE_MX_PACKED
 // NVFP4's entry points are not templates: taking their addresses compiles them.
 [[maybe_unused]] const auto nvfp4_quantize_entry = &nvfp4_quantize;
 [[maybe_unused]] const auto nvfp4_dequantize_entry = &nvfp4_dequantize;
+[[maybe_unused]] const auto nvfp4_quantize_packed_entry = &nvfp4_quantize_packed;
+[[maybe_unused]] const auto nvfp4_dequantize_packed_entry = &nvfp4_dequantize_packed;
+[[maybe_unused]] const auto nvfp4_fake_quantize_entry = &nvfp4_fake_quantize;
+[[maybe_unused]] const auto nvfp4_fake_quantize_mask_entry = &nvfp4_fake_quantize_mask;
 
 // Every SIMD path compiled into this build, by name (kAuto above reaches
 // them too, through the run-time switch): the per-ISA primitives
