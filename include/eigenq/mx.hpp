@@ -207,33 +207,9 @@ void for_each_block_slice(const ResolvedParams& r, std::int64_t align, Op&& op) 
 template <class Element, class Rule>
 void block_scaled_quantize(const float* x, std::uint8_t* elements, std::uint8_t* scales, const ResolvedParams& r,
                            const Rule& rule, float* scale) {
-  // The largest magnitude per block, then its scale. The magnitudes are
-  // compared as their bits (sign cleared): non-negative floats order as
-  // their bits, +inf above every finite value and every NaN above +inf, so
-  // a block holding NaN keeps a NaN, with no branch in the loop.
-  std::fill(scale, scale + r.count, 0.0f);
-  for_each_run_indexed(r, [&](std::int64_t at, std::int64_t n, auto index) {
-    const float* xs = x + at;
-    if constexpr (std::is_same_v<decltype(index), AlignedIndex>) {
-      for (std::int64_t j = 0; j < n; ++j) {
-        float& m = scale[static_cast<std::size_t>(index.param + j)];
-        m = bits_float(std::max(float_bits(m), float_bits(xs[j]) & 0x7FFFFFFFu));
-      }
-    } else {
-      // Eight independent maxima (a fixed-length inner loop the compiler
-      // can vectorize), folded at the end.
-      constexpr int kLanes = 8;
-      std::uint32_t lanes[kLanes] = {};
-      std::int64_t j = 0;
-      for (; j + kLanes <= n; j += kLanes)
-        for (int l = 0; l < kLanes; ++l) lanes[l] = std::max(lanes[l], float_bits(xs[j + l]) & 0x7FFFFFFFu);
-      float& block = scale[static_cast<std::size_t>(index.param)];
-      std::uint32_t m = float_bits(block);
-      for (; j < n; ++j) m = std::max(m, float_bits(xs[j]) & 0x7FFFFFFFu);
-      for (int l = 0; l < kLanes; ++l) m = std::max(m, lanes[l]);
-      block = bits_float(m);
-    }
-  });
+  // The largest magnitude per block (NaN for a block holding NaN), then
+  // its scale.
+  with_kernels<Path::kAuto>([&](auto kernels) { kernels.magnitude_max(r, x, scale); });
   rule.codes(scale, scales, r.count);
   using Format = typename Element::Format;
   if constexpr (std::is_void_v<Format>) {

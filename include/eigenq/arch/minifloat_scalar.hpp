@@ -4,6 +4,7 @@
 /// codec of minifloat.hpp applied element by element. The SIMD paths
 /// (arch/generic/minifloat_runs.inl) give these bits for every input.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -21,6 +22,18 @@ inline float scale_at(const float* scale, std::size_t i) { return scale[i]; }
 inline float scale_at(SteppedScales scale, std::size_t i) { return scale.at(i); }
 
 struct MinifloatRunOps {
+  /// The largest magnitude of n elements as float bits, the sign cleared
+  /// (+inf above every finite value, a NaN above +inf), and `m`'s.
+  static std::uint32_t magnitude_max(const float* x, std::size_t n, std::uint32_t m) {
+    for (std::size_t i = 0; i < n; ++i) m = std::max(m, float_bits(x[i]) & 0x7fffffffu);
+    return m;
+  }
+
+  /// m[i] = the larger of m[i] and |x[i]|, as magnitude_max.
+  static void magnitude_max(const float* x, std::size_t n, float* m) {
+    for (std::size_t i = 0; i < n; ++i) m[i] = bits_float(magnitude_max(x + i, 1, float_bits(m[i])));
+  }
+
   /// q[i] = encode<Fmt>(x[i] / scale, saturate): a true division, as ONNX's
   /// QuantizeLinear.
   template <class Fmt, bool kSaturate, class Scales>

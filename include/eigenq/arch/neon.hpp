@@ -193,6 +193,8 @@ EIGENQ_ALWAYS_INLINE I add(I a, I b) { return vaddq_s32(a, b); }
 EIGENQ_ALWAYS_INLINE I sub(I a, I b) { return vsubq_s32(a, b); }
 EIGENQ_ALWAYS_INLINE I min(I a, I b) { return vminq_s32(a, b); }
 EIGENQ_ALWAYS_INLINE I max(I a, I b) { return vmaxq_s32(a, b); }
+/// The largest lane (signed).
+EIGENQ_ALWAYS_INLINE std::int32_t max_lane(I a) { return vmaxvq_s32(a); }
 
 // ---------------------------------------------------------------------------
 // Double lanes

@@ -260,6 +260,12 @@ EIGENQ_ALWAYS_INLINE I add(I a, I b) { return _mm256_add_epi32(a, b); }
 EIGENQ_ALWAYS_INLINE I sub(I a, I b) { return _mm256_sub_epi32(a, b); }
 EIGENQ_ALWAYS_INLINE I min(I a, I b) { return _mm256_min_epi32(a, b); }
 EIGENQ_ALWAYS_INLINE I max(I a, I b) { return _mm256_max_epi32(a, b); }
+/// The largest lane (signed).
+EIGENQ_ALWAYS_INLINE std::int32_t max_lane(I a) {
+  __m128i m = _mm_max_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+  m = _mm_max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+  return _mm_cvtsi128_si32(_mm_max_epi32(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1))));
+}
 
 // ---------------------------------------------------------------------------
 // Double lanes

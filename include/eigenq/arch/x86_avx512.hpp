@@ -181,6 +181,8 @@ EIGENQ_ALWAYS_INLINE I add(I a, I b) { return _mm512_add_epi32(a, b); }
 EIGENQ_ALWAYS_INLINE I sub(I a, I b) { return _mm512_sub_epi32(a, b); }
 EIGENQ_ALWAYS_INLINE I min(I a, I b) { return _mm512_min_epi32(a, b); }
 EIGENQ_ALWAYS_INLINE I max(I a, I b) { return _mm512_max_epi32(a, b); }
+/// The largest lane (signed).
+EIGENQ_ALWAYS_INLINE std::int32_t max_lane(I a) { return _mm512_reduce_max_epi32(a); }
 
 // ---------------------------------------------------------------------------
 // Double lanes

@@ -97,6 +97,30 @@ EIGENQ_ALWAYS_INLINE F scale_lanes(SteppedScales scale, std::size_t i) { return 
 EIGENQ_ALWAYS_INLINE F scale_lanes(SteppedScales scale, std::size_t i, std::size_t) { return splat(scale.at(i)); }
 
 struct MinifloatRunOps {
+  /// The largest magnitude of n elements as float bits, the sign cleared
+  /// (+inf above every finite value, a NaN above +inf), and `m`'s.
+  EIGENQ_ALWAYS_INLINE static std::uint32_t magnitude_max(const float* x, std::size_t n, std::uint32_t m) {
+    const I magnitude = splat(std::int32_t{0x7fffffff});
+    I a = splat(static_cast<std::int32_t>(m)), b = splat(0);
+    std::size_t i = 0;
+    for (; i + 2 * kLanes <= n; i += 2 * kLanes) {
+      a = max(a, bit_and(bits(load(x + i)), magnitude));
+      b = max(b, bit_and(bits(load(x + i + kLanes)), magnitude));
+    }
+    for (; i < n; i += kLanes) a = max(a, bit_and(bits(load(x + i, n - i)), magnitude));  // lanes past n read 0
+    return static_cast<std::uint32_t>(max_lane(max(a, b)));
+  }
+
+  /// m[i] = the larger of m[i] and |x[i]|, as magnitude_max.
+  EIGENQ_ALWAYS_INLINE static void magnitude_max(const float* x, std::size_t n, float* m) {
+    const I magnitude = splat(std::int32_t{0x7fffffff});
+    std::size_t i = 0;
+    for (; i + kLanes <= n; i += kLanes)
+      store(m + i, from_bits(max(bits(load(m + i)), bit_and(bits(load(x + i)), magnitude))));
+    if (i < n)
+      store(m + i, from_bits(max(bits(load(m + i, n - i)), bit_and(bits(load(x + i, n - i)), magnitude))), n - i);
+  }
+
   /// q = encode<Fmt>(x / scale): a true division, as the reference.
   template <class Fmt, bool kSaturate, class Scales>
   EIGENQ_ALWAYS_INLINE static void quantize_minifloat(const float* x, std::uint8_t* q, std::size_t n, Scales scale) {

@@ -27,6 +27,29 @@ struct MinifloatOps {
     });
   }
 
+  /// amax[k] = the largest magnitude in group k of the scheme (r.count
+  /// groups, overwritten), compared as bits: +inf above every finite
+  /// value and a NaN above +inf, so a group holding NaN gets a NaN (the
+  /// block maxima of mx.hpp).
+  static void magnitude_max(const ResolvedParams& r, const float* x, float* amax) {
+    for (std::size_t k = 0; k < r.count; ++k) amax[k] = 0.0f;
+    for_each_array_run(r, GroupIndex{}, [=](std::int64_t at, std::int64_t n, auto group) EIGENQ_INLINE_LAMBDA {
+      const std::size_t length = static_cast<std::size_t>(n);
+      using Group = decltype(group);
+      if constexpr (std::is_same_v<Group, BroadcastIndex>) {
+        float& m = amax[group.param];
+        m = bits_float(MinifloatRunOps::magnitude_max(x + at, length, float_bits(m)));
+      } else if constexpr (std::is_same_v<Group, AlignedIndex>) {
+        MinifloatRunOps::magnitude_max(x + at, length, amax + group.param);
+      } else {
+        for (std::size_t j = 0; j < length; ++j) {
+          float& m = amax[group.param[j]];
+          m = bits_float(MinifloatRunOps::magnitude_max(x + at + j, 1, float_bits(m)));
+        }
+      }
+    });
+  }
+
   /// y = decode<Fmt>(q) * scale over the whole scheme.
   template <class Fmt>
   static void dequantize_minifloat(const ResolvedParams& r, const float* scale, const std::uint8_t* q, float* y) {
