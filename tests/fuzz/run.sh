@@ -19,10 +19,11 @@ jobs=${JOBS:-2}
 
 # Line tables only (-g1): all a crash report needs, and a faster compile.
 cmake -S "$src" -B "$build" -DCMAKE_CXX_COMPILER="${CXX:-clang++}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DEIGENQ_BUILD_FUZZERS=ON -DEIGENQ_BUILD_BENCHMARKS=OFF -DEIGENQ_BUILD_EXAMPLES=OFF -DEIGENQ_INSTALL=OFF
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" -DEIGENQ_BUILD_FUZZERS=ON \
+  -DEIGENQ_BUILD_BENCHMARKS=OFF -DEIGENQ_BUILD_EXAMPLES=OFF -DEIGENQ_INSTALL=OFF
 targets=()
 for source in "$src"/tests/fuzz/*_fuzz.cpp; do targets+=("$(basename "$source" .cpp)"); done
-cmake --build "$build" -j "$jobs" --target "${targets[@]}"
+cmake --build "$build" -j "$jobs" --target eigenq_fuzzers
 
 each=$((seconds / ${#targets[@]}))
 [ "$each" -ge 1 ] || each=1
