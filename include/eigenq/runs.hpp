@@ -148,26 +148,6 @@ struct FloatZpParams {
   };
 };
 
-/// The groups of a scheme (its parameters' indices) as the parameters of
-/// for_each_array_run, for reductions per group: a run's are one index
-/// (BroadcastIndex), consecutive ones (AlignedIndex), or one per element
-/// (ExpandedIndex).
-struct ExpandedIndex {
-  const std::int64_t* param;
-};
-struct BroadcastIndex;
-struct AlignedIndex;
-struct GroupIndex {
-  static constexpr bool kSteps = false;
-  BroadcastIndex broadcast(std::int64_t k) const;
-  AlignedIndex aligned(std::int64_t k) const;
-  struct Expanded {
-    std::int64_t param[kExpandedLength];
-    void set(std::int64_t j, const GroupIndex&, std::int64_t c) { param[j] = c; }
-    ExpandedIndex source() const { return {param}; }
-  };
-};
-
 /// Parameter index of a run whose elements all use one parameter.
 struct BroadcastIndex {
   std::int64_t param;
@@ -178,8 +158,23 @@ struct AlignedIndex {
   std::int64_t param;
 };
 
-inline BroadcastIndex GroupIndex::broadcast(std::int64_t k) const { return {k}; }
-inline AlignedIndex GroupIndex::aligned(std::int64_t k) const { return {k}; }
+/// The groups of a scheme (its parameters' indices) as the parameters of
+/// for_each_array_run, for reductions per group: a run's are one index
+/// (BroadcastIndex), consecutive ones (AlignedIndex), or one per element
+/// (ExpandedIndex).
+struct ExpandedIndex {
+  const std::int64_t* param;
+};
+struct GroupIndex {
+  static constexpr bool kSteps = false;
+  BroadcastIndex broadcast(std::int64_t k) const { return {k}; }
+  AlignedIndex aligned(std::int64_t k) const { return {k}; }
+  struct Expanded {
+    std::int64_t param[kExpandedLength];
+    void set(std::int64_t j, const GroupIndex&, std::int64_t c) { param[j] = c; }
+    ExpandedIndex source() const { return {param}; }
+  };
+};
 
 /// Calls fn(offset, length, index) for every run of the scheme, in memory
 /// order, where index is a `BroadcastIndex` or an `AlignedIndex` into the
