@@ -294,6 +294,12 @@ void sweep_preset() {
   layouts.push_back({Granularity::kPerAxis, Shape::row_major({5, 37}), 1, 0});
   layouts.push_back({Granularity::kPerAxis, Shape::row_major({4, 3, 5}), 1, 0});
   layouts.push_back({Granularity::kPerAxis, Shape({4, 3, 5}, Layout::kColMajor), -1, 0});
+  // The fastest axis of one to eight vectors' worth of channels (NHWC): held
+  // in registers where a path can, else walked row by row.
+  for (std::int64_t channels : {16, 24, 32, 64, 128})
+    for (std::int64_t rows : {1, 5})
+      layouts.push_back({Granularity::kPerAxis, Shape::row_major({rows, channels}), 1, 0});
+  layouts.push_back({Granularity::kPerAxis, Shape({32, 9}, Layout::kColMajor), 0, 0});
   layouts.push_back({Granularity::kBlocked, Shape::row_major({3, 100}), 1, 32});
   layouts.push_back({Granularity::kBlocked, Shape::row_major({70, 6}), 0, 16});
   layouts.push_back({Granularity::kPerElement, Shape::row_major({9, 11}), 0, 0});

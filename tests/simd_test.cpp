@@ -52,9 +52,11 @@ constexpr unsigned char kSentinel = 0xA5;  // guard and untouched-output byte
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // Parameter sources: broadcast, aligned (the factor computed per lane),
-// aligned with prepared factors, and blocked (prepared, random block sizes
-// and starting offsets within the first block).
-enum class Source { kBroadcast, kAligned, kAlignedPrepared, kBlocked };
+// aligned with prepared factors, blocked (prepared, random block sizes and
+// starting offsets within the first block) and periodic (prepared, random
+// periods, held in registers or walked row by row, starting at the period's
+// beginning or within it).
+enum class Source { kBroadcast, kAligned, kAlignedPrepared, kBlocked, kPeriodic };
 
 const char* source_name(Source s) {
   switch (s) {
@@ -66,6 +68,8 @@ const char* source_name(Source s) {
       return "aligned_prepared";
     case Source::kBlocked:
       return "blocked";
+    case Source::kPeriodic:
+      return "periodic";
   }
   return "";
 }
@@ -253,6 +257,11 @@ class CaseParams {
       block_ = blocks[rng() % 8];
       first_ = rng() % block_;
       count = c.n == 0 ? 0 : (first_ + c.n - 1) / block_ + 1;
+    } else if (source == Source::kPeriodic) {
+      const std::size_t periods[] = {4, 8, 12, 16, 32, 48, 64, 128};  // 12, 48, 128: no path holds them in registers
+      block_ = periods[rng() % 8];
+      first_ = rng() % 2 ? 0 : rng() % block_;
+      count = block_;
     }
     block_scale_ = Input<float>(count, c.in_offset);
     block_zero_point_ = Input<std::int32_t>(count, c.in_offset);
@@ -269,7 +278,9 @@ class CaseParams {
       block_zero_point_[k] = static_cast<std::int32_t>(choices[rng() % 4]);
     }
     for (std::size_t i = 0; i < c.n; ++i) {
-      const std::size_t k = source == Source::kBlocked ? (first_ + i) / block_ : i;
+      const std::size_t k = source == Source::kBlocked    ? (first_ + i) / block_
+                            : source == Source::kPeriodic ? (first_ + i) % block_
+                                                          : i;
       scale_[i] = block_scale_[k];
       zero_point_[i] = block_zero_point_[k];
     }
@@ -302,6 +313,9 @@ class CaseParams {
                           {factor.data(), lo.data(), hi.data()},
                           static_cast<std::int64_t>(block_),
                           static_cast<std::int64_t>(first_)});
+      case Source::kPeriodic:
+        return fn(Periodic{Aligned{block_scale_.data(), block_zero_point_.data(), factor.data()},
+                           static_cast<std::int64_t>(block_), static_cast<std::int64_t>(first_)});
     }
   }
 
@@ -310,6 +324,8 @@ class CaseParams {
                     std::to_string(config_.range.qmin) + ", " + std::to_string(config_.range.qmax) + "]";
     if (source_ == Source::kBlocked)
       s += ", block " + std::to_string(block_) + " starting " + std::to_string(first_) + " elements in";
+    if (source_ == Source::kPeriodic)
+      s += ", period " + std::to_string(block_) + " starting " + std::to_string(first_) + " elements in";
     return s;
   }
 
@@ -651,7 +667,8 @@ std::string param_name(const ::testing::TestParamInfo<std::tuple<Path, Source>>&
 INSTANTIATE_TEST_SUITE_P(Paths, SimdTest,
                          ::testing::Combine(::testing::Values(Path::kScalar, Path::kAvx2, Path::kAvx512, Path::kNeon),
                                             ::testing::Values(Source::kBroadcast, Source::kAligned,
-                                                              Source::kAlignedPrepared, Source::kBlocked)),
+                                                              Source::kAlignedPrepared, Source::kBlocked,
+                                                              Source::kPeriodic)),
                          param_name);
 
 }  // namespace

@@ -67,6 +67,27 @@ struct Blocked {
   }
 };
 
+/// Parameters that repeat every `period` elements: element i uses entry
+/// (first + i) % period of `row` (per axis on the fastest axis: a row of
+/// channels, over and over). Kernels keep a period of one, two or four
+/// vectors in registers and walk longer ones row by row, inside one call.
+struct Periodic {
+  Aligned row;
+  std::int64_t period;
+  std::int64_t first = 0;  ///< the run's first element's place in its period, in [0, period)
+
+  std::size_t param_at(std::size_t i) const {
+    return static_cast<std::size_t>((first + static_cast<std::int64_t>(i)) % period);
+  }
+  float scale_at(std::size_t i) const { return row.scale[param_at(i)]; }
+  std::int32_t zero_point_at(std::size_t i) const { return row.zero_point[param_at(i)]; }
+  Periodic advanced(std::size_t n) const {
+    Periodic p = *this;
+    p.first = static_cast<std::int64_t>(param_at(n));
+    return p;
+  }
+};
+
 /// Float zero points (float_qparams.hpp): one scale and zero point for a
 /// whole run.
 struct FloatBroadcast {
@@ -89,8 +110,8 @@ struct FloatAligned {
 };
 
 template <class Src>
-constexpr bool is_param_source_v =
-    std::is_same_v<Src, Broadcast> || std::is_same_v<Src, Aligned> || std::is_same_v<Src, Blocked>;
+constexpr bool is_param_source_v = std::is_same_v<Src, Broadcast> || std::is_same_v<Src, Aligned> ||
+                                   std::is_same_v<Src, Blocked> || std::is_same_v<Src, Periodic>;
 
 namespace detail {
 

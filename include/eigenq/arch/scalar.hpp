@@ -27,33 +27,37 @@ struct Kernels;
 namespace detail {
 namespace scalar {
 
+// The portable loops go element by element: no periodic run is held in
+// registers (schemes.inl asks).
+inline bool periodic_in_registers(std::int64_t) { return false; }
+inline bool periodic_in_registers(const Periodic&) { return false; }
+
 #include "generic/schemes.inl"
 
 struct RunOps {
   /// q[i] = quantize(x[i]).
   template <class Q, class N, class Src>
   static void quantize(const float* x, Q* q, std::size_t n, Src p, Range range) {
-    if constexpr (std::is_same_v<Src, Blocked>)
+    if constexpr (kSplitPerBlock<Src>)
       return for_each_block(
-          p, n, [&](std::size_t at, std::size_t m, Broadcast b) { quantize<Q, N>(x + at, q + at, m, b, range); });
+          p, n, [&](std::size_t at, std::size_t m, auto b) { quantize<Q, N>(x + at, q + at, m, b, range); });
     for (std::size_t i = 0; i < n; ++i) q[i] = eigenq::quantize<Q, N>(x[i], p.scale_at(i), p.zero_point_at(i), range);
   }
 
   /// y[i] = dequantize(q[i]).
   template <class Q, class Src>
   static void dequantize(const Q* q, float* y, std::size_t n, Src p) {
-    if constexpr (std::is_same_v<Src, Blocked>)
-      return for_each_block(p, n,
-                            [&](std::size_t at, std::size_t m, Broadcast b) { dequantize<Q>(q + at, y + at, m, b); });
+    if constexpr (kSplitPerBlock<Src>)
+      return for_each_block(p, n, [&](std::size_t at, std::size_t m, auto b) { dequantize<Q>(q + at, y + at, m, b); });
     for (std::size_t i = 0; i < n; ++i) y[i] = eigenq::dequantize(q[i], p.scale_at(i), p.zero_point_at(i));
   }
 
   /// y[i] = fake_quantize(x[i]); y may alias x.
   template <class N, class Src>
   static void fake_quantize(const float* x, float* y, std::size_t n, Src p, Range range) {
-    if constexpr (std::is_same_v<Src, Blocked>)
+    if constexpr (kSplitPerBlock<Src>)
       return for_each_block(
-          p, n, [&](std::size_t at, std::size_t m, Broadcast b) { fake_quantize<N>(x + at, y + at, m, b, range); });
+          p, n, [&](std::size_t at, std::size_t m, auto b) { fake_quantize<N>(x + at, y + at, m, b, range); });
     for (std::size_t i = 0; i < n; ++i) y[i] = eigenq::fake_quantize<N>(x[i], p.scale_at(i), p.zero_point_at(i), range);
   }
 
@@ -61,8 +65,8 @@ struct RunOps {
   /// pass, as PyTorch's *_cachemask operators; y may alias x.
   template <class N, class Src>
   static void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, std::size_t n, Src p, Range range) {
-    if constexpr (std::is_same_v<Src, Blocked>)
-      return for_each_block(p, n, [&](std::size_t at, std::size_t m, Broadcast b) {
+    if constexpr (kSplitPerBlock<Src>)
+      return for_each_block(p, n, [&](std::size_t at, std::size_t m, auto b) {
         fake_quantize_mask<N>(x + at, y + at, mask + at, m, b, range);
       });
     for (std::size_t i = 0; i < n; ++i) {
@@ -80,10 +84,9 @@ struct RunOps {
   /// dy gives -0.0. dx may alias dy.
   template <class N, class Src>
   static void ste_backward(const float* x, const float* dy, float* dx, std::size_t n, Src p, Range range) {
-    if constexpr (std::is_same_v<Src, Blocked>)
-      return for_each_block(p, n, [&](std::size_t at, std::size_t m, Broadcast b) {
-        ste_backward<N>(x + at, dy + at, dx + at, m, b, range);
-      });
+    if constexpr (kSplitPerBlock<Src>)
+      return for_each_block(
+          p, n, [&](std::size_t at, std::size_t m, auto b) { ste_backward<N>(x + at, dy + at, dx + at, m, b, range); });
     for (std::size_t i = 0; i < n; ++i)
       dx[i] = dy[i] * static_cast<float>(ste_mask<N>(x[i], p.scale_at(i), p.zero_point_at(i), range));
   }

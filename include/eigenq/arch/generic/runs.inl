@@ -78,7 +78,6 @@ EIGENQ_ALWAYS_INLINE bool is_wide(Range range) {
 /// block of a blocked run (its prepared parameter).
 class SpanLanes {
  public:
-  static constexpr bool kUniform = true;  // one zero point for the whole span
   SpanLanes(float scale, float factor, float lo, float hi, std::int32_t zero_point)
       : lanes_{splat(scale), splat(factor), splat(lo), splat(hi), splat(zero_point)} {}
   const Lanes& at(std::size_t) const { return lanes_; }
@@ -88,21 +87,17 @@ class SpanLanes {
   Lanes lanes_;
 };
 
-/// Lanes loaded from aligned parameter arrays; the scaling factor from the
-/// prepared array (kPrepared) or computed per lane.
-template <class Scaling, bool kPrepared>
+/// Lanes loaded from aligned parameter arrays, the scaling factors among
+/// them (prepared: the source's `factor` is not null).
 class AlignedLanes {
  public:
-  static constexpr bool kUniform = false;
   AlignedLanes(Aligned p, Range range) : p_(p), qmin_(splat(range.qmin)), qmax_(splat(range.qmax)) {}
   EIGENQ_ALWAYS_INLINE Lanes at(std::size_t i) const {
-    const F scale = load(p_.scale + i);
-    return make(scale, kPrepared ? load(p_.factor + i) : factor_lanes<Scaling>(scale), load(p_.zero_point + i));
+    return make(load(p_.scale + i), load(p_.factor + i), load(p_.zero_point + i));
   }
   // Lanes past n hold scale 0 and zero point 0; their results are discarded.
   EIGENQ_ALWAYS_INLINE Lanes at(std::size_t i, std::size_t n) const {
-    const F scale = load(p_.scale + i, n);
-    return make(scale, kPrepared ? load(p_.factor + i, n) : factor_lanes<Scaling>(scale), load(p_.zero_point + i, n));
+    return make(load(p_.scale + i, n), load(p_.factor + i, n), load(p_.zero_point + i, n));
   }
 
  private:
@@ -113,13 +108,13 @@ class AlignedLanes {
   I qmin_, qmax_;
 };
 
-/// Lanes of a blocked run whose blocks are a power of two, at least a vector
-/// long and start on a vector boundary: every vector lies in one block, whose
-/// parameter (prepared) is broadcast from the arrays. The loop then runs
-/// across blocks without stopping at each.
+/// Lanes of a blocked run whose blocks are a power of two, at least two
+/// vectors long, and start on a pair of vectors: each pair of vectors lies in
+/// one block, whose parameter (prepared) is broadcast from the arrays once
+/// per pair (lanes_of; once per block would save no more: measured). The
+/// loop then runs across blocks without stopping at each.
 class VectorBlockLanes {
  public:
-  static constexpr bool kUniform = false;
   VectorBlockLanes(const Blocked& b, int shift) : b_(b), shift_(shift) {}
   EIGENQ_ALWAYS_INLINE Lanes at(std::size_t i) const {
     const std::size_t k = (static_cast<std::size_t>(b_.first) + i) >> shift_;
@@ -133,23 +128,92 @@ class VectorBlockLanes {
   int shift_;
 };
 
+/// Lanes of a periodic run whose period is one, two or four vectors and
+/// which starts at the beginning of a period: the period's lanes are made
+/// once, four vectors' worth (repeated for shorter periods), and vector v of
+/// the run takes lanes v % 4. The per-axis fastest axis of a few channels
+/// (NHWC) then runs as a per-tensor loop, its parameters in registers.
+class PeriodicLanes {
+ public:
+  PeriodicLanes(const AlignedLanes& row, std::size_t period)
+      : l0_(row.at(0)),
+        l1_(row.at(kLanes % period)),
+        l2_(row.at(2 * kLanes % period)),
+        l3_(row.at(3 * kLanes % period)) {}
+  // Named lanes, chosen by value: an array indexed at run time would live in
+  // memory, and GCC then copies it to the stack on every iteration.
+  EIGENQ_ALWAYS_INLINE Lanes at(std::size_t i) const {
+    switch (i / kLanes % 4) {
+      case 0:
+        return l0_;
+      case 1:
+        return l1_;
+      case 2:
+        return l2_;
+      default:
+        return l3_;
+    }
+  }
+  EIGENQ_ALWAYS_INLINE Lanes at(std::size_t i, std::size_t) const { return at(i); }
+  template <std::size_t k>
+  EIGENQ_ALWAYS_INLINE const Lanes& vector() const {
+    if constexpr (k == 0)
+      return l0_;
+    else if constexpr (k == 1)
+      return l1_;
+    else if constexpr (k == 2)
+      return l2_;
+    else
+      return l3_;
+  }
+
+ private:
+  Lanes l0_, l1_, l2_, l3_;
+};
+
+/// The lanes of vector k of the four at element i of a span, i a multiple of
+/// 4 * kLanes (the four-vector loops ask this way, all four before their
+/// stores): a periodic source answers from registers without an index, and
+/// the vectors of a pair in one block ask for the same lanes (loaded once).
+template <std::size_t k, class P>
+EIGENQ_ALWAYS_INLINE decltype(auto) lanes_of(const P& p, std::size_t i) {
+  if constexpr (std::is_same_v<P, PeriodicLanes>)
+    return p.template vector<k>();
+  else if constexpr (std::is_same_v<P, VectorBlockLanes>)
+    return p.at(i + k / 2 * 2 * kLanes);
+  else
+    return p.at(i + k * kLanes);
+}
+
 /// log2(block) when a blocked run can be walked vector by vector
-/// (VectorBlockLanes), else -1.
+/// (VectorBlockLanes: blocks a power of two of at least two vectors, the run
+/// starting on a pair of vectors), else -1.
 EIGENQ_ALWAYS_INLINE int vector_block_shift(const Blocked& b) {
-  const std::int64_t block = b.block;
-  if (block < static_cast<std::int64_t>(kLanes) || (block & (block - 1)) != 0 ||
-      b.first % static_cast<std::int64_t>(kLanes) != 0)
-    return -1;
+  const std::int64_t block = b.block, pair = static_cast<std::int64_t>(2 * kLanes);
+  if (block < pair || (block & (block - 1)) != 0 || b.first % pair != 0) return -1;
   int shift = 0;
   while ((std::int64_t{1} << shift) < block) ++shift;
   return shift;
 }
 
+/// Whether a periodic run's lanes fit in registers (PeriodicLanes): its
+/// period one, two or four vectors, prepared, starting at its beginning.
+EIGENQ_ALWAYS_INLINE bool periodic_in_registers(std::int64_t period) {
+  const std::int64_t lanes = static_cast<std::int64_t>(kLanes);
+  return period % lanes == 0 && (4 * lanes) % period == 0;
+}
+EIGENQ_ALWAYS_INLINE bool periodic_in_registers(const Periodic& p) {
+  return p.first == 0 && p.row.factor != nullptr && periodic_in_registers(p.period);
+}
+
 /// Calls body(at, length, lanes) over a run of n elements in spans whose
-/// lanes come from one source: the whole run for a broadcast or aligned
-/// source, and for a blocked one the whole run vector by vector where
-/// VectorBlockLanes can, else one block at a time. `lanes.at(i)` gives the
-/// parameters of the vector at element i of the span.
+/// lanes come from one source: the whole run for a broadcast, aligned
+/// (unprepared: a chunk at a time) or periodic source (one that fits in
+/// registers), and for a blocked one the whole run where VectorBlockLanes
+/// can, else a block at a time.
+/// `lanes.at(i)` gives the parameters of the vector at element i of the
+/// span. Each kind of lanes calls body from one place: every call inlines a
+/// copy of the span's loops.
 template <class Scaling, class Src, class Body>
 EIGENQ_ALWAYS_INLINE void for_each_span(Src src, std::size_t n, Range range, Body&& body) {
   if constexpr (std::is_same_v<Src, Broadcast>) {
@@ -157,11 +221,24 @@ EIGENQ_ALWAYS_INLINE void for_each_span(Src src, std::size_t n, Range range, Bod
     body(std::size_t{0}, n,
          SpanLanes(src.scale, Scaling::factor(src.scale), static_cast<float>(std::int64_t{range.qmin} - zp),
                    static_cast<float>(std::int64_t{range.qmax} - zp), zp));
+  } else if constexpr (std::is_same_v<Src, Periodic>) {
+    // Only periods that fit come here (for_each_run, with_run): a fallback
+    // would be one more copy of every span's loops.
+    body(std::size_t{0}, n, PeriodicLanes(AlignedLanes(src.row, range), static_cast<std::size_t>(src.period)));
   } else if constexpr (std::is_same_v<Src, Aligned>) {
-    if (src.factor != nullptr)
-      body(std::size_t{0}, n, AlignedLanes<Scaling, true>(src, range));
-    else
-      body(std::size_t{0}, n, AlignedLanes<Scaling, false>(src, range));
+    constexpr std::size_t kChunk = 256;
+    float factor[kChunk];
+    const bool prepared = src.factor != nullptr;
+    for (std::size_t at = 0; at < n;) {
+      const std::size_t m = prepared ? n - at : std::min(kChunk, n - at);
+      Aligned a = src.advanced(at);
+      if (!prepared) {  // a caller's own arrays: the factors made a chunk at a time
+        for (std::size_t k = 0; k < m; ++k) factor[k] = Scaling::factor(a.scale[k]);
+        a.factor = factor;
+      }
+      body(at, m, AlignedLanes(a, range));
+      at += m;
+    }
   } else if (const int shift = vector_block_shift(src); shift >= 0) {
     body(std::size_t{0}, n, VectorBlockLanes(src, shift));
   } else {
@@ -517,53 +594,39 @@ struct RunOps {
     }
     std::size_t i = 0;
     for (; i + 4 * kLanes <= n; i += 4 * kLanes)
-      store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i), p.at(i), w),
-                     quantize_lanes<Q, N>(load(x + i + kLanes), p.at(i + kLanes), w),
-                     quantize_lanes<Q, N>(load(x + i + 2 * kLanes), p.at(i + 2 * kLanes), w),
-                     quantize_lanes<Q, N>(load(x + i + 3 * kLanes), p.at(i + 3 * kLanes), w));
+      store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i), lanes_of<0>(p, i), w),
+                     quantize_lanes<Q, N>(load(x + i + kLanes), lanes_of<1>(p, i), w),
+                     quantize_lanes<Q, N>(load(x + i + 2 * kLanes), lanes_of<2>(p, i), w),
+                     quantize_lanes<Q, N>(load(x + i + 3 * kLanes), lanes_of<3>(p, i), w));
     for (; i + kLanes <= n; i += kLanes) store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i), p.at(i), w));
     if (i < n) store_narrowed(q + i, quantize_lanes<Q, N>(load(x + i, n - i), p.at(i, n - i), w), n - i);
   }
 
   // Bytes: rounded first, capped above so the conversion stays in range
-  // (NaN and what lies below the int32 range convert to INT_MIN). With one
-  // zero point for the span, it and the range are applied in saturating
-  // 16-bit steps (store_quantized), the packing of the zero point hoisted out
-  // of the loop; with one per lane, in 32-bit lanes, after raising the rounded
-  // value to -65536 (beyond any byte result) so that adding cannot wrap.
+  // (NaN and what lies below the int32 range convert to INT_MIN), then the
+  // zero points added and the range applied in saturating 16-bit steps
+  // (store_quantized: zero points lie in the byte range, so nothing wraps);
+  // with one zero point for the span its packing is hoisted out of the loop.
   template <class Q, class N, class P>
   EIGENQ_ALWAYS_INLINE static void quantize_bytes_span(const float* x, Q* q, std::size_t n, const P& p, Range range) {
     const F limit = splat(65536.0f);
-    const I floor_i = splat(std::int32_t{-65536}), qmin = splat(range.qmin), qmax = splat(range.qmax);
     auto rounded_lanes = [&](F v, const Lanes& l) EIGENQ_INLINE_LAMBDA {
       return rounded_int<typename N::Rounding>(cap(limit, scaled<typename N::Scaling>(v, l.factor)));
     };
-    auto shifted = [&](F v, const Lanes& l) EIGENQ_INLINE_LAMBDA {
-      return min(max(add(max(rounded_lanes(v, l), floor_i), l.zero_point), qmin), qmax);
-    };
     std::size_t i = 0;
     for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-      const Lanes a = p.at(i), b = p.at(i + kLanes), c = p.at(i + 2 * kLanes), d = p.at(i + 3 * kLanes);
+      const Lanes a = lanes_of<0>(p, i), b = lanes_of<1>(p, i), c = lanes_of<2>(p, i), d = lanes_of<3>(p, i);
       const F xa = load(x + i), xb = load(x + i + kLanes), xc = load(x + i + 2 * kLanes), xd = load(x + i + 3 * kLanes);
-      if constexpr (P::kUniform)
-        store_quantized(q + i, rounded_lanes(xa, a), rounded_lanes(xb, b), rounded_lanes(xc, c), rounded_lanes(xd, d),
-                        a.zero_point, b.zero_point, c.zero_point, d.zero_point, range);
-      else
-        store_narrowed(q + i, shifted(xa, a), shifted(xb, b), shifted(xc, c), shifted(xd, d));
+      store_quantized(q + i, rounded_lanes(xa, a), rounded_lanes(xb, b), rounded_lanes(xc, c), rounded_lanes(xd, d),
+                      a.zero_point, b.zero_point, c.zero_point, d.zero_point, range);
     }
     for (; i + kLanes <= n; i += kLanes) {
       const Lanes a = p.at(i);
-      if constexpr (P::kUniform)
-        store_quantized(q + i, rounded_lanes(load(x + i), a), a.zero_point, range);
-      else
-        store_narrowed(q + i, shifted(load(x + i), a));
+      store_quantized(q + i, rounded_lanes(load(x + i), a), a.zero_point, range);
     }
     if (i < n) {
       const Lanes a = p.at(i, n - i);
-      if constexpr (P::kUniform)
-        store_quantized(q + i, rounded_lanes(load(x + i, n - i), a), a.zero_point, range, n - i);
-      else
-        store_narrowed(q + i, shifted(load(x + i, n - i), a), n - i);
+      store_quantized(q + i, rounded_lanes(load(x + i, n - i), a), a.zero_point, range, n - i);
     }
   }
 
@@ -571,10 +634,11 @@ struct RunOps {
   EIGENQ_ALWAYS_INLINE static void dequantize_span(const Q* q, float* y, std::size_t n, const P& p) {
     std::size_t i = 0;
     for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-      store(y + i, dequantize_lanes<Q>(load_widened(q + i), p.at(i)));
-      store(y + i + kLanes, dequantize_lanes<Q>(load_widened(q + i + kLanes), p.at(i + kLanes)));
-      store(y + i + 2 * kLanes, dequantize_lanes<Q>(load_widened(q + i + 2 * kLanes), p.at(i + 2 * kLanes)));
-      store(y + i + 3 * kLanes, dequantize_lanes<Q>(load_widened(q + i + 3 * kLanes), p.at(i + 3 * kLanes)));
+      const F a = dequantize_lanes<Q>(load_widened(q + i), lanes_of<0>(p, i));
+      const F b = dequantize_lanes<Q>(load_widened(q + i + kLanes), lanes_of<1>(p, i));
+      const F c = dequantize_lanes<Q>(load_widened(q + i + 2 * kLanes), lanes_of<2>(p, i));
+      const F d = dequantize_lanes<Q>(load_widened(q + i + 3 * kLanes), lanes_of<3>(p, i));
+      store(y + i, a), store(y + i + kLanes, b), store(y + i + 2 * kLanes, c), store(y + i + 3 * kLanes, d);
     }
     for (; i + kLanes <= n; i += kLanes) store(y + i, dequantize_lanes<Q>(load_widened(q + i), p.at(i)));
     if (i < n) store(y + i, dequantize_lanes<Q>(load_widened(q + i, n - i), p.at(i, n - i)), n - i);
@@ -585,10 +649,10 @@ struct RunOps {
                                                       const Wide& w) {
     std::size_t i = 0;
     for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-      const F a = fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w).y;
-      const F b = fake_quantize_lanes<N, kWide>(load(x + i + kLanes), p.at(i + kLanes), w).y;
-      const F c = fake_quantize_lanes<N, kWide>(load(x + i + 2 * kLanes), p.at(i + 2 * kLanes), w).y;
-      const F d = fake_quantize_lanes<N, kWide>(load(x + i + 3 * kLanes), p.at(i + 3 * kLanes), w).y;
+      const F a = fake_quantize_lanes<N, kWide>(load(x + i), lanes_of<0>(p, i), w).y;
+      const F b = fake_quantize_lanes<N, kWide>(load(x + i + kLanes), lanes_of<1>(p, i), w).y;
+      const F c = fake_quantize_lanes<N, kWide>(load(x + i + 2 * kLanes), lanes_of<2>(p, i), w).y;
+      const F d = fake_quantize_lanes<N, kWide>(load(x + i + 3 * kLanes), lanes_of<3>(p, i), w).y;
       store(y + i, a), store(y + i + kLanes, b), store(y + i + 2 * kLanes, c), store(y + i + 3 * kLanes, d);
     }
     for (; i + kLanes <= n; i += kLanes) store(y + i, fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w).y);
@@ -600,10 +664,10 @@ struct RunOps {
                                                            const P& p, const Wide& w) {
     std::size_t i = 0;
     for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-      const FakeQuantized a = fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w);
-      const FakeQuantized b = fake_quantize_lanes<N, kWide>(load(x + i + kLanes), p.at(i + kLanes), w);
-      const FakeQuantized c = fake_quantize_lanes<N, kWide>(load(x + i + 2 * kLanes), p.at(i + 2 * kLanes), w);
-      const FakeQuantized d = fake_quantize_lanes<N, kWide>(load(x + i + 3 * kLanes), p.at(i + 3 * kLanes), w);
+      const FakeQuantized a = fake_quantize_lanes<N, kWide>(load(x + i), lanes_of<0>(p, i), w);
+      const FakeQuantized b = fake_quantize_lanes<N, kWide>(load(x + i + kLanes), lanes_of<1>(p, i), w);
+      const FakeQuantized c = fake_quantize_lanes<N, kWide>(load(x + i + 2 * kLanes), lanes_of<2>(p, i), w);
+      const FakeQuantized d = fake_quantize_lanes<N, kWide>(load(x + i + 3 * kLanes), lanes_of<3>(p, i), w);
       store(y + i, a.y), store(y + i + kLanes, b.y), store(y + i + 2 * kLanes, c.y), store(y + i + 3 * kLanes, d.y);
       store_narrowed(mask + i, one_where_int(a.mask), one_where_int(b.mask), one_where_int(c.mask),
                      one_where_int(d.mask));
@@ -623,17 +687,16 @@ struct RunOps {
   template <class N, bool kWide, class P>
   EIGENQ_ALWAYS_INLINE static void ste_backward_span(const float* x, const float* dy, float* dx, std::size_t n,
                                                      const P& p, const Wide& w) {
-    auto mask = [&](std::size_t i) EIGENQ_INLINE_LAMBDA {
-      return one_where(fake_quantize_lanes<N, kWide>(load(x + i), p.at(i), w).mask);
+    auto masked = [&](std::size_t i, const Lanes& l) EIGENQ_INLINE_LAMBDA {
+      return mul(load(dy + i), one_where(fake_quantize_lanes<N, kWide>(load(x + i), l, w).mask));
     };
     std::size_t i = 0;
     for (; i + 4 * kLanes <= n; i += 4 * kLanes) {
-      const F a = mul(load(dy + i), mask(i)), b = mul(load(dy + i + kLanes), mask(i + kLanes));
-      const F c = mul(load(dy + i + 2 * kLanes), mask(i + 2 * kLanes));
-      const F d = mul(load(dy + i + 3 * kLanes), mask(i + 3 * kLanes));
+      const F a = masked(i, lanes_of<0>(p, i)), b = masked(i + kLanes, lanes_of<1>(p, i));
+      const F c = masked(i + 2 * kLanes, lanes_of<2>(p, i)), d = masked(i + 3 * kLanes, lanes_of<3>(p, i));
       store(dx + i, a), store(dx + i + kLanes, b), store(dx + i + 2 * kLanes, c), store(dx + i + 3 * kLanes, d);
     }
-    for (; i + kLanes <= n; i += kLanes) store(dx + i, mul(load(dy + i), mask(i)));
+    for (; i + kLanes <= n; i += kLanes) store(dx + i, masked(i, p.at(i)));
     if (i < n) {
       const F m = one_where(fake_quantize_lanes<N, kWide>(load(x + i, n - i), p.at(i, n - i), w).mask);
       store(dx + i, mul(load(dy + i, n - i), m), n - i);

@@ -17,17 +17,52 @@ EIGENQ_ALWAYS_INLINE void for_each_block_param(const Blocked& src, std::size_t n
   }
 }
 
+/// Calls fn(offset, length, aligned) over a periodic run of n elements, once
+/// per stretch within one period: from the run's place in its period to the
+/// period's end, then whole periods.
+template <class Fn>
+EIGENQ_ALWAYS_INLINE void for_each_period(const Periodic& src, std::size_t n, Fn&& fn) {
+  const std::size_t period = static_cast<std::size_t>(src.period);
+  std::size_t into = static_cast<std::size_t>(src.first);
+  for (std::size_t at = 0; at < n; into = 0) {
+    const std::size_t length = std::min(n - at, period - into);
+    fn(at, length, src.row.advanced(into));
+    at += length;
+  }
+}
+
+/// The sources for_each_block cuts into simpler ones.
+template <class Src>
+constexpr bool kSplitPerBlock = std::is_same_v<Src, Blocked> || std::is_same_v<Src, Periodic>;
+
 /// Calls fn(offset, length, source) over a run of n elements: once with the
-/// run's own source, or, for a blocked source, once per block with that
-/// block's parameter as a `Broadcast` (what a loop element by element wants).
+/// run's own source; for a blocked source, once per block with that block's
+/// parameter as a `Broadcast`; for a periodic one, once per period as
+/// `Aligned` (what a loop element by element wants).
 template <class Src, class Fn>
 EIGENQ_ALWAYS_INLINE void for_each_block(Src src, std::size_t n, Fn&& fn) {
   if constexpr (std::is_same_v<Src, Blocked>)
     for_each_block_param(src, n, [&](std::size_t at, std::size_t length, std::size_t k) EIGENQ_INLINE_LAMBDA {
       fn(at, length, Broadcast{src.scale[k], src.zero_point[k]});
     });
+  else if constexpr (std::is_same_v<Src, Periodic>)
+    for_each_period(src, n, fn);
   else
     fn(std::size_t{0}, n, src);
+}
+
+/// Calls fn(offset, length, source) with a run as the span kernels take it
+/// (the run entry points): a periodic run whose period does not fit in
+/// registers, or that starts within a period, cut into aligned rows.
+template <class Src, class Fn>
+EIGENQ_ALWAYS_INLINE void with_run(Src src, std::size_t n, Fn&& fn) {
+  if constexpr (std::is_same_v<Src, Periodic>) {
+    if (!periodic_in_registers(src)) {
+      for_each_period(src, n, fn);
+      return;
+    }
+  }
+  fn(std::size_t{0}, n, src);
 }
 
 /// Per-axis runs of fewer than kShortRun elements per parameter (a step of
@@ -113,13 +148,16 @@ EIGENQ_ALWAYS_INLINE void for_each_array_run(const ResolvedParams& r, const Para
 }
 
 /// Calls fn(offset, length, source) for every run, where source is the
-/// `Broadcast`, `Aligned` or `Blocked` parameters of the run: what the
-/// elementwise kernels take. Needs prepared parameters
+/// `Broadcast`, `Aligned`, `Blocked` or `Periodic` parameters of the run:
+/// what the elementwise kernels take. Needs prepared parameters
 /// (`ResolvedParams::prepared`): per tensor, one broadcast run; per element,
 /// one aligned run; per axis, one blocked run (a parameter per `inner`
-/// elements) per outer index, or an aligned run per row when the axis is the
-/// fastest; blocked along the fastest axis, one blocked run per row, else an
-/// aligned run per step along the axis. Runs shorter than kShortRun per
+/// elements) per outer index, or when the axis is the fastest one periodic
+/// run (a row of parameters, over and over) where the path holds a row in
+/// registers, else an aligned run per row; blocked along the fastest axis,
+/// one blocked run for the tensor when its rows are whole blocks (or one
+/// block each), else one per row; blocked along another axis, an aligned run per step along it.
+/// Runs shorter than kShortRun per
 /// parameter (a per-axis step of a few elements, or a fastest axis of a few
 /// channels) are merged into aligned runs over a stack buffer of parameters
 /// expanded to element granularity.
@@ -142,12 +180,21 @@ EIGENQ_ALWAYS_INLINE void for_each_run(const ResolvedParams& r, Fn&& fn) {
         return;
       }
       if (inner == 1 && C >= kShortRun) {
-        for (std::int64_t o = 0; o < r.outer; ++o) fn(o * C, C, Aligned{p.scale, p.zero_point, pp.factor});
+        const Aligned row{p.scale, p.zero_point, pp.factor};
+        if (periodic_in_registers(C)) {
+          fn(std::int64_t{0}, r.outer * C, Periodic{row, C});
+        } else {
+          for (std::int64_t o = 0; o < r.outer; ++o) fn(o * C, C, row);
+        }
         return;
       }
       break;  // short runs: expanded below
     case Granularity::kBlocked: {
       const std::int64_t B = r.params.block_size, nb = r.blocks;
+      if (inner == 1 && (C % B == 0 || nb == 1)) {  // rows of whole blocks, or of one: blocks tile the tensor
+        fn(std::int64_t{0}, r.outer * C, Blocked{p.scale, p.zero_point, pp, nb == 1 ? C : B});
+        return;
+      }
       for (std::int64_t o = 0; o < r.outer; ++o) {
         const std::int64_t row = o * nb;
         if (inner == 1) {  // blocks are contiguous along the row

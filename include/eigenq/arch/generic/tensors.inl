@@ -13,27 +13,37 @@ struct TensorOps {
   // -------------------------------------------------------------------------
   // Runs: one run of n elements and its parameter source (runs.hpp), for
   // callers outside this path (tests, fuzzers, engines driving runs
-  // themselves).
+  // themselves), any periodic run included (with_run).
 
   template <class Q, class N, class Src>
   static void quantize(const float* x, Q* q, std::size_t n, Src src, Range range) {
-    RunOps::quantize<Q, N>(x, q, n, src, range);
+    with_run(src, n, [=](std::size_t at, std::size_t m, auto s) EIGENQ_INLINE_LAMBDA {
+      RunOps::quantize<Q, N>(x + at, q + at, m, s, range);
+    });
   }
   template <class Q, class Src>
   static void dequantize(const Q* q, float* y, std::size_t n, Src src) {
-    RunOps::dequantize<Q>(q, y, n, src);
+    with_run(src, n, [=](std::size_t at, std::size_t m, auto s) EIGENQ_INLINE_LAMBDA {
+      RunOps::dequantize<Q>(q + at, y + at, m, s);
+    });
   }
   template <class N, class Src>
   static void fake_quantize(const float* x, float* y, std::size_t n, Src src, Range range) {
-    RunOps::fake_quantize<N>(x, y, n, src, range);
+    with_run(src, n, [=](std::size_t at, std::size_t m, auto s) EIGENQ_INLINE_LAMBDA {
+      RunOps::fake_quantize<N>(x + at, y + at, m, s, range);
+    });
   }
   template <class N, class Src>
   static void fake_quantize_mask(const float* x, float* y, std::uint8_t* mask, std::size_t n, Src src, Range range) {
-    RunOps::fake_quantize_mask<N>(x, y, mask, n, src, range);
+    with_run(src, n, [=](std::size_t at, std::size_t m, auto s) EIGENQ_INLINE_LAMBDA {
+      RunOps::fake_quantize_mask<N>(x + at, y + at, mask + at, m, s, range);
+    });
   }
   template <class N, class Src>
   static void ste_backward(const float* x, const float* dy, float* dx, std::size_t n, Src src, Range range) {
-    RunOps::ste_backward<N>(x, dy, dx, n, src, range);
+    with_run(src, n, [=](std::size_t at, std::size_t m, auto s) EIGENQ_INLINE_LAMBDA {
+      RunOps::ste_backward<N>(x + at, dy + at, dx + at, m, s, range);
+    });
   }
   static void ste_backward_masked(const std::uint8_t* mask, const float* dy, float* dx, std::size_t n) {
     RunOps::ste_backward_masked(mask, dy, dx, n);
