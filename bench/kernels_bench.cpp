@@ -80,8 +80,8 @@ Pool& pool() {
   return p;
 }
 
-enum class Scheme { kPerTensor, kPerAxisFirst, kPerAxisLast, kBlocked32, kBlocked128, kPerElement };
-constexpr Scheme kSchemes[] = {Scheme::kPerTensor, Scheme::kPerAxisFirst, Scheme::kPerAxisLast,
+enum class Scheme { kPerTensor, kPerAxisFirst, kPerAxisLast, kPerAxisLast64, kBlocked32, kBlocked128, kPerElement };
+constexpr Scheme kSchemes[] = {Scheme::kPerTensor, Scheme::kPerAxisFirst, Scheme::kPerAxisLast, Scheme::kPerAxisLast64,
                                Scheme::kBlocked32, Scheme::kBlocked128,   Scheme::kPerElement};
 
 const char* scheme_name(Scheme s) {
@@ -92,6 +92,8 @@ const char* scheme_name(Scheme s) {
       return "per-axis-first";
     case Scheme::kPerAxisLast:
       return "per-axis-last";
+    case Scheme::kPerAxisLast64:
+      return "per-axis-last-c64";
     case Scheme::kBlocked32:
       return "blocked32-last";
     case Scheme::kBlocked128:
@@ -102,8 +104,10 @@ const char* scheme_name(Scheme s) {
   return "";
 }
 
-// A square row-major matrix of n elements (n a power of 4).
-Shape shape_of(std::int64_t n) {
+// A square row-major matrix of n elements (n a power of 4); for
+// per-axis-last-c64, [n / 64, 64] (NHWC activations of 64 channels).
+Shape shape_of(std::int64_t n, Scheme scheme = Scheme::kPerTensor) {
+  if (scheme == Scheme::kPerAxisLast64) return Shape({n / 64, 64}, Layout::kRowMajor);
   std::int64_t rows = 1;
   while (rows * rows < n) rows *= 2;
   return Shape({rows, n / rows}, Layout::kRowMajor);
@@ -126,6 +130,7 @@ QParamsView params_of(Scheme scheme, const Shape& shape) {
     case Scheme::kPerAxisFirst:
       return view(Granularity::kPerAxis, 0, 0, rows);
     case Scheme::kPerAxisLast:
+    case Scheme::kPerAxisLast64:
       return view(Granularity::kPerAxis, 1, 0, cols);
     case Scheme::kBlocked32:
       return view(Granularity::kBlocked, 1, 32, rows * ((cols + 31) / 32));
@@ -180,7 +185,7 @@ void set_counters(benchmark::State& state, std::int64_t n, std::int64_t bytes_pe
 template <Path P>
 void bm_kernel(benchmark::State& state, Op op, Scheme scheme) {
   const std::int64_t n = state.range(0);
-  const Shape shape = shape_of(n);
+  const Shape shape = shape_of(n, scheme);
   const QParamsView params = params_of(scheme, shape);
   const Quantizer<std::int8_t, DefaultNumerics, P> qz(shape, params);
   Pool& p = pool();

@@ -16,7 +16,8 @@ from collections import defaultdict
 SIZES = [4096, 65536, 1 << 20, 1 << 24]
 SIZE_NAMES = {4096: "4Ki", 65536: "64Ki", 1 << 20: "1Mi", 1 << 24: "16Mi"}
 OPS = ["quantize", "dequantize", "fake_quantize", "fake_quantize_mask", "ste_backward"]
-SCHEMES = ["per-tensor", "per-axis-first", "per-axis-last", "blocked32-last", "blocked128-last", "per-element"]
+SCHEMES = ["per-tensor", "per-axis-first", "per-axis-last", "per-axis-last-c64", "blocked32-last", "blocked128-last",
+           "per-element"]
 # The loop that moves the same bytes as each op.
 LOOP = {
     "quantize": "truncate_f32_s8",
