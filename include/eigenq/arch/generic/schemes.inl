@@ -156,11 +156,11 @@ EIGENQ_ALWAYS_INLINE void for_each_array_run(const ResolvedParams& r, const Para
 /// run (a row of parameters, over and over) where the path holds a row in
 /// registers, else an aligned run per row; blocked along the fastest axis,
 /// one blocked run for the tensor when its rows are whole blocks (or one
-/// block each), else one per row; blocked along another axis, an aligned run per step along it.
-/// Runs shorter than kShortRun per
-/// parameter (a per-axis step of a few elements, or a fastest axis of a few
-/// channels) are merged into aligned runs over a stack buffer of parameters
-/// expanded to element granularity.
+/// block each), else one per row; blocked along another axis, an aligned
+/// run per step along it. Runs shorter than kShortRun per parameter (a
+/// per-axis step of a few elements, or a fastest axis of a few channels) are
+/// merged into aligned runs over a stack buffer of parameters expanded to
+/// element granularity.
 template <class Fn>
 EIGENQ_ALWAYS_INLINE void for_each_run(const ResolvedParams& r, Fn&& fn) {
   const QParamsView& p = r.params;
