@@ -8,7 +8,8 @@
 #   package   install to a temporary prefix; build and run a consumer through
 #             find_package, one through add_subdirectory, one through pkg-config
 #   native    Release, baseline x86-64 flags (run-time dispatch): tests, benchmarks and
-#             examples built; each test binary run once per kernel path the CPU supports
+#             examples built (eigenq-compare: the compare stage's); each test binary run
+#             once per kernel path the CPU supports
 #   sanitize  Debug (-O1, assertions on), AddressSanitizer + UndefinedBehaviorSanitizer,
 #             EIGENQ_FORCE_SCALAR=ON: the build with no SIMD code at all
 #   tsan      Debug (-O1), ThreadSanitizer: parallel_test alone (executors, parallel entry points)
@@ -96,7 +97,7 @@ stage_native() {
     sed 's/^/cpu flags: /;s/$/\n/' || true
   cmake_build_test "$build_root/ci-native" -DCMAKE_BUILD_TYPE=Release -DEIGENQ_ISA=none \
     -DEIGENQ_FORCE_SCALAR=OFF -DEIGENQ_SANITIZE= -DEIGENQ_TEST_PATHS=ON \
-    -DEIGENQ_BUILD_TESTS=ON -DEIGENQ_BUILD_BENCHMARKS=ON -DEIGENQ_BUILD_EXAMPLES=ON
+    -DEIGENQ_BUILD_TESTS=ON -DEIGENQ_BUILD_BENCHMARKS=ON -DEIGENQ_BUILD_EXAMPLES=ON -DEIGENQ_BUILD_COMPARE=OFF
 }
 
 stage_sanitize() {
