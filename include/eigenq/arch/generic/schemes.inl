@@ -73,9 +73,15 @@ EIGENQ_ALWAYS_INLINE void with_run(Src src, std::size_t n, Fn&& fn) {
 /// of the chunk).
 template <class Set, class Src, class Fn>
 EIGENQ_ALWAYS_INLINE void for_each_expanded_run(const ResolvedParams& r, Set&& set, Src expanded, Fn&& fn) {
-  const std::int64_t inner = r.inner, slab = r.channels * inner;
-  auto fill = [&](std::int64_t from, std::int64_t length) EIGENQ_INLINE_LAMBDA {  // slab positions
-    for (std::int64_t k = 0; k < length; ++k) set(k, ((from + k) % slab) / inner);
+  const std::int64_t C = r.channels, inner = r.inner, slab = C * inner;
+  // Entries for slab positions [from, from + length): the channel by
+  // counting, not by a division per entry (which cost more than the kernel).
+  auto fill = [&](std::int64_t from, std::int64_t length) EIGENQ_INLINE_LAMBDA {
+    std::int64_t c = from % slab / inner, step = from % inner;  // channel, step along it
+    for (std::int64_t k = 0; k < length; ++k) {
+      set(k, c);
+      if (++step == inner) step = 0, c = c + 1 == C ? 0 : c + 1;
+    }
   };
   if (slab <= kExpandedLength) {  // whole periods fit: fill once, sweep the tensor
     const std::int64_t chunk = kExpandedLength / slab * slab, total = r.outer * slab;
