@@ -118,7 +118,9 @@ namespace detail {
 /// Per-axis runs shorter than this are not worth a broadcast kernel call
 /// each; the parameters are expanded into an aligned buffer instead.
 constexpr std::int64_t kShortRun = 16;
-/// Elements of expanded parameters kept on the stack (6 KiB for the three arrays).
+/// Elements of expanded parameters kept on the stack (6 KiB for the three
+/// arrays), each array on a 64-byte line: kernels load them a vector at a
+/// time (a load across two lines costs two).
 constexpr std::int64_t kExpandedLength = 512;
 
 /// Floats in the widest vector of any path (AVX-512).
@@ -145,7 +147,7 @@ struct MinifloatScales {
   const float* aligned(std::int64_t k) const { return scale + k; }
   SteppedScales stepped(std::int64_t k, int shift) const { return {scale + k, shift}; }
   struct Expanded {
-    float scale[kExpandedLength];
+    alignas(64) float scale[kExpandedLength];
     void set(std::int64_t j, const MinifloatScales& p, std::int64_t c) { scale[j] = p.scale[c]; }
     const float* source() const { return scale; }
   };
@@ -160,7 +162,8 @@ struct FloatZpParams {
   FloatBroadcast broadcast(std::int64_t k) const { return {arrays.scale[k], arrays.zero_point[k]}; }
   FloatAligned aligned(std::int64_t k) const { return arrays.advanced(static_cast<std::size_t>(k)); }
   struct Expanded {
-    float scale[kExpandedLength], zero_point[kExpandedLength];
+    alignas(64) float scale[kExpandedLength];
+    alignas(64) float zero_point[kExpandedLength];
     void set(std::int64_t j, const FloatZpParams& p, std::int64_t c) {
       scale[j] = p.arrays.scale[c];
       zero_point[j] = p.arrays.zero_point[c];

@@ -227,7 +227,7 @@ EIGENQ_ALWAYS_INLINE void for_each_span(Src src, std::size_t n, Range range, Bod
     body(std::size_t{0}, n, PeriodicLanes(AlignedLanes(src.row, range), static_cast<std::size_t>(src.period)));
   } else if constexpr (std::is_same_v<Src, Aligned>) {
     constexpr std::size_t kChunk = 256;
-    float factor[kChunk];
+    alignas(64) float factor[kChunk];
     const bool prepared = src.factor != nullptr;
     for (std::size_t at = 0; at < n;) {
       const std::size_t m = prepared ? n - at : std::min(kChunk, n - at);

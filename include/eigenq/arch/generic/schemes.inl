@@ -216,8 +216,9 @@ EIGENQ_ALWAYS_INLINE void for_each_run(const ResolvedParams& r, Fn&& fn) {
       return;
     }
   }
-  float scale[kExpandedLength], factor[kExpandedLength];
-  std::int32_t zero_point[kExpandedLength];
+  alignas(64) float scale[kExpandedLength];
+  alignas(64) float factor[kExpandedLength];
+  alignas(64) std::int32_t zero_point[kExpandedLength];
   for_each_expanded_run(
       r,
       [&](std::int64_t j, std::int64_t c) EIGENQ_INLINE_LAMBDA {
