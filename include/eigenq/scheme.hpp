@@ -57,18 +57,18 @@ const std::uint16_t* half_bits(const H* p) {
   static_assert(sizeof(H) == sizeof(std::uint16_t), "a half-precision element holds 16 bits");
   return reinterpret_cast<const std::uint16_t*>(p);
 }
+template <class H>
+std::uint16_t* half_bits(H* p) {
+  static_assert(sizeof(H) == sizeof(std::uint16_t), "a half-precision element holds 16 bits");
+  return reinterpret_cast<std::uint16_t*>(p);
+}
+
 /// The first element of p's buffer that starts a 64-byte line (the buffer
 /// holds 64 / sizeof(T) - 1 elements more than it needs).
 template <class T>
 T* line_aligned(T* p) {
   const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(p);
   return p + ((64 - at % 64) % 64) / sizeof(T);
-}
-
-template <class H>
-std::uint16_t* half_bits(H* p) {
-  static_assert(sizeof(H) == sizeof(std::uint16_t), "a half-precision element holds 16 bits");
-  return reinterpret_cast<std::uint16_t*>(p);
 }
 
 }  // namespace detail
