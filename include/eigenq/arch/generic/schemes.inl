@@ -163,10 +163,9 @@ EIGENQ_ALWAYS_INLINE void for_each_array_run(const ResolvedParams& r, const Para
 /// registers, else an aligned run per row; blocked along the fastest axis,
 /// one blocked run for the tensor when its rows are whole blocks (or one
 /// block each), else one per row; blocked along another axis, an aligned
-/// run per step along it. Runs shorter than kShortRun per parameter (a
-/// per-axis step of a few elements, or a fastest axis of a few channels) are
-/// merged into aligned runs over a stack buffer of parameters expanded to
-/// element granularity.
+/// run per step along it. Per-axis steps shorter than kShortBlockedStep, or
+/// a fastest axis of fewer than kShortRun channels, are merged into aligned
+/// runs over a stack buffer of parameters expanded to element granularity.
 template <class Fn>
 EIGENQ_ALWAYS_INLINE void for_each_run(const ResolvedParams& r, Fn&& fn) {
   const QParamsView& p = r.params;
@@ -181,7 +180,7 @@ EIGENQ_ALWAYS_INLINE void for_each_run(const ResolvedParams& r, Fn&& fn) {
       fn(std::int64_t{0}, C, Aligned{p.scale, p.zero_point, pp.factor});
       return;
     case Granularity::kPerAxis:
-      if (inner >= kShortRun) {
+      if (inner >= kShortBlockedStep) {
         for (std::int64_t o = 0; o < r.outer; ++o) fn(o * slab, slab, Blocked{p.scale, p.zero_point, pp, inner});
         return;
       }
