@@ -8,8 +8,8 @@
 #   package   install to a temporary prefix; build and run a consumer through
 #             find_package, one through add_subdirectory, one through pkg-config
 #   native    Release, baseline x86-64 flags (run-time dispatch): tests, benchmarks and
-#             examples built (eigenq-compare: the compare stage's); each test binary run
-#             once per kernel path the CPU supports
+#             examples built (the last two at -O1: compiled, not run; eigenq-compare: the
+#             compare stage's); each test binary run once per kernel path the CPU supports
 #   sanitize  Debug (-O1, assertions on), AddressSanitizer + UndefinedBehaviorSanitizer,
 #             EIGENQ_FORCE_SCALAR=ON: the build with no SIMD code at all
 #   tsan      Debug (-O1), ThreadSanitizer: parallel_test alone (executors, parallel entry points)
@@ -97,7 +97,8 @@ stage_native() {
     sed 's/^/cpu flags: /;s/$/\n/' || true
   cmake_build_test "$build_root/ci-native" -DCMAKE_BUILD_TYPE=Release -DEIGENQ_ISA=none \
     -DEIGENQ_FORCE_SCALAR=OFF -DEIGENQ_SANITIZE= -DEIGENQ_TEST_PATHS=ON \
-    -DEIGENQ_BUILD_TESTS=ON -DEIGENQ_BUILD_BENCHMARKS=ON -DEIGENQ_BUILD_EXAMPLES=ON -DEIGENQ_BUILD_COMPARE=OFF
+    -DEIGENQ_BUILD_TESTS=ON -DEIGENQ_BUILD_BENCHMARKS=ON -DEIGENQ_BUILD_EXAMPLES=ON -DEIGENQ_BUILD_COMPARE=OFF \
+    -DEIGENQ_COMPILE_CHECK_FLAGS=-O1
 }
 
 stage_sanitize() {
