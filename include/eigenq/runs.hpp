@@ -116,7 +116,9 @@ constexpr bool is_param_source_v = std::is_same_v<Src, Broadcast> || std::is_sam
 namespace detail {
 
 /// Per-axis runs shorter than this are not worth a broadcast kernel call
-/// each; the parameters are expanded into an aligned buffer instead.
+/// each; the parameters are expanded into an aligned buffer instead
+/// (for_each_array_run, and a fastest axis of fewer channels than this;
+/// for_each_run expands only steps shorter than kShortBlockedStep).
 constexpr std::int64_t kShortRun = 16;
 /// for_each_run takes per-axis steps of at least this many elements as the
 /// blocks of one blocked run (a span each, a partial vector for a short
