@@ -115,6 +115,18 @@ constexpr bool is_param_source_v = std::is_same_v<Src, Broadcast> || std::is_sam
 
 namespace detail {
 
+/// log2 of a power of two, in one instruction where the compiler has one
+/// (a loop of log2 steps otherwise: it ran once per row of blocks).
+inline int log2_exact(std::uint64_t power_of_two) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(power_of_two);
+#else
+  int shift = 0;
+  while ((std::uint64_t{1} << shift) < power_of_two) ++shift;
+  return shift;
+#endif
+}
+
 /// Per-axis runs shorter than this are not worth a broadcast kernel call
 /// each; the parameters are expanded into an aligned buffer instead
 /// (for_each_array_run, and a fastest axis of fewer channels than this;

@@ -191,9 +191,7 @@ EIGENQ_ALWAYS_INLINE decltype(auto) lanes_of(const P& p, std::size_t i) {
 EIGENQ_ALWAYS_INLINE int vector_block_shift(const Blocked& b) {
   const std::int64_t block = b.block, pair = static_cast<std::int64_t>(2 * kLanes);
   if (block < pair || (block & (block - 1)) != 0 || b.first % pair != 0) return -1;
-  int shift = 0;
-  while ((std::int64_t{1} << shift) < block) ++shift;
-  return shift;
+  return log2_exact(static_cast<std::uint64_t>(block));  // once per run: a row of a group-wise scheme
 }
 
 /// Whether a periodic run's lanes fit in registers (PeriodicLanes): its
