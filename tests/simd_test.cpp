@@ -30,6 +30,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "eigenq/arch/partial_bytes.hpp"
 #include "eigenq/kernels.hpp"
 #include "path_report.hpp"
 #include "paths.hpp"
@@ -670,6 +671,35 @@ INSTANTIATE_TEST_SUITE_P(Paths, SimdTest,
                                                               Source::kAlignedPrepared, Source::kBlocked,
                                                               Source::kPeriodic)),
                          param_name);
+
+// The tails of narrow runs (arch/partial_bytes.hpp, AVX2's partial loads and
+// stores of bytes): every length below 16, each buffer exactly n bytes long
+// so that AddressSanitizer sees any access past it.
+TEST(PartialBytes, LoadReadsTheFirstNBytesAndZeroesTheRest) {
+  for (std::size_t n = 0; n < 16; ++n) {
+    std::vector<unsigned char> from(n);
+    for (std::size_t i = 0; i < n; ++i) from[i] = static_cast<unsigned char>(0x11 * (i + 1) ^ 0x80);
+    const detail::Bytes16 b = detail::load_partial_bytes(from.data(), n);
+    for (std::size_t i = 0; i < 16; ++i) {
+      const auto byte = static_cast<unsigned char>((i < 8 ? b.lo : b.hi) >> 8 * (i % 8));
+      EXPECT_EQ(byte, i < n ? from[i] : 0) << "n = " << n << ", byte " << i;
+    }
+  }
+}
+
+TEST(PartialBytes, StoreWritesTheFirstNBytes) {
+  detail::Bytes16 b;
+  for (std::size_t i = 0; i < 8; ++i) {
+    b.lo |= std::uint64_t{0x31 + i} << 8 * i;
+    b.hi |= std::uint64_t{0x91 + i} << 8 * i;
+  }
+  for (std::size_t n = 0; n < 16; ++n) {
+    std::vector<unsigned char> to(n, 0);
+    detail::store_partial_bytes(to.data(), b, n);
+    for (std::size_t i = 0; i < n; ++i)
+      EXPECT_EQ(to[i], i < 8 ? 0x31 + i : 0x91 + (i - 8)) << "n = " << n << ", byte " << i;
+  }
+}
 
 }  // namespace
 }  // namespace eigenq

@@ -57,6 +57,7 @@
 ///                     logical shifts and bitwise operations on int32 lanes
 
 #include "../kernels.hpp"
+#include "partial_bytes.hpp"
 #include "scalar.hpp"
 
 #if EIGENQ_HAVE_AVX2
@@ -65,7 +66,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 EIGENQ_TARGET_BEGIN(EIGENQ_AVX2_TARGET)
@@ -98,33 +98,69 @@ EIGENQ_ALWAYS_INLINE I first(std::size_t n) {
 }
 EIGENQ_ALWAYS_INLINE F load(const float* p, std::size_t n) { return _mm256_maskload_ps(p, first(n)); }
 EIGENQ_ALWAYS_INLINE I load(const std::int32_t* p, std::size_t n) { return _mm256_maskload_epi32(p, first(n)); }
-EIGENQ_ALWAYS_INLINE void store(float* p, F v, std::size_t n) { _mm256_maskstore_ps(p, first(n), v); }
-EIGENQ_ALWAYS_INLINE void store(std::int32_t* p, I v, std::size_t n) { _mm256_maskstore_epi32(p, first(n), v); }
+// A partial store as one or two stores of 4, 2 or 1 lanes, the second
+// ending at lane n (overlapping the first, inside the n lanes): masked
+// stores are microcoded on AMD's Zen 1-3, and cost more than the rest of a
+// short run (per-channel 3x3 depthwise dequantize: steps of 9).
+EIGENQ_ALWAYS_INLINE void store(std::int32_t* p, I v, std::size_t n) {
+  const int k = static_cast<int>(n) >= 4 ? 4 : 2;  // lanes per store
+  const __m128i tail = _mm256_castsi256_si128(     // lanes n - k ... n - 1 moved to lanes 0 ... k - 1
+      _mm256_permutevar8x32_epi32(
+          v, _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(n) - k))));
+  const __m128i head = _mm256_castsi256_si128(v);
+  if (n >= 4) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), head);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + n - 4), tail);
+  } else if (n >= 2) {
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), head);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p + n - 2), tail);
+  } else if (n == 1) {
+    _mm_storeu_si32(p, head);
+  }
+}
+EIGENQ_ALWAYS_INLINE void store(float* p, F v, std::size_t n) {
+  store(reinterpret_cast<std::int32_t*>(p), _mm256_castps_si256(v), n);
+}
 
 EIGENQ_ALWAYS_INLINE __m128i load64(const void* p) { return _mm_loadl_epi64(static_cast<const __m128i*>(p)); }
 
+// The first n bytes of a vector, n < 16 (partial_bytes.hpp).
+EIGENQ_ALWAYS_INLINE __m128i load_bytes(const void* p, std::size_t n) {
+  const Bytes16 b = load_partial_bytes(p, n);
+  return _mm_set_epi64x(static_cast<long long>(b.hi), static_cast<long long>(b.lo));
+}
+EIGENQ_ALWAYS_INLINE void store_bytes(void* p, __m128i v, std::size_t n) {
+  store_partial_bytes(
+      p, {static_cast<std::uint64_t>(_mm_cvtsi128_si64(v)), static_cast<std::uint64_t>(_mm_extract_epi64(v, 1))}, n);
+}
+
+// kLanes elements of a narrow Q, in the low bytes of v, as int32.
+template <class Q>
+EIGENQ_ALWAYS_INLINE I widened(__m128i v) {
+  if constexpr (std::is_same_v<Q, std::int8_t>)
+    return _mm256_cvtepi8_epi32(v);
+  else if constexpr (std::is_same_v<Q, std::uint8_t>)
+    return _mm256_cvtepu8_epi32(v);
+  else if constexpr (std::is_same_v<Q, std::int16_t>)
+    return _mm256_cvtepi16_epi32(v);
+  else
+    return _mm256_cvtepu16_epi32(v);
+}
 template <class Q>
 EIGENQ_ALWAYS_INLINE I load_widened(const Q* p) {
-  if constexpr (std::is_same_v<Q, std::int8_t>)
-    return _mm256_cvtepi8_epi32(load64(p));
-  else if constexpr (std::is_same_v<Q, std::uint8_t>)
-    return _mm256_cvtepu8_epi32(load64(p));
-  else if constexpr (std::is_same_v<Q, std::int16_t>)
-    return _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  else if constexpr (std::is_same_v<Q, std::uint16_t>)
-    return _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  if constexpr (sizeof(Q) == 1)
+    return widened<Q>(load64(p));
+  else if constexpr (sizeof(Q) == 2)
+    return widened<Q>(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   else
     return load(p);
 }
 template <class Q>
 EIGENQ_ALWAYS_INLINE I load_widened(const Q* p, std::size_t n) {
-  if constexpr (sizeof(Q) == 4) {
+  if constexpr (sizeof(Q) == 4)
     return load(p, n);
-  } else {
-    Q part[kLanes] = {};
-    std::memcpy(part, p, n * sizeof(Q));
-    return load_widened(part);
-  }
+  else
+    return widened<Q>(load_bytes(p, n * sizeof(Q)));
 }
 
 // The packs saturate, to Q's signedness: nothing changes for values already
@@ -139,17 +175,24 @@ EIGENQ_ALWAYS_INLINE __m256i narrow16(I a, I b) {
   return std::is_same_v<Q, std::uint16_t> ? _mm256_packus_epi32(a, b) : _mm256_packs_epi32(a, b);
 }
 
+// kLanes int32 lanes as a narrow Q, in the low bytes.
 template <class Q>
-EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I v) {
+EIGENQ_ALWAYS_INLINE __m128i narrowed(I v) {
   if constexpr (sizeof(Q) == 1) {
     const __m128i w = narrow16<std::int16_t>(v);
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(p),
-                     std::is_signed_v<Q> ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w));
-  } else if constexpr (sizeof(Q) == 2) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), narrow16<Q>(v));
+    return std::is_signed_v<Q> ? _mm_packs_epi16(w, w) : _mm_packus_epi16(w, w);
   } else {
-    store(p, v);
+    return narrow16<Q>(v);
   }
+}
+template <class Q>
+EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I v) {
+  if constexpr (sizeof(Q) == 1)
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), narrowed<Q>(v));
+  else if constexpr (sizeof(Q) == 2)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), narrowed<Q>(v));
+  else
+    store(p, v);
 }
 template <class Q>
 EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I a, I b, I c, I d) {
@@ -183,28 +226,27 @@ EIGENQ_ALWAYS_INLINE void store_quantized(Q* p, I r0, I r1, I r2, I r3, I z0, I 
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
                       _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
 }
+// kLanes bytes of store_quantized, in the low 8 bytes.
+template <class Q>
+EIGENQ_ALWAYS_INLINE __m128i quantized_low_bytes(I r, I z, Range range) {
+  const __m256i bytes = quantized_bytes<Q>(r, r, r, r, z, z, z, z, range);  // lanes 0-3 and 4-7 of r at bytes 0-3, 4-7
+  return _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)));
+}
 template <class Q>
 EIGENQ_ALWAYS_INLINE void store_quantized(Q* p, I r, I z, Range range) {
-  const __m256i bytes = quantized_bytes<Q>(r, r, r, r, z, z, z, z, range);  // lanes 0-3 and 4-7 of r at bytes 0-3, 4-7
-  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(
-                                                      bytes, _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4))));
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), quantized_low_bytes<Q>(r, z, range));
 }
 template <class Q>
 EIGENQ_ALWAYS_INLINE void store_quantized(Q* p, I r, I z, Range range, std::size_t n) {
-  Q part[kLanes];
-  store_quantized(part, r, z, range);
-  std::memcpy(p, part, n * sizeof(Q));
+  store_bytes(p, quantized_low_bytes<Q>(r, z, range), n * sizeof(Q));
 }
 
 template <class Q>
 EIGENQ_ALWAYS_INLINE void store_narrowed(Q* p, I v, std::size_t n) {
-  if constexpr (sizeof(Q) == 4) {
+  if constexpr (sizeof(Q) == 4)
     store(p, v, n);
-  } else {
-    Q part[kLanes];
-    store_narrowed(part, v);
-    std::memcpy(p, part, n * sizeof(Q));
-  }
+  else
+    store_bytes(p, narrowed<Q>(v), n * sizeof(Q));
 }
 
 // ---------------------------------------------------------------------------
