@@ -17,6 +17,7 @@
 // still against numerics.hpp and still misaligned and guarded.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -676,9 +677,10 @@ INSTANTIATE_TEST_SUITE_P(Paths, SimdTest,
 // stores of bytes): every length below 16, each buffer exactly n bytes long
 // so that AddressSanitizer sees any access past it.
 TEST(PartialBytes, LoadReadsTheFirstNBytesAndZeroesTheRest) {
+  std::array<unsigned char, 16> bytes{};
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<unsigned char>(0x11 * (i + 1) ^ 0x80);
   for (std::size_t n = 0; n < 16; ++n) {
-    std::vector<unsigned char> from(n);
-    for (std::size_t i = 0; i < n; ++i) from[i] = static_cast<unsigned char>(0x11 * (i + 1) ^ 0x80);
+    const std::vector<unsigned char> from(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n));
     const detail::Bytes16 b = detail::load_partial_bytes(from.data(), n);
     for (std::size_t i = 0; i < 16; ++i) {
       const auto byte = static_cast<unsigned char>((i < 8 ? b.lo : b.hi) >> 8 * (i % 8));
