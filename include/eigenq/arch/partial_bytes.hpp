@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// The tail of a run of narrow elements (int8, int16, float16: fewer than 16
-/// bytes) moved between memory and two 64-bit words, by at most two
+/// The tail of a run of narrow elements (int8, int16: fewer than 16 bytes)
+/// moved between memory and two 64-bit words, by at most two
 /// fixed-size loads or stores that overlap inside the n bytes and never
 /// touch a byte past them. The SIMD paths whose masked loads and stores stop
 /// at 32-bit lanes (AVX2) use it. Through a stack buffer, the tail cost a

@@ -133,9 +133,9 @@ EIGENQ_ALWAYS_INLINE void for_each_array_run(const ResolvedParams& r, const Para
       break;  // short runs: expanded below
     case Granularity::kBlocked: {
       const std::int64_t B = r.params.block_size, nb = r.blocks;
-      int shift = 0;  // B = 2^shift, a multiple of every vector: one run per row (SteppedScales)
-      while ((std::int64_t{1} << shift) < B) ++shift;
-      const bool stepped = Params::kSteps && inner == 1 && B >= kWidestVector && (std::int64_t{1} << shift) == B;
+      // B = 2^shift, a multiple of every vector: one run per row (SteppedScales)
+      const bool stepped = Params::kSteps && inner == 1 && B >= kWidestVector && (B & (B - 1)) == 0;
+      const int shift = stepped ? log2_exact(static_cast<std::uint64_t>(B)) : 0;
       for (std::int64_t o = 0; o < r.outer; ++o) {
         if (stepped) {
           if constexpr (Params::kSteps) fn(o * C, C, p.stepped(o * nb, shift));
